@@ -1,0 +1,165 @@
+# payconsole: one Kore single binary plus its admin CLI.
+#
+#   make run     install what is missing, start PostgreSQL under var/, serve
+#                https://127.0.0.1:8443 with the development policy
+#   make test    the same in a throwaway directory, then every test suite
+#   make         build only (build/payconsole, build/payconsole-admin)
+#
+# Kore is built from a copy of Debian's source (/usr/share/kore) with the
+# patches in src/kore/ applied; a patch that no longer applies stops the
+# build.
+
+SHELL		:= /bin/bash
+BUILD		?= build
+KORE_DIST	?= /usr/share/kore
+KORE_COPY	 = $(BUILD)/kore-src
+KORE_OBJ	 = $(abspath $(BUILD)/kore-obj)
+KORE_PATCHES	 = $(sort $(wildcard src/kore/*.patch))
+KORE_FLAVOR	 = PGSQL=1 TASKS=1 KORE_SINGLE_BINARY=1
+
+# SANITIZE=address,undefined builds everything with those sanitizers.
+SANITIZE	?=
+ifneq ($(SANITIZE),)
+SANFLAGS	 = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+KORE_FLAVOR	+= SANITIZE=$(SANITIZE)
+endif
+
+CC		?= cc
+CFLAGS_COMMON	 = -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
+		   -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+		   -Wformat=2 -D_GNU_SOURCE -U_FORTIFY_SOURCE \
+		   -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+		   -Isrc -I$(BUILD) $(SANFLAGS)
+APP_CFLAGS	 = $(CFLAGS_COMMON) -I$(KORE_COPY)/include \
+		   -I$(KORE_OBJ) -I$(shell pg_config --includedir) \
+		   -DKORE_SINGLE_BINARY -DKORE_USE_PGSQL -DKORE_USE_TASKS
+PURE_CFLAGS	 = $(CFLAGS_COMMON) -I$(shell pg_config --includedir)
+HARDEN_LD	 = -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq
+
+# Files that include Kore headers; every other src/*.c is pure policy
+# code, linked alone into the unit tests and the admin CLI.
+APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
+		   src/db.c src/allowlist.c src/routes.c
+ADMIN_SRC	 = src/admin.c
+PURE_SRC	 = $(filter-out $(APP_SRC) $(ADMIN_SRC), $(wildcard src/*.c))
+PURE_OBJ	 = $(PURE_SRC:src/%.c=$(BUILD)/pure/%.o)
+APP_OBJ		 = $(APP_SRC:src/%.c=$(BUILD)/app/%.o) $(BUILD)/app/assets.o
+ASSET_FILES	 = $(sort $(wildcard assets/*))
+
+UNIT_SRC	 = $(wildcard tests/unit/test_*.c)
+UNIT_BIN	 = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+PY		 = /usr/bin/python3
+
+# Debian packages the build, the run and the tests use.
+DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
+		   libargon2-dev libqrencode-dev postgresql postgresql-contrib \
+		   openssl oathtool argon2 libcmocka-dev python3 python3-pytest \
+		   python3-requests python3-psycopg2 python3-pyotp curl \
+		   ca-certificates passwd util-linux procps
+SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps run test unit integration clean distclean seed
+
+all: $(BUILD)/payconsole $(BUILD)/payconsole-admin
+
+# Installs only what is missing; apt-get update runs only then.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install \
+		    -y -q --no-install-recommends $$missing; \
+	fi
+
+# --- Kore from Debian's source, patched --------------------------------
+
+$(KORE_COPY)/.patched: $(KORE_PATCHES)
+	@test -f $(KORE_DIST)/RELEASE || \
+	    { echo "$(KORE_DIST) missing: install Debian's kore"; exit 1; }
+	@test "$$(cat $(KORE_DIST)/RELEASE)" = 4.1.0 || \
+	    { echo "kore $$(cat $(KORE_DIST)/RELEASE) found, patches are for 4.1.0"; exit 1; }
+	rm -rf $(KORE_COPY) $(KORE_OBJ)
+	mkdir -p $(BUILD)
+	cp -a $(KORE_DIST) $(KORE_COPY)
+	@for p in $(KORE_PATCHES); do \
+		echo "applying $$p"; \
+		patch -d $(KORE_COPY) -p1 --batch --forward --quiet < $$p || \
+		    { echo "FATAL: $$p no longer applies to $(KORE_DIST)"; exit 1; }; \
+	done
+	touch $@
+
+$(KORE_OBJ)/ldflags: $(KORE_COPY)/.patched
+	$(MAKE) -s -C $(KORE_COPY) objects OBJDIR=$(KORE_OBJ) $(KORE_FLAVOR)
+
+# --- the application ---------------------------------------------------
+
+$(BUILD)/assets.c: kore.conf $(ASSET_FILES) scripts/gen-assets
+	@mkdir -p $(BUILD)
+	scripts/gen-assets $@ kore.conf $(ASSET_FILES)
+
+$(BUILD)/app/assets.o: $(BUILD)/assets.c $(KORE_OBJ)/ldflags
+	@mkdir -p $(dir $@)
+	$(CC) $(APP_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/app/%.o: src/%.c $(wildcard src/*.h) $(KORE_OBJ)/ldflags
+	@mkdir -p $(dir $@)
+	$(CC) $(APP_CFLAGS) -c $< -o $@
+
+$(BUILD)/pure/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(PURE_CFLAGS) -c $< -o $@
+
+$(BUILD)/libpcpure.a: $(PURE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/payconsole: $(APP_OBJ) $(BUILD)/libpcpure.a $(KORE_OBJ)/ldflags
+	$(CC) $(filter-out $(KORE_OBJ)/kore.o,$(wildcard $(KORE_OBJ)/*.o)) \
+	    $(KORE_OBJ)/kore.o $(APP_OBJ) $(BUILD)/libpcpure.a \
+	    $$(cat $(KORE_OBJ)/ldflags) $(LIBS) $(HARDEN_LD) -o $@
+
+$(BUILD)/payconsole-admin: $(BUILD)/admin/admin.o $(BUILD)/libpcpure.a
+	$(CC) $^ $(LIBS) $(HARDEN_LD) -o $@
+
+$(BUILD)/admin/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(PURE_CFLAGS) -c $< -o $@
+
+# --- tests ---------------------------------------------------------------
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpcpure.a
+	@mkdir -p $(dir $@)
+	$(CC) $(PURE_CFLAGS) -Wno-missing-prototypes $< $(BUILD)/libpcpure.a \
+	    -lcmocka $(LIBS) $(HARDEN_LD) -o $@
+
+unit: $(UNIT_BIN)
+	@rc=0; for t in $(UNIT_BIN); do \
+		echo "== $$t"; \
+		(cd tests/unit && $(abspath $$t)) || rc=1; \
+	done; exit $$rc
+
+integration: all
+	scripts/test-integration
+
+test: deps
+	$(MAKE) all unit
+	scripts/test-integration
+
+run: deps
+	$(MAKE) all
+	scripts/devstack run var
+
+seed: all
+	scripts/devstack seed var $(N)
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	scripts/devstack stop var 2>/dev/null || true
+	rm -rf var

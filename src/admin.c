@@ -1,0 +1,397 @@
+/*
+ * admin.c: payconsole-admin, the command line on the server host.
+ *
+ *   payconsole-admin [-d SITE] seed-demo OUT.json N
+ *
+ * It reads SITE/policy.conf (default: the current directory) for the
+ * database socket and the key file, and talks to PostgreSQL through
+ * libpq with peer authentication. Every action is audited with actor
+ * "cli:<unix user>".
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <openssl/rand.h>
+
+#include "jsonw.h"
+#include "password.h"
+#include "policy.h"
+#include "secretbox.h"
+#include "totp.h"
+
+struct admin_ctx {
+	struct pc_policy	policy;
+	struct pc_kek		kek;
+	PGconn			*db;
+	char			actor[64];
+};
+
+struct demo_account {
+	const char	*username;
+	const char	*display_name;
+	const char	*role;
+};
+
+static const struct demo_account demo_accounts[] = {
+	{ "operator1",	"山田 花子 (demo operator)",	"operator" },
+	{ "admin1",	"Taro Suzuki (demo admin)",	"admin" },
+	{ "auditor1",	"佐藤 一郎 (demo auditor)",	"auditor" },
+};
+
+static void	admin_usage(void) __attribute__((noreturn));
+static void	admin_fatal(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+static void	admin_connect(struct admin_ctx *, const char *);
+static PGresult	*admin_exec(struct admin_ctx *, const char *, int,
+		    const char *const *, int);
+static void	admin_audit(struct admin_ctx *, const char *, const char *,
+		    const char *);
+static int	admin_seed_demo(struct admin_ctx *, int, char **);
+static void	admin_random_password(char *, size_t);
+
+static void
+admin_usage(void)
+{
+	fprintf(stderr, "usage: payconsole-admin [-d site-dir] "
+	    "seed-demo OUT.json N\n");
+	exit(2);
+}
+
+static void
+admin_fatal(const char *fmt, ...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "payconsole-admin: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static void
+admin_connect(struct admin_ctx *ctx, const char *role)
+{
+	const char	*keys[] = { "host", "dbname", "user", "sslmode",
+			    "gssencmode", "application_name", NULL };
+	const char	*vals[] = { ctx->policy.db_socket_dir,
+			    ctx->policy.db_name, role, "disable", "disable",
+			    "payconsole-admin", NULL };
+
+	ctx->db = PQconnectdbParams(keys, vals, 0);
+	if (PQstatus(ctx->db) != CONNECTION_OK)
+		admin_fatal("database: %s", PQerrorMessage(ctx->db));
+}
+
+/* Run one parameterised statement; any failure ends the program. */
+static PGresult *
+admin_exec(struct admin_ctx *ctx, const char *sql, int n,
+    const char *const *params, int want_rows)
+{
+	PGresult	*res;
+	ExecStatusType	st;
+
+	res = PQexecParams(ctx->db, sql, n, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		admin_fatal("database: %s", PQresultErrorMessage(res));
+	}
+	if (want_rows && PQntuples(res) < 1)
+		admin_fatal("database: no row returned");
+
+	return (res);
+}
+
+static void
+admin_audit(struct admin_ctx *ctx, const char *event, const char *target,
+    const char *details)
+{
+	const char	*p[4];
+
+	p[0] = ctx->actor;
+	p[1] = event;
+	p[2] = target;
+	p[3] = details;
+	PQclear(admin_exec(ctx,
+	    "INSERT INTO audit.events (actor_name, actor_role, event, "
+	    "target, outcome, details) VALUES ($1, 'cli', $2, $3, "
+	    "'success', $4::jsonb)", 4, p, 0));
+}
+
+/* 20 characters from an unambiguous alphabet, with a letter and digit. */
+static void
+admin_random_password(char *out, size_t len)
+{
+	static const char	alpha[] = "abcdefghjkmnpqrstuvwxyz"
+				    "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	uint8_t			rnd[20];
+	size_t			i;
+
+	if (len < sizeof(rnd) + 1)
+		admin_fatal("password buffer too small");
+
+	do {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			admin_fatal("RAND_bytes failed");
+		for (i = 0; i < sizeof(rnd); i++)
+			out[i] = alpha[rnd[i] % (sizeof(alpha) - 1)];
+		out[sizeof(rnd)] = '\0';
+	} while (pc_password_check(out, strlen(out), NULL) != PC_PASSWORD_OK);
+
+	pc_wipe(rnd, sizeof(rnd));
+}
+
+/*
+ * Demo users (one per role, enrolled, known password and TOTP secret)
+ * and N demo transactions. Development policies only.
+ */
+static int
+admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
+{
+	struct pc_argon2_params	prm;
+	struct pc_jsonw		w;
+	PGresult		*res;
+	FILE			*fp;
+	const char		*p[5];
+	char			*json, *end;
+	char			password[32], hash[PC_PASSWORD_HASH_MAX];
+	char			b32[64], uri[512], ad[64], idbuf[32];
+	char			hexblob[2 * (PC_TOTP_SECRET_LEN +
+				    PC_SECRETBOX_OVERHEAD) + 3];
+	char			kid[16], nbuf[16], details[128];
+	uint8_t			secret[PC_TOTP_SECRET_LEN];
+	uint8_t			sealed[PC_TOTP_SECRET_LEN +
+				    PC_SECRETBOX_OVERHEAD];
+	size_t			i, k, jlen;
+	long			n;
+	int			fd, created;
+
+	if (argc != 2)
+		admin_usage();
+	if (ctx->policy.environment != PC_POLICY_ENV_DEVELOPMENT)
+		admin_fatal("refused: demo data is never seeded under a "
+		    "production policy");
+
+	errno = 0;
+	n = strtol(argv[1], &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > 5000000)
+		admin_fatal("N must be 0..5000000");
+
+	admin_connect(ctx, "pc_owner");
+	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
+
+	prm.t = ctx->policy.argon2_t;
+	prm.m_kib = ctx->policy.argon2_m_kib;
+	prm.p = ctx->policy.argon2_p;
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_string(&w, "warning", "DEMO ACCOUNTS: development only");
+	pc_jsonw_array_open(&w, "accounts");
+
+	created = 0;
+	for (i = 0; i < sizeof(demo_accounts) / sizeof(demo_accounts[0]);
+	    i++) {
+		p[0] = demo_accounts[i].username;
+		res = admin_exec(ctx, "SELECT 1 FROM auth.users "
+		    "WHERE username = $1", 1, p, 0);
+		k = PQntuples(res);
+		PQclear(res);
+		if (k > 0)
+			continue;
+
+		admin_random_password(password, sizeof(password));
+		if (pc_password_hash(&prm, password, strlen(password),
+		    hash, sizeof(hash)) == -1)
+			admin_fatal("argon2id hashing failed");
+
+		p[0] = demo_accounts[i].username;
+		p[1] = demo_accounts[i].display_name;
+		p[2] = demo_accounts[i].role;
+		p[3] = ctx->actor;
+		res = admin_exec(ctx, "INSERT INTO auth.users (username, "
+		    "display_name, role, created_by) VALUES ($1, $2, $3, $4) "
+		    "RETURNING id", 4, p, 1);
+		(void)snprintf(idbuf, sizeof(idbuf), "%s",
+		    PQgetvalue(res, 0, 0));
+		PQclear(res);
+
+		if (RAND_bytes(secret, sizeof(secret)) != 1)
+			admin_fatal("RAND_bytes failed");
+		(void)snprintf(ad, sizeof(ad), "totp:%s", idbuf);
+		if (pc_secretbox_seal(&ctx->kek, (const uint8_t *)ad,
+		    strlen(ad), secret, sizeof(secret), sealed,
+		    sizeof(sealed)) == -1)
+			admin_fatal("sealing the TOTP secret failed");
+
+		(void)snprintf(hexblob, sizeof(hexblob), "\\x");
+		for (k = 0; k < sizeof(sealed); k++)
+			(void)snprintf(hexblob + 2 + 2 * k, 3, "%02x",
+			    sealed[k]);
+		(void)snprintf(kid, sizeof(kid), "%u", ctx->kek.id);
+
+		p[0] = idbuf;
+		p[1] = hash;
+		p[2] = hexblob;
+		p[3] = kid;
+		PQclear(admin_exec(ctx, "INSERT INTO auth.credentials "
+		    "(user_id, password_hash, must_change_password, "
+		    "totp_state, totp_secret, totp_key_id) VALUES "
+		    "($1, $2, false, 'enrolled', $3::bytea, $4)", 4, p, 0));
+		PQclear(admin_exec(ctx, "INSERT INTO auth.lockout (user_id) "
+		    "VALUES ($1)", 1, p, 0));
+
+		if (pc_totp_base32(secret, sizeof(secret), b32,
+		    sizeof(b32)) == -1 ||
+		    pc_totp_uri(secret, sizeof(secret),
+		    demo_accounts[i].username, uri, sizeof(uri)) == -1)
+			admin_fatal("cannot encode the TOTP secret");
+
+		pc_jsonw_object_open(&w, NULL);
+		pc_jsonw_string(&w, "username", demo_accounts[i].username);
+		pc_jsonw_string(&w, "role", demo_accounts[i].role);
+		pc_jsonw_string(&w, "password", password);
+		pc_jsonw_string(&w, "totp_secret_base32", b32);
+		pc_jsonw_string(&w, "otpauth_uri", uri);
+		pc_jsonw_object_close(&w);
+
+		(void)snprintf(details, sizeof(details),
+		    "{\"role\": \"%s\", \"demo\": true}",
+		    demo_accounts[i].role);
+		admin_audit(ctx, "user.created", demo_accounts[i].username,
+		    details);
+
+		pc_wipe(password, sizeof(password));
+		pc_wipe(secret, sizeof(secret));
+		pc_wipe(b32, sizeof(b32));
+		pc_wipe(uri, sizeof(uri));
+		created++;
+	}
+
+	pc_jsonw_array_close(&w);
+	pc_jsonw_object_close(&w);
+
+	/* Realistic spread: statuses, amounts, brands, JP and Latin names. */
+	(void)snprintf(nbuf, sizeof(nbuf), "%ld", n);
+	p[0] = nbuf;
+	PQclear(admin_exec(ctx,
+	    "WITH names(i, name, email) AS (VALUES "
+	    " (0, '山田 太郎', 'taro.yamada'), (1, '佐藤 花子', 'hanako.sato'),"
+	    " (2, '鈴木 一郎', 'ichiro.suzuki'), (3, '高橋 美咲', 'misaki.t'),"
+	    " (4, 'Yuki Tanaka', 'yuki.tanaka'), (5, 'John Smith', 'jsmith'),"
+	    " (6, 'Maria Garcia', 'mgarcia'), (7, '渡辺 健', 'ken.watanabe'),"
+	    " (8, 'Anna Müller', 'anna.mueller'), (9, '伊藤 さくら', 'sakura.ito')"
+	    "), base AS (SELECT g, (SELECT coalesce(max(id), 0) "
+	    " FROM payments.transactions) AS off "
+	    " FROM generate_series(1, $1::int) g), "
+	    "rows AS (SELECT g, off, "
+	    " (ARRAY['captured','captured','captured','authorized',"
+	    "  'cancelled','partially_refunded','refunded','failed'])"
+	    "  [1 + (hashint8(g + off) & 7)] AS status, "
+	    " 100 + ((hashint8(g * 7 + off) & 2147483647) % 200000) AS amount "
+	    " FROM base) "
+	    "INSERT INTO payments.transactions (merchant_order_id, amount, "
+	    " currency, status, card_brand, card_last4, cardholder_name, "
+	    " cardholder_email, captured_amount, refunded_amount, created_at, "
+	    " updated_at) "
+	    "SELECT 'ORD-' || to_char(g + off, 'FM0000000000'), amount, 'JPY', "
+	    " status, (ARRAY['visa','mastercard','jcb','amex','diners',"
+	    "  'discover'])[1 + ((hashint8(g * 3 + off) & 2147483647) % 6)], "
+	    " lpad(((hashint8(g * 5 + off) & 2147483647) % 10000)::text, 4, '0'), "
+	    " n.name, n.email || '@example.com', "
+	    " CASE WHEN status IN ('captured', 'partially_refunded', "
+	    "  'refunded') THEN amount ELSE 0 END, "
+	    " CASE status WHEN 'refunded' THEN amount "
+	    "  WHEN 'partially_refunded' THEN amount / 2 ELSE 0 END, "
+	    " t, t "
+	    "FROM rows r JOIN names n ON n.i = (hashint8(g * 11 + off) & 2147483647) % 10 "
+	    "CROSS JOIN LATERAL (SELECT now() - make_interval(secs => "
+	    " ((hashint8(g * 13 + off) & 2147483647) % (90 * 86400))) AS t) tt",
+	    1, p, 0));
+
+	(void)snprintf(details, sizeof(details),
+	    "{\"users\": %d, \"transactions\": %ld}", created, n);
+	admin_audit(ctx, "demo.seeded", "payconsole", details);
+
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+
+	if ((json = pc_jsonw_finish(&w, &jlen)) == NULL)
+		admin_fatal("out of memory");
+
+	if (created > 0) {
+		fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1 || (fp = fdopen(fd, "w")) == NULL)
+			admin_fatal("%s: %s", argv[0], strerror(errno));
+		fprintf(fp, "%s\n", json);
+		if (fclose(fp) != 0)
+			admin_fatal("%s: %s", argv[0], strerror(errno));
+	}
+	pc_wipe(json, jlen);
+	free(json);
+
+	printf("seeded %d demo user(s) and %ld transaction(s)\n", created, n);
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct admin_ctx	ctx;
+	struct passwd		*pw;
+	const char		*site;
+	char			path[PATH_MAX], err[PC_POLICY_ERR_MAX];
+	int			ch, ret;
+
+	site = ".";
+	while ((ch = getopt(argc, argv, "d:")) != -1) {
+		switch (ch) {
+		case 'd':
+			site = optarg;
+			break;
+		default:
+			admin_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		admin_usage();
+
+	memset(&ctx, 0, sizeof(ctx));
+	if ((pw = getpwuid(getuid())) == NULL)
+		admin_fatal("who is uid %u?", (unsigned)getuid());
+	(void)snprintf(ctx.actor, sizeof(ctx.actor), "cli:%s", pw->pw_name);
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/policy.conf", site) >=
+	    sizeof(path))
+		admin_fatal("site path too long");
+	if (pc_policy_load(&ctx.policy, path, err, sizeof(err)) == -1)
+		admin_fatal("%s", err);
+	if (pc_kek_load(&ctx.kek, ctx.policy.totp_key_file, err,
+	    sizeof(err)) == -1)
+		admin_fatal("%s", err);
+	if (pc_totp_init() == -1)
+		admin_fatal("liboath initialisation failed");
+
+	if (strcmp(argv[0], "seed-demo") == 0)
+		ret = admin_seed_demo(&ctx, argc - 1, argv + 1);
+	else
+		admin_usage();
+
+	pc_kek_wipe(&ctx.kek);
+	if (ctx.db != NULL)
+		PQfinish(ctx.db);
+	return (ret);
+}

@@ -1,0 +1,64 @@
+/*
+ * app.h: state shared by the Kore-facing parts of payconsole.
+ *
+ * Everything here is loaded once in the parent before the workers fork
+ * (and before they chroot), then only read.
+ */
+#ifndef PC_APP_H
+#define PC_APP_H
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/pgsql.h>
+
+#include "hours.h"
+#include "policy.h"
+#include "secretbox.h"
+
+/* Database handles, one per PostgreSQL login role (see migrations/). */
+#define PC_DB_AUTH	"auth"		/* role pc_auth */
+#define PC_DB_PAYMENTS	"payments"	/* role pc_payments */
+#define PC_DB_AUDITOR	"auditor"	/* role pc_auditor, read only */
+
+extern struct pc_policy		pc_policy;
+extern struct pc_tz		pc_tz;
+extern struct pc_kek		pc_kek;
+
+/* allowlist.c */
+void	pc_allowlist_install(void);
+void	pc_allowlist_peer(struct connection *, int *, uint8_t *);
+
+/* db.c: one parameterised query driven from a handler's state. */
+#define PC_DBQ_MAX_PARAMS	16
+
+enum pc_db_status {
+	PC_DB_RETRY = 0,	/* come back when Kore wakes the request */
+	PC_DB_DONE,		/* q->result holds the last result */
+	PC_DB_ERROR,		/* logged; answer 503 */
+};
+
+struct pc_dbq {
+	struct kore_pgsql	sql;
+	const char		*db;
+	const char		*query;		/* always a string literal */
+	int			nparams;
+	const char		*values[PC_DBQ_MAX_PARAMS];
+	int			lengths[PC_DBQ_MAX_PARAMS];
+	int			formats[PC_DBQ_MAX_PARAMS];
+	PGresult		*result;
+	int			inited;
+	int			started;
+};
+
+void			pc_db_register(void);
+void			pc_dbq_init(struct pc_dbq *, const char *, const char *);
+void			pc_dbq_param(struct pc_dbq *, const char *, size_t);
+enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
+void			pc_dbq_cleanup(struct pc_dbq *);
+
+/* http_util.c: every answer goes through these. */
+void	pc_http_security_headers(void);
+void	pc_http_json(struct http_request *, int, const char *, size_t);
+void	pc_http_error(struct http_request *, int, const char *, const char *);
+
+#endif

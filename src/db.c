@@ -1,0 +1,160 @@
+/*
+ * db.c: the PostgreSQL handles and a small driver that runs one
+ * parameterised query for a request without blocking the worker.
+ *
+ * Each concern has its own login role (migrations/001_roles.sql); the
+ * server registers one Kore database per role and never uses the owner
+ * role that runs migrations. Authentication is peer (unix socket) with
+ * an ident map, so no database password exists anywhere.
+ */
+#include <string.h>
+
+#include "app.h"
+
+static const struct {
+	const char	*name;
+	const char	*role;
+} pc_db_roles[] = {
+	{ PC_DB_AUTH,		"pc_auth" },
+	{ PC_DB_PAYMENTS,	"pc_payments" },
+	{ PC_DB_AUDITOR,	"pc_auditor" },
+};
+
+static const char	*pc_db_socket_dir(void);
+
+/*
+ * Inside the chroot the socket directory is seen without the root prefix;
+ * a socket outside the root cannot be reached, so refuse to start.
+ */
+static const char *
+pc_db_socket_dir(void)
+{
+	const char	*dir;
+	size_t		len;
+
+	dir = pc_policy.db_socket_dir;
+	if (skip_chroot)
+		return (dir);
+
+	len = strlen(kore_root_path);
+	while (len > 1 && kore_root_path[len - 1] == '/')
+		len--;
+	if (strncmp(dir, kore_root_path, len) != 0 ||
+	    (dir[len] != '/' && dir[len] != '\0'))
+		fatalx("db_socket_dir %s is outside the root %s", dir,
+		    kore_root_path);
+
+	return (dir[len] == '\0' ? "/" : dir + len);
+}
+
+void
+pc_db_register(void)
+{
+	size_t		i;
+	int		len;
+	char		conninfo[512];
+	const char	*dir;
+
+	dir = pc_db_socket_dir();
+
+	for (i = 0; i < sizeof(pc_db_roles) / sizeof(pc_db_roles[0]); i++) {
+		len = snprintf(conninfo, sizeof(conninfo),
+		    "host=%s dbname=%s user=%s sslmode=disable "
+		    "gssencmode=disable connect_timeout=3 "
+		    "application_name=payconsole-%s",
+		    dir, pc_policy.db_name, pc_db_roles[i].role,
+		    pc_db_roles[i].name);
+		if (len < 0 || (size_t)len >= sizeof(conninfo))
+			fatalx("conninfo too long");
+		if (!kore_pgsql_register(pc_db_roles[i].name, conninfo))
+			fatalx("cannot register database %s",
+			    pc_db_roles[i].name);
+	}
+}
+
+void
+pc_dbq_init(struct pc_dbq *q, const char *db, const char *query)
+{
+	memset(q, 0, sizeof(*q));
+	q->db = db;
+	q->query = query;
+}
+
+void
+pc_dbq_param(struct pc_dbq *q, const char *value, size_t len)
+{
+	if (q->nparams >= PC_DBQ_MAX_PARAMS || len > INT_MAX)
+		fatal("pc_dbq_param: too many or too long");
+
+	q->values[q->nparams] = value;
+	q->lengths[q->nparams] = (int)len;
+	q->formats[q->nparams] = KORE_PGSQL_FORMAT_TEXT;
+	q->nparams++;
+}
+
+enum pc_db_status
+pc_dbq_step(struct http_request *req, struct pc_dbq *q)
+{
+	if (!q->inited) {
+		kore_pgsql_init(&q->sql);
+		kore_pgsql_bind_request(&q->sql, req);
+		q->inited = 1;
+	}
+
+	if (!q->started) {
+		if (!kore_pgsql_setup(&q->sql, q->db, KORE_PGSQL_ASYNC)) {
+			/* Queued behind busy connections: Kore wakes us. */
+			if (q->sql.state == KORE_PGSQL_STATE_INIT)
+				return (PC_DB_RETRY);
+			kore_log(LOG_ERR, "db %s: setup: %s", q->db,
+			    q->sql.error ? q->sql.error : "unknown");
+			return (PC_DB_ERROR);
+		}
+		if (!kore_pgsql_query_param_fields(&q->sql, q->query,
+		    KORE_PGSQL_FORMAT_TEXT, q->nparams, q->values,
+		    q->lengths, q->formats)) {
+			kore_log(LOG_ERR, "db %s: query: %s", q->db,
+			    q->sql.error ? q->sql.error : "unknown");
+			return (PC_DB_ERROR);
+		}
+		q->started = 1;
+		return (PC_DB_RETRY);
+	}
+
+	for (;;) {
+		switch (q->sql.state) {
+		case KORE_PGSQL_STATE_INIT:
+		case KORE_PGSQL_STATE_WAIT:
+			return (PC_DB_RETRY);
+		case KORE_PGSQL_STATE_RESULT:
+			/* Keep the result, let Kore read on to the end. */
+			if (q->result != NULL)
+				PQclear(q->result);
+			q->result = q->sql.result;
+			q->sql.result = NULL;
+			kore_pgsql_continue(&q->sql);
+			break;
+		case KORE_PGSQL_STATE_DONE:
+			kore_pgsql_continue(&q->sql);
+			break;
+		case KORE_PGSQL_STATE_COMPLETE:
+			return (q->result != NULL ? PC_DB_DONE : PC_DB_ERROR);
+		case KORE_PGSQL_STATE_ERROR:
+		default:
+			kore_log(LOG_ERR, "db %s: %s", q->db,
+			    q->sql.error ? q->sql.error : "unknown error");
+			return (PC_DB_ERROR);
+		}
+	}
+}
+
+void
+pc_dbq_cleanup(struct pc_dbq *q)
+{
+	if (q->inited)
+		kore_pgsql_cleanup(&q->sql);
+	if (q->result != NULL)
+		PQclear(q->result);
+	q->result = NULL;
+	q->inited = 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * handlers.c: liveness and static assets.
+ */
+#include <string.h>
+
+#include "assets.h"
+#include "routes.h"
+
+struct pc_healthz {
+	struct pc_dbq	q;
+};
+
+static void	pc_healthz_free(struct http_request *);
+
+static void
+pc_healthz_free(struct http_request *req)
+{
+	struct pc_healthz	*h;
+
+	if ((h = http_state_get(req)) != NULL)
+		pc_dbq_cleanup(&h->q);
+}
+
+/*
+ * GET /healthz: 200 when the process and the database answer, 503 when
+ * the database does not. No versions, no internals.
+ */
+int
+pc_h_healthz(struct http_request *req)
+{
+	struct pc_healthz	*h;
+	static const char	ok[] = "{\"status\":\"ok\",\"database\":\"ok\"}";
+	static const char	down[] =
+	    "{\"status\":\"unavailable\",\"database\":\"unreachable\"}";
+
+	if (!http_state_exists(req)) {
+		h = http_state_create(req, sizeof(*h), pc_healthz_free);
+		pc_dbq_init(&h->q, PC_DB_AUTH, "SELECT 1");
+	}
+	h = http_state_get(req);
+
+	switch (pc_dbq_step(req, &h->q)) {
+	case PC_DB_RETRY:
+		return (KORE_RESULT_RETRY);
+	case PC_DB_DONE:
+		pc_http_json(req, 200, ok, sizeof(ok) - 1);
+		break;
+	case PC_DB_ERROR:
+	default:
+		pc_http_json(req, 503, down, sizeof(down) - 1);
+		break;
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+int
+pc_h_asset(struct http_request *req)
+{
+	size_t		i;
+
+	for (i = 0; pc_assets[i].path != NULL; i++) {
+		if (strcmp(pc_assets[i].path, req->path) == 0)
+			break;
+	}
+	if (pc_assets[i].path == NULL) {
+		pc_http_error(req, 404, "not_found", "No such resource.");
+		return (KORE_RESULT_OK);
+	}
+
+	http_response_header(req, "content-type", pc_assets[i].mime);
+	http_response_header(req, "etag", pc_assets[i].etag);
+	http_response(req, 200, pc_assets[i].data, pc_assets[i].len);
+
+	return (KORE_RESULT_OK);
+}

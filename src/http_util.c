@@ -1,0 +1,61 @@
+/*
+ * http_util.c: answers. Every response carries the security headers (set
+ * once as Kore's header block, so Kore's own error answers carry them
+ * too); every error is JSON {"error": code, "message": text} with a
+ * stable code, and never carries internals.
+ */
+#include <string.h>
+
+#include "app.h"
+#include "jsonw.h"
+
+/* OWASP ASVS 14.4; HSTS one year. No server banner. */
+static const char pc_http_headers[] =
+    "strict-transport-security: max-age=31536000; includeSubDomains\r\n"
+    "content-security-policy: default-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n"
+    "x-content-type-options: nosniff\r\n"
+    "referrer-policy: no-referrer\r\n"
+    "x-frame-options: DENY\r\n"
+    "cross-origin-opener-policy: same-origin\r\n"
+    "cross-origin-resource-policy: same-origin\r\n"
+    "permissions-policy: camera=(), microphone=(), geolocation=()\r\n"
+    "cache-control: no-store\r\n";
+
+void
+pc_http_security_headers(void)
+{
+	http_server_headers(pc_http_headers);
+}
+
+void
+pc_http_json(struct http_request *req, int status, const char *body,
+    size_t len)
+{
+	http_response_header(req, "content-type",
+	    "application/json; charset=utf-8");
+	http_response(req, status, body, len);
+}
+
+void
+pc_http_error(struct http_request *req, int status, const char *code,
+    const char *message)
+{
+	struct pc_jsonw		w;
+	char			*out;
+	size_t			len;
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_string(&w, "error", code);
+	pc_jsonw_string(&w, "message", message);
+	pc_jsonw_object_close(&w);
+
+	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
+		http_response(req, 500, NULL, 0);
+		return;
+	}
+
+	pc_http_json(req, status, out, len);
+	free(out);
+}

@@ -1,0 +1,154 @@
+/*
+ * payconsole.c: start-up. Kore calls these hooks; they load the policy,
+ * the timezone and the key-encryption key in the parent, before any
+ * worker forks or chroots, and fail closed on anything wrong.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kore/seccomp.h>
+
+#include "app.h"
+#include "password.h"
+#include "totp.h"
+
+#define PC_POLICY_FILE		"policy.conf"
+#define PC_ZONEINFO		"/usr/share/zoneinfo"
+
+struct pc_policy	pc_policy;
+struct pc_tz		pc_tz;
+struct pc_kek		pc_kek;
+
+int	kore_parent_configure(int, char **);
+void	kore_parent_teardown(void);
+void	kore_worker_configure(void);
+void	kore_seccomp_hook(void);
+
+/*
+ * System calls the workers and the key manager need on top of Kore's own
+ * list, found with seccomp_tracing on this glibc (Debian 12):
+ *   clone3     glibc tries it before clone for task threads: answer ENOSYS
+ *              so it falls back to clone, which tasks.c allows.
+ *   rseq       glibc registers restartable sequences in every new thread.
+ *   newfstatat glibc's fstat() is implemented with it.
+ */
+static struct sock_filter filter_payconsole[] = {
+	KORE_SYSCALL_DENY(clone3, ENOSYS),
+	KORE_SYSCALL_ALLOW(rseq),
+	KORE_SYSCALL_ALLOW(newfstatat),
+};
+
+static void	pc_startup_log_allowlist(void);
+static void	pc_startup_fail(const char *, ...)
+		    __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+pc_startup_fail(const char *fmt, ...)
+{
+	va_list		ap;
+	char		buf[1024];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+
+	fprintf(stderr, "payconsole: %s\n", buf);
+	kore_log(LOG_ERR, "start-up refused: %s", buf);
+	exit(1);
+}
+
+static void
+pc_startup_log_allowlist(void)
+{
+	size_t		i;
+	char		addr[64];
+
+	if (pc_policy.allow_count == 0) {
+		kore_log(LOG_WARNING, "allowlist is empty: every connection "
+		    "will be refused");
+	}
+	for (i = 0; i < pc_policy.allow_count; i++) {
+		pc_cidr_addr_str(pc_policy.allow[i].family,
+		    pc_policy.allow[i].addr, addr, sizeof(addr));
+		kore_log(LOG_NOTICE, "allowlist: %s/%u", addr,
+		    pc_policy.allow[i].prefix);
+	}
+}
+
+int
+kore_parent_configure(int argc, char **argv)
+{
+	char		err[PC_POLICY_ERR_MAX], line[1024];
+
+	kore_default_getopt(argc, argv);
+
+	if (pc_policy_load(&pc_policy, PC_POLICY_FILE, err, sizeof(err)) == -1)
+		pc_startup_fail("%s", err);
+
+	if (pc_tz_load(&pc_tz, PC_ZONEINFO, pc_policy.timezone) == -1) {
+		pc_startup_fail("%s: timezone '%s' cannot be loaded from %s",
+		    PC_POLICY_FILE, pc_policy.timezone, PC_ZONEINFO);
+	}
+
+	if (pc_kek_load(&pc_kek, pc_policy.totp_key_file,
+	    err, sizeof(err)) == -1)
+		pc_startup_fail("%s", err);
+
+	if (pc_totp_init() == -1)
+		pc_startup_fail("liboath initialisation failed");
+
+	pc_http_security_headers();
+	pc_allowlist_install();
+
+	pc_policy_describe(&pc_policy, line, sizeof(line));
+	kore_log(LOG_NOTICE, "policy loaded: %s", line);
+	pc_startup_log_allowlist();
+
+	if (pc_policy.environment == PC_POLICY_ENV_DEVELOPMENT) {
+		kore_log(LOG_WARNING, "DEVELOPMENT policy in force: hours %s, "
+		    "allowlist as listed above, demo data allowed; "
+		    "production defaults are "
+		    "hours 09:00-24:00 Asia/Tokyo, VPN allowlist only, "
+		    "argon2id t=3 m=65536 p=1",
+		    pc_policy.hours.start_min == 0 &&
+		    pc_policy.hours.end_min == 1440 ? "open all day" :
+		    "restricted");
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+void
+kore_worker_configure(void)
+{
+	struct pc_argon2_params		prm;
+
+	pc_db_register();
+
+	/* Pay for the dummy hash once, not on the first unknown user. */
+	prm.t = pc_policy.argon2_t;
+	prm.m_kib = pc_policy.argon2_m_kib;
+	prm.p = pc_policy.argon2_p;
+	if (pc_password_dummy_hash(&prm) == NULL)
+		fatalx("cannot compute the dummy password hash");
+}
+
+void
+kore_seccomp_hook(void)
+{
+	(void)kore_seccomp_filter("payconsole", filter_payconsole,
+	    KORE_FILTER_LEN(filter_payconsole));
+}
+
+void
+kore_parent_teardown(void)
+{
+	pc_kek_wipe(&pc_kek);
+	kore_log(LOG_NOTICE, "payconsole stopped");
+}

@@ -1,0 +1,88 @@
+/*
+ * policy.h: the payconsole policy file (conf/policy.conf).
+ *
+ * Pure code: no Kore headers. Every key is declared once in a table in
+ * policy.c with its type and bounds. Unknown keys, malformed values,
+ * duplicate scalar keys and missing required keys stop start-up with
+ * "file:line: message" (fail closed, unlike Kore's own parser).
+ */
+#ifndef PC_POLICY_H
+#define PC_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "hours.h"
+
+#define PC_POLICY_MAX_CIDRS	256
+#define PC_POLICY_PATH_MAX	256
+#define PC_POLICY_NAME_MAX	64
+#define PC_POLICY_ERR_MAX	512
+
+enum pc_policy_env {
+	PC_POLICY_ENV_PRODUCTION = 0,
+	PC_POLICY_ENV_DEVELOPMENT = 1,
+};
+
+struct pc_policy {
+	enum pc_policy_env	environment;	/* environment production|development */
+
+	/* Source addresses (issue 3). An empty allowlist denies everyone. */
+	struct pc_cidr		allow[PC_POLICY_MAX_CIDRS];	/* allow_cidr (repeatable) */
+	size_t			allow_count;
+	struct pc_cidr		trusted_proxy[PC_POLICY_MAX_CIDRS]; /* trusted_proxy (repeatable) */
+	size_t			trusted_proxy_count;
+
+	/* Allowed hours. */
+	struct pc_hours_window	hours;		/* hours HH:MM-HH:MM (default 09:00-24:00) */
+	char			timezone[PC_POLICY_NAME_MAX]; /* timezone IANA name (default Asia/Tokyo) */
+
+	/* Lockout and retry detection. */
+	uint32_t		lockout_threshold;	/* 1..10, default 5 */
+	uint32_t		lockout_seconds;	/* >= 60 (tests), default 1800 */
+	uint32_t		lockout_max_seconds;	/* default 86400 */
+	uint32_t		source_fail_threshold;	/* default 20 */
+	uint32_t		source_fail_window;	/* seconds, default 600 */
+	uint32_t		source_block_seconds;	/* default 900 */
+
+	/* Password hashing (argon2id). */
+	uint32_t		argon2_t;		/* 1..10, default 3 */
+	uint32_t		argon2_m_kib;		/* 8192..1048576, default 65536 */
+	uint32_t		argon2_p;		/* 1..8, default 1 */
+	uint32_t		argon2_inflight;	/* 1..64 per worker, default 2 */
+
+	/* Sessions. */
+	uint32_t		session_idle_seconds;	/* 10..900, default 900 */
+	uint32_t		session_absolute_seconds; /* 60..43200, default 43200 */
+
+	/* Secrets and database. */
+	char			totp_key_file[PC_POLICY_PATH_MAX]; /* required */
+	char			db_socket_dir[PC_POLICY_PATH_MAX]; /* required, absolute */
+	char			db_name[PC_POLICY_NAME_MAX];	/* default payconsole */
+
+	/* SHA-256 of the file as read, hex; logged at start-up. */
+	char			digest[65];
+};
+
+/* Fill *p with defaults (required strings left empty). */
+void	pc_policy_defaults(struct pc_policy *p);
+
+/*
+ * Parse a policy from memory. name is used in messages ("name:line: ...").
+ * Returns 0 on success, -1 with err filled on failure.
+ */
+int	pc_policy_parse(struct pc_policy *p, const char *name,
+	    const char *text, size_t len, char *err, size_t errlen);
+
+/* Read and parse a file. Same contract as pc_policy_parse. */
+int	pc_policy_load(struct pc_policy *p, const char *path,
+	    char *err, size_t errlen);
+
+/*
+ * One line describing the policy in force (for the start-up log):
+ * environment, hours, timezone, counts, argon2 params, digest.
+ */
+void	pc_policy_describe(const struct pc_policy *p, char *buf, size_t len);
+
+#endif

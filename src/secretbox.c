@@ -1,0 +1,365 @@
+/*
+ * secretbox.c: AES-256-GCM sealing of secrets at rest (pure).
+ *
+ * Blob: version(1) | key id(4, BE) | nonce(12) | ciphertext | tag(16).
+ * The header (version and key id) is authenticated together with the
+ * caller's additional data, so neither can be swapped for another.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "secretbox.h"
+
+#define SECRETBOX_VERSION	0x01
+#define SECRETBOX_HDR_LEN	(1 + 4)
+#define SECRETBOX_NONCE_LEN	12
+#define SECRETBOX_TAG_LEN	16
+#define SECRETBOX_KEY_HEX	(PC_SECRETBOX_KEY_LEN * 2)
+#define SECRETBOX_ID_MAX	2147483647UL
+#define SECRETBOX_FILE_MAX	256
+
+static int	secretbox_hex(unsigned char);
+static void	secretbox_err(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	secretbox_ad(EVP_CIPHER_CTX *, int, const uint8_t *,
+		    const uint8_t *, size_t);
+
+int
+pc_kek_parse(struct pc_kek *k, const char *text, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)text;
+	unsigned long		 id;
+	size_t			 i, n;
+	int			 hi, lo;
+
+	if (k == NULL)
+		return (-1);
+	memset(k, 0, sizeof(*k));
+	if (text == NULL)
+		return (-1);
+
+	/* One optional trailing newline, nothing else around the line. */
+	if (len > 0 && s[len - 1] == '\n')
+		len--;
+
+	/* Decimal id 1..2^31-1, no sign, no leading zero. */
+	if (len == 0 || s[0] < '1' || s[0] > '9')
+		return (-1);
+	id = 0;
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		id = id * 10 + (s[i] - '0');
+		if (id > SECRETBOX_ID_MAX)
+			return (-1);
+	}
+
+	if (i >= len || s[i] != ' ')
+		return (-1);
+	i++;
+	if (len - i != SECRETBOX_KEY_HEX)
+		return (-1);
+
+	for (n = 0; n < PC_SECRETBOX_KEY_LEN; n++, i += 2) {
+		hi = secretbox_hex(s[i]);
+		lo = secretbox_hex(s[i + 1]);
+		if (hi == -1 || lo == -1) {
+			pc_kek_wipe(k);
+			return (-1);
+		}
+		k->key[n] = (uint8_t)((hi << 4) | lo);
+	}
+
+	k->id = (uint32_t)id;
+	return (0);
+}
+
+int
+pc_kek_load(struct pc_kek *k, const char *path, char *err, size_t errlen)
+{
+	char		buf[SECRETBOX_FILE_MAX + 1];
+	struct stat	st;
+	size_t		off;
+	ssize_t		r;
+	int		fd, rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (k == NULL || path == NULL) {
+		secretbox_err(err, errlen, "no key file given");
+		return (-1);
+	}
+	memset(k, 0, sizeof(*k));
+
+	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			secretbox_err(err, errlen,
+			    "key file %s is a symbolic link", path);
+		else
+			secretbox_err(err, errlen, "key file %s: %s", path,
+			    strerror(errno));
+		return (-1);
+	}
+
+	if (fstat(fd, &st) == -1) {
+		secretbox_err(err, errlen, "key file %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		secretbox_err(err, errlen, "key file %s is not a regular file",
+		    path);
+		close(fd);
+		return (-1);
+	}
+	if ((st.st_mode & 077) != 0) {
+		secretbox_err(err, errlen,
+		    "key file %s is readable or writable by group or others",
+		    path);
+		close(fd);
+		return (-1);
+	}
+	if (st.st_size > SECRETBOX_FILE_MAX) {
+		secretbox_err(err, errlen, "key file %s is too large", path);
+		close(fd);
+		return (-1);
+	}
+
+	/* Read to EOF: one byte more than allowed means it grew. */
+	off = 0;
+	rc = 0;
+	while (off < sizeof(buf)) {
+		r = read(fd, buf + off, sizeof(buf) - off);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			secretbox_err(err, errlen, "key file %s: %s", path,
+			    strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (r == 0)
+			break;
+		off += (size_t)r;
+	}
+	close(fd);
+
+	if (rc == 0 && off > SECRETBOX_FILE_MAX) {
+		secretbox_err(err, errlen, "key file %s is too large", path);
+		rc = -1;
+	}
+	if (rc == 0 && pc_kek_parse(k, buf, off) == -1) {
+		secretbox_err(err, errlen,
+		    "key file %s is malformed (want one line: id hex64)", path);
+		rc = -1;
+	}
+
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (rc == -1)
+		pc_kek_wipe(k);
+	return (rc);
+}
+
+void
+pc_kek_wipe(struct pc_kek *k)
+{
+	if (k != NULL)
+		OPENSSL_cleanse(k, sizeof(*k));
+}
+
+int
+pc_secretbox_seal(const struct pc_kek *k, const uint8_t *ad, size_t adlen,
+    const uint8_t *in, size_t len, uint8_t *out, size_t outlen)
+{
+	EVP_CIPHER_CTX	*ctx;
+	uint8_t		*nonce, *ct;
+	int		 n, rc;
+
+	if (k == NULL || k->id == 0 || out == NULL ||
+	    (ad == NULL && adlen != 0) || (in == NULL && len != 0))
+		return (-1);
+	/* pc_secretbox_open() returns the length as an int. */
+	if (len > (size_t)INT_MAX - PC_SECRETBOX_OVERHEAD ||
+	    outlen < len + PC_SECRETBOX_OVERHEAD)
+		return (-1);
+
+	out[0] = SECRETBOX_VERSION;
+	out[1] = (uint8_t)(k->id >> 24);
+	out[2] = (uint8_t)(k->id >> 16);
+	out[3] = (uint8_t)(k->id >> 8);
+	out[4] = (uint8_t)k->id;
+	nonce = out + SECRETBOX_HDR_LEN;
+	ct = nonce + SECRETBOX_NONCE_LEN;
+
+	/* Random 96-bit nonces: fine for far fewer than 2^32 seals a key. */
+	if (RAND_bytes(nonce, SECRETBOX_NONCE_LEN) != 1)
+		return (-1);
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return (-1);
+
+	rc = -1;
+	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
+	    SECRETBOX_NONCE_LEN, NULL) != 1)
+		goto out;
+	if (EVP_EncryptInit_ex(ctx, NULL, NULL, k->key, nonce) != 1)
+		goto out;
+	if (secretbox_ad(ctx, 1, out, ad, adlen) == -1)
+		goto out;
+	if (len > 0 && (EVP_EncryptUpdate(ctx, ct, &n, in, (int)len) != 1 ||
+	    (size_t)n != len))
+		goto out;
+	if (EVP_EncryptFinal_ex(ctx, ct + len, &n) != 1 || n != 0)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SECRETBOX_TAG_LEN,
+	    ct + len) != 1)
+		goto out;
+	rc = 0;
+
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	if (rc == -1)
+		OPENSSL_cleanse(out, len + PC_SECRETBOX_OVERHEAD);
+	return (rc);
+}
+
+int
+pc_secretbox_open(const struct pc_kek *k, const uint8_t *ad, size_t adlen,
+    const uint8_t *in, size_t len, uint8_t *out, size_t outlen)
+{
+	EVP_CIPHER_CTX	*ctx;
+	const uint8_t	*nonce, *ct, *tag;
+	uint8_t		 tagbuf[SECRETBOX_TAG_LEN];
+	size_t		 ctlen;
+	int		 n, rc;
+
+	if (out == NULL && outlen != 0)
+		return (-1);
+	rc = -1;
+	ctx = NULL;
+
+	if (k == NULL || k->id == 0 || in == NULL ||
+	    (ad == NULL && adlen != 0))
+		goto fail;
+	if (len < PC_SECRETBOX_OVERHEAD ||
+	    len - PC_SECRETBOX_OVERHEAD > (size_t)INT_MAX)
+		goto fail;
+	ctlen = len - PC_SECRETBOX_OVERHEAD;
+	if (outlen < ctlen || (out == NULL && ctlen != 0))
+		goto fail;
+	if (pc_secretbox_key_id(in, len) != k->id)
+		goto fail;
+
+	nonce = in + SECRETBOX_HDR_LEN;
+	ct = nonce + SECRETBOX_NONCE_LEN;
+	tag = ct + ctlen;
+	/* The tag ctrl takes a non-const pointer. */
+	memcpy(tagbuf, tag, sizeof(tagbuf));
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		goto fail;
+	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1)
+		goto fail;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
+	    SECRETBOX_NONCE_LEN, NULL) != 1)
+		goto fail;
+	if (EVP_DecryptInit_ex(ctx, NULL, NULL, k->key, nonce) != 1)
+		goto fail;
+	if (secretbox_ad(ctx, 0, in, ad, adlen) == -1)
+		goto fail;
+	if (ctlen > 0 && (EVP_DecryptUpdate(ctx, out, &n, ct, (int)ctlen) != 1 ||
+	    (size_t)n != ctlen))
+		goto fail;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SECRETBOX_TAG_LEN,
+	    tagbuf) != 1)
+		goto fail;
+	/* Final checks the tag; until then out is unauthenticated. */
+	if (EVP_DecryptFinal_ex(ctx, out == NULL ? tagbuf : out + ctlen,
+	    &n) != 1 || n != 0)
+		goto fail;
+	rc = (int)ctlen;
+
+fail:
+	EVP_CIPHER_CTX_free(ctx);
+	if (rc == -1 && out != NULL)
+		OPENSSL_cleanse(out, outlen);
+	return (rc);
+}
+
+uint32_t
+pc_secretbox_key_id(const uint8_t *in, size_t len)
+{
+	if (in == NULL || len < PC_SECRETBOX_OVERHEAD ||
+	    in[0] != SECRETBOX_VERSION)
+		return (0);
+
+	return (((uint32_t)in[1] << 24) | ((uint32_t)in[2] << 16) |
+	    ((uint32_t)in[3] << 8) | (uint32_t)in[4]);
+}
+
+/* Header first (fixed length), then the caller's bytes. */
+static int
+secretbox_ad(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *hdr,
+    const uint8_t *ad, size_t adlen)
+{
+	int	n;
+
+	if (adlen > INT_MAX)
+		return (-1);
+	if (enc) {
+		if (EVP_EncryptUpdate(ctx, NULL, &n, hdr,
+		    SECRETBOX_HDR_LEN) != 1)
+			return (-1);
+		if (adlen > 0 &&
+		    EVP_EncryptUpdate(ctx, NULL, &n, ad, (int)adlen) != 1)
+			return (-1);
+	} else {
+		if (EVP_DecryptUpdate(ctx, NULL, &n, hdr,
+		    SECRETBOX_HDR_LEN) != 1)
+			return (-1);
+		if (adlen > 0 &&
+		    EVP_DecryptUpdate(ctx, NULL, &n, ad, (int)adlen) != 1)
+			return (-1);
+	}
+
+	return (0);
+}
+
+static int
+secretbox_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+static void
+secretbox_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
