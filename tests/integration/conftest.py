@@ -1,6 +1,7 @@
 """Fixtures: real payconsole binaries against the real PostgreSQL cluster
 that scripts/test-integration created (PC_STACK), each in its own site
 directory with the policy a test needs."""
+import contextlib
 import json
 import os
 import shutil
@@ -167,11 +168,16 @@ def make_server():
         srv.stop()
 
 
-def db(role, dbname="payconsole", autocommit=True):
-    """A real connection as a real role (peer auth, ident map)."""
+@contextlib.contextmanager
+def db(role, dbname="payconsole"):
+    """A real connection as a real role (peer auth, ident map), in
+    autocommit mode, closed on exit."""
     conn = psycopg2.connect(host=SOCK, dbname=dbname, user=role)
-    conn.autocommit = autocommit
-    return conn
+    conn.autocommit = True
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def demo_accounts():
@@ -185,5 +191,5 @@ def openssl_client(port, *args, request=None):
                       "Connection: close\r\n\r\n")
     return subprocess.run(
         ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
-         "-servername", "localhost", "-ign_eof"] + list(args),
+         "-ign_eof"] + list(args),
         input=req.encode(), capture_output=True, timeout=30)
