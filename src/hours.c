@@ -352,7 +352,7 @@ pc_tz_offset(const struct pc_tz *tz, int64_t t)
 		return (0);
 
 	if (tz->ntrans == 0) {
-		/* Nothing but the footer describes the zone, if there is one. */
+		/* Only the footer describes the zone, if there is one. */
 		if (tz->has_rule)
 			return (pc_tz_rule_offset(tz, t));
 		return (tz->type_off[0]);
@@ -943,7 +943,7 @@ pc_tz_mrule(const char **sp, int *m, int *w, int *d, int *t)
 
 	p = *sp;
 	if (*p != 'M')
-		return (-1);		/* Jn and n: not supported, fail closed */
+		return (-1);	/* Jn and n: not supported, fail closed */
 	p++;
 	if (pc_tz_num(&p, 2, 12, m) == -1 || *m < 1)
 		return (-1);

@@ -5,8 +5,8 @@
  * and America/New_York are copies of Debian's tzdata 2025b ("fat" files,
  * transitions listed up to 2037); the Test/ zones are slim files made by
  * zic from data/zoneinfo-src/test.zi, so their present-day offsets come
- * from the POSIX TZ footer. Keeping copies makes the expected instants independent
- * of the tzdata installed.
+ * from the POSIX TZ footer. Keeping copies makes the expected instants
+ * independent of the tzdata installed.
  *
  * Every instant below is a literal checked with date(1) while writing,
  * e.g. TZ=Asia/Tokyo date -d @1795392000 -> 2026-11-23 09:00:00 +0900.
@@ -31,7 +31,8 @@
 #define FILE_MAX	(64 * 1024)
 
 /* 64 bytes: one more than a zone name may have. */
-#define LONG_NAME	"Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LONG_NAME	"Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/" \
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 enum zone_id {
 	TOKYO,
@@ -346,7 +347,7 @@ static const struct allow_case	allow_cases[] = {
 	{ TOKYO, "09:00-24:00", 1795392000LL, 1 },	/* 09:00:00 */
 	{ TOKYO, "09:00-24:00", 1795402800LL, 1 },	/* 12:00:00 */
 	{ TOKYO, "09:00-24:00", 1795445999LL, 1 },	/* 23:59:59 */
-	{ TOKYO, "09:00-24:00", 1795446000LL, 0 },	/* 24:00 = 11-24 00:00 */
+	{ TOKYO, "09:00-24:00", 1795446000LL, 0 }, /* 24:00 = 11-24 00:00 */
 	/* Crossing midnight. */
 	{ TOKYO, "22:00-06:00", 1795438799LL, 0 },	/* 21:59:59 */
 	{ TOKYO, "22:00-06:00", 1795438800LL, 1 },	/* 22:00:00 */
@@ -356,24 +357,24 @@ static const struct allow_case	allow_cases[] = {
 	{ TOKYO, "22:00-06:00", 1795467600LL, 0 },	/* 11-24 06:00:00 */
 	{ TOKYO, "22:00-06:00", 1795402800LL, 0 },	/* 12:00:00 */
 	/* Around the epoch: floor division for negative instants. */
-	{ TOKYO, "09:00-24:00", -1LL, 0 },		/* 1970-01-01 08:59:59 */
-	{ TOKYO, "09:00-24:00", 0LL, 1 },		/* 1970-01-01 09:00:00 */
-	{ TOKYO, "09:00-24:00", -32401LL, 1 },		/* 1969-12-31 23:59:59 */
-	{ TOKYO, "09:00-24:00", -32400LL, 0 },		/* 1970-01-01 00:00:00 */
-	{ TOKYO, "09:00-24:00", -86400LL, 1 },		/* 1969-12-31 09:00:00 */
-	{ TOKYO, "09:00-24:00", -86401LL, 0 },		/* 1969-12-31 08:59:59 */
+	{ TOKYO, "09:00-24:00", -1LL, 0 },	/* 1970-01-01 08:59:59 */
+	{ TOKYO, "09:00-24:00", 0LL, 1 },	/* 1970-01-01 09:00:00 */
+	{ TOKYO, "09:00-24:00", -32401LL, 1 },	/* 1969-12-31 23:59:59 */
+	{ TOKYO, "09:00-24:00", -32400LL, 0 },	/* 1970-01-01 00:00:00 */
+	{ TOKYO, "09:00-24:00", -86400LL, 1 },	/* 1969-12-31 09:00:00 */
+	{ TOKYO, "09:00-24:00", -86401LL, 0 },	/* 1969-12-31 08:59:59 */
 	{ TOKYO, "00:00-24:00", -86401LL, 1 },
 	/* Berlin, the day before and the day of each change. */
 	{ BERLIN, "09:00-24:00", 1774684799LL, 0 },	/* 03-28 08:59:59 CET */
 	{ BERLIN, "09:00-24:00", 1774684800LL, 1 },	/* 03-28 09:00:00 CET */
 	{ BERLIN, "09:00-24:00", 1774738799LL, 1 },	/* 03-28 23:59:59 CET */
 	{ BERLIN, "09:00-24:00", 1774738800LL, 0 },	/* 03-29 00:00:00 CET */
-	{ BERLIN, "09:00-24:00", 1774767599LL, 0 },	/* 03-29 08:59:59 CEST */
-	{ BERLIN, "09:00-24:00", 1774767600LL, 1 },	/* 03-29 09:00:00 CEST */
-	{ BERLIN, "09:00-24:00", 1774821599LL, 1 },	/* 03-29 23:59:59 CEST */
-	{ BERLIN, "09:00-24:00", 1774821600LL, 0 },	/* 03-30 00:00:00 CEST */
-	{ BERLIN, "09:00-24:00", 1792879199LL, 1 },	/* 10-24 23:59:59 CEST */
-	{ BERLIN, "09:00-24:00", 1792879200LL, 0 },	/* 10-25 00:00:00 CEST */
+	{ BERLIN, "09:00-24:00", 1774767599LL, 0 }, /* 03-29 08:59:59 CEST */
+	{ BERLIN, "09:00-24:00", 1774767600LL, 1 }, /* 03-29 09:00:00 CEST */
+	{ BERLIN, "09:00-24:00", 1774821599LL, 1 }, /* 03-29 23:59:59 CEST */
+	{ BERLIN, "09:00-24:00", 1774821600LL, 0 }, /* 03-30 00:00:00 CEST */
+	{ BERLIN, "09:00-24:00", 1792879199LL, 1 }, /* 10-24 23:59:59 CEST */
+	{ BERLIN, "09:00-24:00", 1792879200LL, 0 }, /* 10-25 00:00:00 CEST */
 	{ BERLIN, "09:00-24:00", 1792915199LL, 0 },	/* 10-25 08:59:59 CET */
 	{ BERLIN, "09:00-24:00", 1792915200LL, 1 },	/* 10-25 09:00:00 CET */
 	{ BERLIN, "09:00-24:00", 1792969199LL, 1 },	/* 10-25 23:59:59 CET */
@@ -422,7 +423,8 @@ test_allowed(void **state)
 		if (got != allow_cases[i].ok)
 			fail_msg("%s %s at %lld: %d, want %d",
 			    zone_names[allow_cases[i].zone], allow_cases[i].win,
-			    (long long)allow_cases[i].t, got, allow_cases[i].ok);
+			    (long long)allow_cases[i].t, got,
+			    allow_cases[i].ok);
 	}
 }
 
@@ -531,7 +533,7 @@ test_window_end_brute(void **state)
 		z = &zones[changes[k].zone];
 		for (i = 0; i < sizeof(wins) / sizeof(wins[0]); i++) {
 			w = window(wins[i]);
-			/* Start points every 7 h 13 min over a day and a half. */
+			/* Start points 7 h 13 min apart, over 36 hours. */
 			for (t = changes[k].change - 86400;
 			    t < changes[k].change + 43200; t += 26011) {
 				end = pc_hours_window_end(&w, z, t);

@@ -44,7 +44,7 @@ static const struct gen_case	gen_cases[] = {
 	{ rfc_secret, 20000000000LL, 8, "65353130" },
 	/* Same HOTP value truncated to 6 digits. */
 	{ rfc_secret, 59LL, 6, "287082" },
-	/* oathtool --totp -N @<t> -d 6 8f2d4c1e9b07a35516e2c4d8f90a1b3c7e6d5f42 */
+	/* oathtool --totp -N @<t> -d 6 <oat_secret in hex> */
 	{ oat_secret, 1234567890LL, 6, "392109" },
 	{ oat_secret, 1795392000LL, 6, "517620" },
 	{ oat_secret, 20000000000LL, 6, "358383" },
