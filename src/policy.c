@@ -47,6 +47,8 @@
 /* OWASP argon2id minimums, enforced in production only. */
 #define PC_POLICY_ARGON2_M_T1	47104	/* m >= 46 MiB with t >= 1 */
 #define PC_POLICY_ARGON2_M_T2	19456	/* m >= 19 MiB with t >= 2 */
+/* Shorter lockouts exist for tests, in development only. */
+#define PC_POLICY_LOCKOUT_MIN	1800
 
 enum pc_policy_type {
 	PC_POLICY_T_UINT,
@@ -145,8 +147,8 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_STRING("timezone", timezone, 63, pc_policy_timezone_ok,
 	    "an IANA zone name"),
 	PC_UINT("lockout_threshold", lockout_threshold, 1, 10),
-	PC_UINT("lockout_seconds", lockout_seconds, 60, 86400),
-	PC_UINT("lockout_max_seconds", lockout_max_seconds, 60, 604800),
+	PC_UINT("lockout_seconds", lockout_seconds, 1, 86400),
+	PC_UINT("lockout_max_seconds", lockout_max_seconds, 1, 604800),
 	PC_UINT("source_fail_threshold", source_fail_threshold, 1, 1000),
 	PC_UINT("source_fail_window", source_fail_window, 10, 86400),
 	PC_UINT("source_block_seconds", source_block_seconds, 10, 86400),
@@ -538,6 +540,16 @@ pc_policy_finish(struct pc_policy *p, struct pc_policy_ctx *ctx,
 		pc_policy_error(ctx, "lockout_max_seconds (%u) is less than "
 		    "lockout_seconds (%u)", p->lockout_max_seconds,
 		    p->lockout_seconds);
+		return (-1);
+	}
+
+	/* PCI DSS 8.3.4: locked for at least 30 minutes in production. */
+	if (p->environment == PC_POLICY_ENV_PRODUCTION &&
+	    p->lockout_seconds < PC_POLICY_LOCKOUT_MIN) {
+		ctx->line = pc_policy_seen(seen, "lockout_seconds");
+		pc_policy_error(ctx, "lockout_seconds %u is below the "
+		    "production minimum of %d (PCI DSS 8.3.4)",
+		    p->lockout_seconds, PC_POLICY_LOCKOUT_MIN);
 		return (-1);
 	}
 

@@ -217,14 +217,17 @@ static const struct CMUnitTest tests[] = {
 	FILE_BAD("bad_hours.conf",
 	    "bad_hours.conf:3: hours: expected HH:MM-HH:MM, got "
 	    "'9:00-17:00'"),
+	FILE_BAD("bad_prod_lockout_short.conf",
+	    "bad_prod_lockout_short.conf:3: lockout_seconds 1799 is below "
+	    "the production minimum of 1800 (PCI DSS 8.3.4)"),
 	FILE_BAD("bad_leading_zero.conf",
 	    "bad_leading_zero.conf:3: argon2_p: invalid number '01'"),
 
 	/* Every numeric key: one below min, min, max, one above max. */
 	BOUNDS("lockout_threshold", lockout_threshold, 1, 10, ""),
-	BOUNDS("lockout_seconds", lockout_seconds, 60, 86400, ""),
-	BOUNDS("lockout_max_seconds", lockout_max_seconds, 60, 604800,
-	    "lockout_seconds 60\n"),
+	BOUNDS("lockout_seconds", lockout_seconds, 1, 86400, ""),
+	BOUNDS("lockout_max_seconds", lockout_max_seconds, 1, 604800,
+	    "lockout_seconds 1\n"),
 	BOUNDS("source_fail_threshold", source_fail_threshold, 1, 1000, ""),
 	BOUNDS("source_fail_window", source_fail_window, 10, 86400, ""),
 	BOUNDS("source_block_seconds", source_block_seconds, 10, 86400, ""),
@@ -237,7 +240,7 @@ static const struct CMUnitTest tests[] = {
 	    60, 43200, ""),
 
 	/* Integer syntax. Line 4 is the line under test. */
-	VALUE("lockout_seconds 600", NULL),
+	VALUE("lockout_seconds 1800", NULL),
 	VALUE("lockout_seconds +600", "lockout_seconds: invalid number '+600'"),
 	VALUE("lockout_seconds -600", "lockout_seconds: invalid number '-600'"),
 	VALUE("lockout_seconds 0600", "lockout_seconds: invalid number '0600'"),
@@ -248,20 +251,20 @@ static const struct CMUnitTest tests[] = {
 	VALUE("lockout_seconds 600 600",
 	    "lockout_seconds: invalid number '600 600'"),
 	VALUE("lockout_seconds 0",
-	    "lockout_seconds: value '0' out of range 60..86400"),
+	    "lockout_seconds: value '0' out of range 1..86400"),
 	VALUE("lockout_seconds 4294967295",
-	    "lockout_seconds: value '4294967295' out of range 60..86400"),
+	    "lockout_seconds: value '4294967295' out of range 1..86400"),
 	VALUE("lockout_seconds 4294967296",
-	    "lockout_seconds: value '4294967296' out of range 60..86400"),
+	    "lockout_seconds: value '4294967296' out of range 1..86400"),
 	VALUE("lockout_seconds 4294967356",
-	    "lockout_seconds: value '4294967356' out of range 60..86400"),
+	    "lockout_seconds: value '4294967356' out of range 1..86400"),
 	VALUE("lockout_seconds 18446744073709552216",
 	    "lockout_seconds: value '18446744073709552216' out of range "
-	    "60..86400"),
+	    "1..86400"),
 
 	/* Layout. */
-	VALUE("lockout_seconds\t\t600\t ", NULL),
-	VALUE("   lockout_seconds 600", NULL),
+	VALUE("lockout_seconds\t\t1800\t ", NULL),
+	VALUE("   lockout_seconds 1800", NULL),
 	VALUE("   # lockout_seconds 1", NULL),
 	VALUE("#lockout_seconds 1", NULL),
 	VALUE("lockout_seconds", "missing value for key 'lockout_seconds'"),
@@ -840,7 +843,7 @@ test_line_length(void **state)
 	assert_string_equal(err, "mem:3: line longer than 1024 bytes");
 
 	/* Trailing blanks count: the limit is on the raw line. */
-	off = (size_t)snprintf(text, 2048, REQUIRED "lockout_seconds 600");
+	off = (size_t)snprintf(text, 2048, REQUIRED "lockout_threshold 5");
 	memset(text + off, ' ', 1025 - 19);
 	text[off + 1025 - 19] = '\0';
 	assert_int_equal(parse_str(&p, text, err, sizeof(err)), -1);
