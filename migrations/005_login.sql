@@ -172,6 +172,7 @@ RETURNS TABLE (outcome text, session_id bigint,
     idle_expires_at timestamptz, absolute_expires_at timestamptz,
     must_change_password boolean)
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+#variable_conflict use_column
 DECLARE
 	v_user	auth.users%ROWTYPE;
 	v_sid	bigint;
@@ -243,6 +244,7 @@ RETURNS TABLE (status text, session_id bigint, user_id bigint,
     must_change_password boolean, idle_expires_at timestamptz,
     absolute_expires_at timestamptz, reauth_at timestamptz)
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+#variable_conflict use_column
 DECLARE
 	v_s	auth.sessions%ROWTYPE;
 	v_u	auth.users%ROWTYPE;

@@ -58,12 +58,20 @@ static void	admin_audit(struct admin_ctx *, const char *, const char *,
 		    const char *);
 static int	admin_seed_demo(struct admin_ctx *, int, char **);
 static void	admin_random_password(char *, size_t);
+static void	admin_create_user(struct admin_ctx *,
+		    const struct pc_argon2_params *, const char *, const char *,
+		    const char *, int, struct pc_jsonw *);
+static int	admin_cmd_create_user(struct admin_ctx *, int, char **);
+static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 
 static void
 admin_usage(void)
 {
-	fprintf(stderr, "usage: payconsole-admin [-d site-dir] "
-	    "seed-demo OUT.json N\n");
+	fprintf(stderr,
+	    "usage: payconsole-admin [-d site-dir] command\n"
+	    "  create-user USERNAME operator|admin|auditor DISPLAY-NAME\n"
+	    "  unlock USERNAME\n"
+	    "  seed-demo OUT.json N   (development policies only)\n");
 	exit(2);
 }
 
@@ -153,6 +161,88 @@ admin_random_password(char *out, size_t len)
 }
 
 /*
+ * One enrolled user with a random password and TOTP secret; the
+ * credentials go into w (shown once) and nowhere else.
+ */
+static void
+admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
+    const char *username, const char *display_name, const char *role,
+    int must_change, struct pc_jsonw *w)
+{
+	PGresult	*res;
+	const char	*p[5];
+	char		password[32], hash[PC_PASSWORD_HASH_MAX];
+	char		b32[64], uri[512], ad[64], idbuf[32];
+	char		hexblob[2 * (PC_TOTP_SECRET_LEN +
+			    PC_SECRETBOX_OVERHEAD) + 3];
+	char		kid[16], details[128];
+	uint8_t		secret[PC_TOTP_SECRET_LEN];
+	uint8_t		sealed[PC_TOTP_SECRET_LEN + PC_SECRETBOX_OVERHEAD];
+	size_t		k;
+
+	admin_random_password(password, sizeof(password));
+	if (pc_password_hash(prm, password, strlen(password),
+	    hash, sizeof(hash)) == -1)
+		admin_fatal("argon2id hashing failed");
+
+	p[0] = username;
+	p[1] = display_name;
+	p[2] = role;
+	p[3] = ctx->actor;
+	res = admin_exec(ctx, "INSERT INTO auth.users (username, "
+	    "display_name, role, created_by) VALUES "
+	    "(lower(normalize($1, NFKC)), $2, $3, $4) RETURNING id", 4, p, 1);
+	(void)snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	if (RAND_bytes(secret, sizeof(secret)) != 1)
+		admin_fatal("RAND_bytes failed");
+	(void)snprintf(ad, sizeof(ad), "totp:%s", idbuf);
+	if (pc_secretbox_seal(&ctx->kek, (const uint8_t *)ad, strlen(ad),
+	    secret, sizeof(secret), sealed, sizeof(sealed)) == -1)
+		admin_fatal("sealing the TOTP secret failed");
+
+	(void)snprintf(hexblob, sizeof(hexblob), "\\x");
+	for (k = 0; k < sizeof(sealed); k++)
+		(void)snprintf(hexblob + 2 + 2 * k, 3, "%02x", sealed[k]);
+	(void)snprintf(kid, sizeof(kid), "%u", ctx->kek.id);
+
+	p[0] = idbuf;
+	p[1] = hash;
+	p[2] = hexblob;
+	p[3] = kid;
+	p[4] = must_change ? "true" : "false";
+	PQclear(admin_exec(ctx, "INSERT INTO auth.credentials "
+	    "(user_id, password_hash, must_change_password, totp_state, "
+	    "totp_secret, totp_key_id) VALUES ($1, $2, $5::bool, 'enrolled', "
+	    "$3::bytea, $4)", 5, p, 0));
+	PQclear(admin_exec(ctx, "INSERT INTO auth.lockout (user_id) "
+	    "VALUES ($1)", 1, p, 0));
+
+	if (pc_totp_base32(secret, sizeof(secret), b32, sizeof(b32)) == -1 ||
+	    pc_totp_uri(secret, sizeof(secret), username, uri,
+	    sizeof(uri)) == -1)
+		admin_fatal("cannot encode the TOTP secret");
+
+	pc_jsonw_object_open(w, NULL);
+	pc_jsonw_string(w, "username", username);
+	pc_jsonw_string(w, "role", role);
+	pc_jsonw_string(w, "password", password);
+	pc_jsonw_string(w, "totp_secret_base32", b32);
+	pc_jsonw_string(w, "otpauth_uri", uri);
+	pc_jsonw_object_close(w);
+
+	(void)snprintf(details, sizeof(details), "{\"role\": \"%s\"}", role);
+	admin_audit(ctx, "user.created", username, details);
+
+	pc_wipe(password, sizeof(password));
+	pc_wipe(secret, sizeof(secret));
+	pc_wipe(b32, sizeof(b32));
+	pc_wipe(uri, sizeof(uri));
+	pc_wipe(hash, sizeof(hash));
+}
+
+/*
  * Demo users (one per role, enrolled, known password and TOTP secret)
  * and N demo transactions. Development policies only.
  */
@@ -165,14 +255,7 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 	FILE			*fp;
 	const char		*p[5];
 	char			*json, *end;
-	char			password[32], hash[PC_PASSWORD_HASH_MAX];
-	char			b32[64], uri[512], ad[64], idbuf[32];
-	char			hexblob[2 * (PC_TOTP_SECRET_LEN +
-				    PC_SECRETBOX_OVERHEAD) + 3];
-	char			kid[16], nbuf[16], details[128];
-	uint8_t			secret[PC_TOTP_SECRET_LEN];
-	uint8_t			sealed[PC_TOTP_SECRET_LEN +
-				    PC_SECRETBOX_OVERHEAD];
+	char			nbuf[16], details[128];
 	size_t			i, k, jlen;
 	long			n;
 	int			fd, created;
@@ -211,71 +294,9 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 		if (k > 0)
 			continue;
 
-		admin_random_password(password, sizeof(password));
-		if (pc_password_hash(&prm, password, strlen(password),
-		    hash, sizeof(hash)) == -1)
-			admin_fatal("argon2id hashing failed");
-
-		p[0] = demo_accounts[i].username;
-		p[1] = demo_accounts[i].display_name;
-		p[2] = demo_accounts[i].role;
-		p[3] = ctx->actor;
-		res = admin_exec(ctx, "INSERT INTO auth.users (username, "
-		    "display_name, role, created_by) VALUES ($1, $2, $3, $4) "
-		    "RETURNING id", 4, p, 1);
-		(void)snprintf(idbuf, sizeof(idbuf), "%s",
-		    PQgetvalue(res, 0, 0));
-		PQclear(res);
-
-		if (RAND_bytes(secret, sizeof(secret)) != 1)
-			admin_fatal("RAND_bytes failed");
-		(void)snprintf(ad, sizeof(ad), "totp:%s", idbuf);
-		if (pc_secretbox_seal(&ctx->kek, (const uint8_t *)ad,
-		    strlen(ad), secret, sizeof(secret), sealed,
-		    sizeof(sealed)) == -1)
-			admin_fatal("sealing the TOTP secret failed");
-
-		(void)snprintf(hexblob, sizeof(hexblob), "\\x");
-		for (k = 0; k < sizeof(sealed); k++)
-			(void)snprintf(hexblob + 2 + 2 * k, 3, "%02x",
-			    sealed[k]);
-		(void)snprintf(kid, sizeof(kid), "%u", ctx->kek.id);
-
-		p[0] = idbuf;
-		p[1] = hash;
-		p[2] = hexblob;
-		p[3] = kid;
-		PQclear(admin_exec(ctx, "INSERT INTO auth.credentials "
-		    "(user_id, password_hash, must_change_password, "
-		    "totp_state, totp_secret, totp_key_id) VALUES "
-		    "($1, $2, false, 'enrolled', $3::bytea, $4)", 4, p, 0));
-		PQclear(admin_exec(ctx, "INSERT INTO auth.lockout (user_id) "
-		    "VALUES ($1)", 1, p, 0));
-
-		if (pc_totp_base32(secret, sizeof(secret), b32,
-		    sizeof(b32)) == -1 ||
-		    pc_totp_uri(secret, sizeof(secret),
-		    demo_accounts[i].username, uri, sizeof(uri)) == -1)
-			admin_fatal("cannot encode the TOTP secret");
-
-		pc_jsonw_object_open(&w, NULL);
-		pc_jsonw_string(&w, "username", demo_accounts[i].username);
-		pc_jsonw_string(&w, "role", demo_accounts[i].role);
-		pc_jsonw_string(&w, "password", password);
-		pc_jsonw_string(&w, "totp_secret_base32", b32);
-		pc_jsonw_string(&w, "otpauth_uri", uri);
-		pc_jsonw_object_close(&w);
-
-		(void)snprintf(details, sizeof(details),
-		    "{\"role\": \"%s\", \"demo\": true}",
-		    demo_accounts[i].role);
-		admin_audit(ctx, "user.created", demo_accounts[i].username,
-		    details);
-
-		pc_wipe(password, sizeof(password));
-		pc_wipe(secret, sizeof(secret));
-		pc_wipe(b32, sizeof(b32));
-		pc_wipe(uri, sizeof(uri));
+		admin_create_user(ctx, &prm, demo_accounts[i].username,
+		    demo_accounts[i].display_name, demo_accounts[i].role, 0,
+		    &w);
 		created++;
 	}
 
@@ -345,6 +366,68 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 	return (0);
 }
 
+/*
+ * create-user: an enrolled account whose password must be changed at
+ * first login; prints its credentials once, as JSON, on stdout.
+ */
+static int
+admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
+{
+	struct pc_argon2_params	prm;
+	struct pc_jsonw		w;
+	char			*json;
+	size_t			len;
+
+	if (argc != 3)
+		admin_usage();
+	if (strcmp(argv[1], "operator") != 0 && strcmp(argv[1], "admin") != 0 &&
+	    strcmp(argv[1], "auditor") != 0)
+		admin_fatal("role must be operator, admin or auditor");
+
+	prm.t = ctx->policy.argon2_t;
+	prm.m_kib = ctx->policy.argon2_m_kib;
+	prm.p = ctx->policy.argon2_p;
+
+	admin_connect(ctx, "pc_ops");
+	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
+	pc_jsonw_init(&w);
+	admin_create_user(ctx, &prm, argv[0], argv[2], argv[1], 1, &w);
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+
+	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
+		admin_fatal("out of memory");
+	printf("%s\n", json);
+	pc_wipe(json, len);
+	free(json);
+	return (0);
+}
+
+/* unlock: emergency unlock of an account (PCI DSS 8.3.4). */
+static int
+admin_cmd_unlock(struct admin_ctx *ctx, int argc, char **argv)
+{
+	PGresult	*res;
+	const char	*p[1];
+
+	if (argc != 1)
+		admin_usage();
+
+	admin_connect(ctx, "pc_ops");
+	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
+	p[0] = argv[0];
+	res = admin_exec(ctx, "UPDATE auth.lockout l SET failures = 0, "
+	    "locked_until = NULL FROM auth.users u WHERE u.id = l.user_id "
+	    "AND u.username = lower(normalize($1, NFKC)) RETURNING u.id",
+	    1, p, 0);
+	if (PQntuples(res) != 1)
+		admin_fatal("no such user");
+	PQclear(res);
+	admin_audit(ctx, "account.unlocked", argv[0], "{}");
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+	printf("unlocked %s\n", argv[0]);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -387,6 +470,10 @@ main(int argc, char **argv)
 
 	if (strcmp(argv[0], "seed-demo") == 0)
 		ret = admin_seed_demo(&ctx, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "create-user") == 0)
+		ret = admin_cmd_create_user(&ctx, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "unlock") == 0)
+		ret = admin_cmd_unlock(&ctx, argc - 1, argv + 1);
 	else
 		admin_usage();
 

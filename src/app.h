@@ -7,6 +7,8 @@
 #ifndef PC_APP_H
 #define PC_APP_H
 
+#include <stddef.h>
+
 #include <kore/kore.h>
 #include <kore/http.h>
 #include <kore/pgsql.h>
@@ -14,6 +16,7 @@
 #include "hours.h"
 #include "policy.h"
 #include "secretbox.h"
+#include "token.h"
 
 /* Database handles, one per PostgreSQL login role (see migrations/). */
 #define PC_DB_AUTH	"auth"		/* role pc_auth */
@@ -55,6 +58,50 @@ void			pc_dbq_init(struct pc_dbq *, const char *, const char *);
 void			pc_dbq_param(struct pc_dbq *, const char *, size_t);
 enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
 void			pc_dbq_cleanup(struct pc_dbq *);
+
+/* request.c: per-request state, the caller's address and session. */
+#define PC_REQ_HSTATE_MAX	8192
+
+struct pc_session {
+	int64_t		session_id;
+	int64_t		user_id;
+	char		username[128];
+	char		display_name[256];
+	char		role[16];
+	int		must_change_password;
+	int64_t		idle_expires_at;
+	int64_t		absolute_expires_at;
+	int64_t		reauth_at;
+	uint8_t		token[PC_TOKEN_LEN];
+};
+
+struct pc_req {
+	int			phase;
+	int			authed;
+	char			source[64];	/* text form, for SQL inet */
+	struct pc_dbq		sq;		/* the session check */
+	char			sq_hash[67];
+	char			sq_idle[16];
+	char			sq_inhours[8];
+	struct pc_session	s;
+	/*
+	 * The handler's own state lives inside this block, which Kore frees
+	 * only after every task bound to the request has finished, so a
+	 * hashing thread never outlives the memory it was given.
+	 */
+	int			h_used;
+	void			(*h_free)(void *);
+	union {
+		max_align_t	align;
+		uint8_t		buf[PC_REQ_HSTATE_MAX];
+	} h;
+};
+
+struct pc_req	*pc_req_get(struct http_request *);
+void		*pc_req_handler_state(struct http_request *, size_t,
+		    void (*)(void *));
+int		pc_req_session(struct http_request *, int);
+int		pc_req_in_hours(int64_t *);
 
 /* http_util.c: every answer goes through these. */
 void	pc_http_security_headers(void);

@@ -10,15 +10,14 @@ struct pc_healthz {
 	struct pc_dbq	q;
 };
 
-static void	pc_healthz_free(struct http_request *);
+static void	pc_healthz_free(void *);
 
 static void
-pc_healthz_free(struct http_request *req)
+pc_healthz_free(void *arg)
 {
-	struct pc_healthz	*h;
+	struct pc_healthz	*h = arg;
 
-	if ((h = http_state_get(req)) != NULL)
-		pc_dbq_cleanup(&h->q);
+	pc_dbq_cleanup(&h->q);
 }
 
 /*
@@ -33,11 +32,9 @@ pc_h_healthz(struct http_request *req)
 	static const char	down[] =
 	    "{\"status\":\"unavailable\",\"database\":\"unreachable\"}";
 
-	if (!http_state_exists(req)) {
-		h = http_state_create(req, sizeof(*h), pc_healthz_free);
+	h = pc_req_handler_state(req, sizeof(*h), pc_healthz_free);
+	if (h->q.db == NULL)
 		pc_dbq_init(&h->q, PC_DB_AUTH, "SELECT 1");
-	}
-	h = http_state_get(req);
 
 	switch (pc_dbq_step(req, &h->q)) {
 	case PC_DB_RETRY:

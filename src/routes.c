@@ -10,9 +10,32 @@
 
 static const struct pc_route pc_routes[] = {
 	{ HTTP_METHOD_GET,	"/healthz",	PC_PERM_PUBLIC,	pc_h_healthz },
+	{ HTTP_METHOD_POST,	"/api/login",	PC_PERM_PUBLIC,	pc_h_login },
+	{ HTTP_METHOD_POST,	"/api/logout",	PC_PERM_SESSION, pc_h_logout },
+	{ HTTP_METHOD_GET,	"/api/me",	PC_PERM_SESSION, pc_h_me },
 };
 
-int	pc_dispatch(struct http_request *);
+int		pc_dispatch(struct http_request *);
+static int	pc_dispatch_route(struct http_request *,
+		    const struct pc_route *);
+
+/* Sessions first: a handler behind PC_PERM_SESSION never runs without. */
+static int
+pc_dispatch_route(struct http_request *req, const struct pc_route *rt)
+{
+	int	ret;
+
+	(void)pc_req_get(req);
+	if (rt->perm != PC_PERM_PUBLIC) {
+		ret = pc_req_session(req, rt->method != HTTP_METHOD_GET &&
+		    rt->method != HTTP_METHOD_HEAD);
+		if (ret == KORE_RESULT_RETRY)
+			return (KORE_RESULT_RETRY);
+		if (ret != KORE_RESULT_OK)
+			return (KORE_RESULT_OK);
+	}
+	return (rt->handler(req));
+}
 
 int
 pc_dispatch(struct http_request *req)
@@ -26,7 +49,7 @@ pc_dispatch(struct http_request *req)
 			continue;
 		path_known = 1;
 		if (pc_routes[i].method == req->method)
-			return (pc_routes[i].handler(req));
+			return (pc_dispatch_route(req, &pc_routes[i]));
 	}
 
 	if (!path_known && req->method == HTTP_METHOD_GET) {

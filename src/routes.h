@@ -11,6 +11,7 @@
 /* Who may call a route. */
 enum pc_perm {
 	PC_PERM_PUBLIC = 0,	/* no session (still behind the allowlist) */
+	PC_PERM_SESSION,	/* any signed-in user */
 };
 
 struct pc_route {
@@ -24,6 +25,9 @@ int	pc_dispatch(struct http_request *);
 
 /* Handlers (one file per concern). */
 int	pc_h_healthz(struct http_request *);
+int	pc_h_login(struct http_request *);
+int	pc_h_logout(struct http_request *);
+int	pc_h_me(struct http_request *);
 int	pc_h_asset(struct http_request *);
 
 #endif

@@ -1,0 +1,758 @@
+/*
+ * auth.c: POST /api/login, POST /api/logout, GET /api/me.
+ *
+ * Login checks both factors before any session exists, and every
+ * credential failure gets the same answer. The steps:
+ *   PARSE   JSON body; outside the allowed hours: audit, 403
+ *   BEGIN   auth.login_begin(): the account and the source's state
+ *   HASH    argon2id in a Kore task (never on the event loop), bounded
+ *           per worker; a dummy hash for unknown users
+ *   DECIDE  TOTP (liboath) against the unsealed secret
+ *   FINISH  auth.login_succeeded() (consumes the TOTP step, opens the
+ *           session) or auth.login_failed() (counts, locks, blocks,
+ *           audits, alerts), each in one transaction
+ * Locked accounts and blocked sources cost no argon2 work.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+
+#include <kore/tasks.h>
+#include "jsonw.h"
+#include "password.h"
+#include "routes.h"
+#include "totp.h"
+
+#define PC_LOGIN_USER_MAX	256
+#define PC_LOGIN_PASS_MAX	512	/* bytes; 128 code points of UTF-8 */
+#define PC_LOGIN_OTP_MAX	16
+
+enum pc_login_step {
+	PC_LOGIN_PARSE = 0,
+	PC_LOGIN_OUTSIDE,
+	PC_LOGIN_BEGIN,
+	PC_LOGIN_HASH,
+	PC_LOGIN_SUCCEED,
+	PC_LOGIN_FAIL,
+};
+
+/* What travels to and from the hashing thread (copied, then wiped). */
+struct pc_hash_job {
+	char		encoded[PC_PASSWORD_HASH_MAX];
+	char		password[PC_LOGIN_PASS_MAX + 1];
+	size_t		len;
+	uint32_t	t, m_kib, p;
+};
+
+struct pc_hash_result {
+	int		match;
+	int		rehashed;
+	char		new_hash[PC_PASSWORD_HASH_MAX];
+};
+
+struct pc_login {
+	enum pc_login_step	step;
+	struct pc_dbq		q;
+	struct kore_task	task;
+	int			task_started;
+	int			counted;	/* holds an in-flight slot */
+
+	char			username[PC_LOGIN_USER_MAX + 1];
+	char			password[PC_LOGIN_PASS_MAX + 1];
+	size_t			password_len;
+	char			otp[PC_LOGIN_OTP_MAX + 1];
+
+	const char		*source;	/* lives in struct pc_req */
+
+	/* From auth.login_begin(). */
+	int			exists;
+	char			user_id[24];
+	char			canon[PC_LOGIN_USER_MAX + 1];
+	char			display_name[256];
+	char			role[16];
+	char			hash[PC_PASSWORD_HASH_MAX];
+	int			enrolled;
+	uint8_t			sealed[128];
+	size_t			sealed_len;
+	int			disabled;
+
+	/* Outcome. */
+	const char		*reason;
+	struct pc_hash_result	hres;
+	char			step_str[24];
+	uint8_t			token[PC_TOKEN_LEN];
+	char			token_hash[67];
+	char			idle[16], abs_until[24];
+	char			p_thr[12], p_lock[12], p_lmax[12];
+	char			p_sthr[12], p_swin[12], p_sblk[12];
+	char			retry_after[24];
+};
+
+static uint32_t		pc_login_inflight;
+static uint32_t		pc_login_inflight_max;
+
+static void	pc_login_free(void *);
+static int	pc_login_parse(struct http_request *, struct pc_login *);
+static int	pc_login_task(struct kore_task *);
+static int	pc_login_start_hash(struct http_request *, struct pc_login *);
+static void	pc_login_decide(struct pc_login *);
+static void	pc_login_fail_query(struct pc_login *);
+static void	pc_login_succeed_query(struct pc_login *);
+static int	pc_login_answer_ok(struct http_request *, struct pc_login *);
+static void	pc_login_release(struct pc_login *);
+static int	pc_unhex(const char *, uint8_t *, size_t, size_t *);
+static void	pc_answer_me(struct http_request *, struct pc_session *);
+
+static const char pc_login_denied_msg[] =
+    "The username, password or one-time code is not correct.";
+
+static void
+pc_login_release(struct pc_login *l)
+{
+	if (l->counted) {
+		l->counted = 0;
+		pc_login_inflight--;
+	}
+}
+
+static void
+pc_login_free(void *arg)
+{
+	struct pc_login		*l = arg;
+
+	pc_dbq_cleanup(&l->q);
+	pc_login_release(l);
+	pc_wipe(l->password, sizeof(l->password));
+	pc_wipe(l->otp, sizeof(l->otp));
+	pc_wipe(l->sealed, sizeof(l->sealed));
+	pc_wipe(l->token, sizeof(l->token));
+	pc_wipe(&l->hres, sizeof(l->hres));
+	/* The task struct must outlive its thread: Kore frees it later. */
+}
+
+/* Strict shape: an object with string username, password and otp. */
+static int
+pc_login_parse(struct http_request *req, struct pc_login *l)
+{
+	struct kore_json	json;
+	struct kore_json_item	*u, *p, *o;
+	uint8_t			body[2048];
+	ssize_t			n;
+	size_t			len;
+	int			ok;
+
+	if ((n = http_body_read(req, body, sizeof(body))) <= 0 ||
+	    req->http_body_length > 0) {
+		pc_wipe(body, sizeof(body));
+		return (0);
+	}
+
+	ok = 0;
+	kore_json_init(&json, body, (size_t)n);
+	if (kore_json_parse(&json) &&
+	    json.root->type == KORE_JSON_TYPE_OBJECT &&
+	    (u = kore_json_find_string(json.root, "username")) != NULL &&
+	    (p = kore_json_find_string(json.root, "password")) != NULL &&
+	    (o = kore_json_find_string(json.root, "otp")) != NULL) {
+		ok = 1;
+		if (kore_strlcpy(l->username, u->data.string,
+		    sizeof(l->username)) >= sizeof(l->username) ||
+		    l->username[0] == '\0')
+			ok = 0;
+		len = strlen(p->data.string);
+		if (len > PC_LOGIN_PASS_MAX) {
+			ok = 0;
+		} else {
+			memcpy(l->password, p->data.string, len + 1);
+			l->password_len = len;
+		}
+		/* A malformed code is a wrong code, not a bad request. */
+		(void)kore_strlcpy(l->otp, o->data.string, sizeof(l->otp));
+		pc_wipe(p->data.string, strlen(p->data.string));
+		pc_wipe(o->data.string, strlen(o->data.string));
+	}
+
+	kore_json_cleanup(&json);
+	pc_wipe(body, sizeof(body));
+	if (req->http_body != NULL)
+		pc_wipe(req->http_body->data, req->http_body->length);
+	return (ok);
+}
+
+/* Runs in a task thread: verify, and rehash if the policy was raised. */
+static int
+pc_login_task(struct kore_task *t)
+{
+	struct pc_hash_job		job;
+	struct pc_hash_result		res;
+	struct pc_argon2_params		prm;
+
+	memset(&res, 0, sizeof(res));
+	if (kore_task_channel_read(t, &job, sizeof(job)) != sizeof(job)) {
+		pc_wipe(&job, sizeof(job));
+		kore_task_channel_write(t, &res, sizeof(res));
+		return (KORE_RESULT_ERROR);
+	}
+	job.password[sizeof(job.password) - 1] = '\0';
+	job.encoded[sizeof(job.encoded) - 1] = '\0';
+
+	res.match = pc_password_verify(job.encoded, job.password,
+	    job.len) == 1;
+
+	prm.t = job.t;
+	prm.m_kib = job.m_kib;
+	prm.p = job.p;
+	if (res.match && pc_password_needs_rehash(job.encoded, &prm) &&
+	    pc_password_hash(&prm, job.password, job.len, res.new_hash,
+	    sizeof(res.new_hash)) == 0)
+		res.rehashed = 1;
+
+	pc_wipe(&job, sizeof(job));
+	kore_task_channel_write(t, &res, sizeof(res));
+	pc_wipe(&res, sizeof(res));
+
+	return (KORE_RESULT_OK);
+}
+
+static int
+pc_login_start_hash(struct http_request *req, struct pc_login *l)
+{
+	struct pc_hash_job		job;
+	struct pc_argon2_params		prm;
+	const char			*hash;
+
+	/* Bounded work per worker: refuse rather than queue for ever. */
+	if (pc_login_inflight >= pc_policy.argon2_inflight) {
+		http_response_header(req, "retry-after", "1");
+		pc_http_error(req, 429, "rate_limited",
+		    "Too many sign-in attempts are in progress; "
+		    "try again shortly.");
+		return (KORE_RESULT_ERROR);
+	}
+	pc_login_inflight++;
+	l->counted = 1;
+	if (pc_login_inflight > pc_login_inflight_max) {
+		pc_login_inflight_max = pc_login_inflight;
+		kore_log(LOG_NOTICE, "argon2: in-flight high-water mark %u "
+		    "(bound %u)", pc_login_inflight_max,
+		    pc_policy.argon2_inflight);
+	}
+
+	prm.t = pc_policy.argon2_t;
+	prm.m_kib = pc_policy.argon2_m_kib;
+	prm.p = pc_policy.argon2_p;
+
+	/* Unknown users pay for a hash like everyone else. */
+	hash = (l->exists && l->hash[0] != '\0') ? l->hash :
+	    pc_password_dummy_hash(&prm);
+
+	memset(&job, 0, sizeof(job));
+	if (hash != NULL)
+		(void)kore_strlcpy(job.encoded, hash, sizeof(job.encoded));
+	memcpy(job.password, l->password, l->password_len);
+	job.len = l->password_len;
+	job.t = prm.t;
+	job.m_kib = prm.m_kib;
+	job.p = prm.p;
+
+	kore_task_create(&l->task, pc_login_task);
+	kore_task_bind_request(&l->task, req);
+	kore_task_run(&l->task);
+	kore_task_channel_write(&l->task, &job, sizeof(job));
+	l->task_started = 1;
+	pc_wipe(&job, sizeof(job));
+
+	return (KORE_RESULT_OK);
+}
+
+static int
+pc_unhex(const char *s, uint8_t *out, size_t max, size_t *len)
+{
+	size_t		i, n;
+	unsigned int	v;
+
+	if (strncmp(s, "\\x", 2) != 0)
+		return (-1);
+	s += 2;
+	n = strlen(s);
+	if (n % 2 || n / 2 > max)
+		return (-1);
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return (-1);
+		out[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return (0);
+}
+
+/* Both factors, evaluated for every attempt; the first failure wins. */
+static void
+pc_login_decide(struct pc_login *l)
+{
+	uint8_t		secret[64];
+	char		ad[48];
+	int		slen, totp_ok;
+	int64_t		step;
+
+	totp_ok = 0;
+	step = 0;
+	slen = -1;
+	if (l->exists && l->enrolled && l->sealed_len > 0) {
+		(void)snprintf(ad, sizeof(ad), "totp:%s", l->user_id);
+		slen = pc_secretbox_open(&pc_kek, (const uint8_t *)ad,
+		    strlen(ad), l->sealed, l->sealed_len, secret,
+		    sizeof(secret));
+		if (slen > 0) {
+			totp_ok = pc_totp_verify(secret, (size_t)slen,
+			    (int64_t)time(NULL), l->otp, strlen(l->otp),
+			    &step) == 0;
+		} else {
+			kore_log(LOG_ERR, "login: TOTP secret of user %s "
+			    "cannot be unsealed", l->user_id);
+		}
+		pc_wipe(secret, sizeof(secret));
+	}
+	pc_wipe(l->otp, sizeof(l->otp));
+
+	if (!l->exists)
+		l->reason = "unknown_user";
+	else if (l->disabled)
+		l->reason = "disabled";
+	else if (!l->hres.match)
+		l->reason = "bad_password";
+	else if (!l->enrolled)
+		l->reason = "not_enrolled";
+	else if (!totp_ok)
+		l->reason = "bad_totp";
+	else
+		l->reason = NULL;
+
+	(void)snprintf(l->step_str, sizeof(l->step_str), "%" PRId64, step);
+}
+
+static void
+pc_login_fail_query(struct pc_login *l)
+{
+	pc_dbq_cleanup(&l->q);
+	pc_dbq_init(&l->q, PC_DB_AUTH,
+	    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
+	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int)");
+	(void)snprintf(l->p_thr, sizeof(l->p_thr), "%u",
+	    pc_policy.lockout_threshold);
+	(void)snprintf(l->p_lock, sizeof(l->p_lock), "%u",
+	    pc_policy.lockout_seconds);
+	(void)snprintf(l->p_lmax, sizeof(l->p_lmax), "%u",
+	    pc_policy.lockout_max_seconds);
+	(void)snprintf(l->p_sthr, sizeof(l->p_sthr), "%u",
+	    pc_policy.source_fail_threshold);
+	(void)snprintf(l->p_swin, sizeof(l->p_swin), "%u",
+	    pc_policy.source_fail_window);
+	(void)snprintf(l->p_sblk, sizeof(l->p_sblk), "%u",
+	    pc_policy.source_block_seconds);
+
+	if (l->exists)
+		pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
+	else
+		pc_dbq_param(&l->q, NULL, 0);
+	pc_dbq_param(&l->q, l->exists ? l->canon : l->username,
+	    strlen(l->exists ? l->canon : l->username));
+	pc_dbq_param(&l->q, l->source, strlen(l->source));
+	pc_dbq_param(&l->q, l->reason, strlen(l->reason));
+	pc_dbq_param(&l->q, l->p_thr, strlen(l->p_thr));
+	pc_dbq_param(&l->q, l->p_lock, strlen(l->p_lock));
+	pc_dbq_param(&l->q, l->p_lmax, strlen(l->p_lmax));
+	pc_dbq_param(&l->q, l->p_sthr, strlen(l->p_sthr));
+	pc_dbq_param(&l->q, l->p_swin, strlen(l->p_swin));
+	pc_dbq_param(&l->q, l->p_sblk, strlen(l->p_sblk));
+	l->step = PC_LOGIN_FAIL;
+}
+
+static void
+pc_login_succeed_query(struct pc_login *l)
+{
+	int64_t		now, end, abs_until;
+
+	now = (int64_t)time(NULL);
+	(void)pc_req_in_hours(&end);
+	abs_until = now + pc_policy.session_absolute_seconds;
+	/* No session outlives the allowed hours. */
+	if (end > now && end < abs_until)
+		abs_until = end;
+
+	if (pc_token_new(l->token) == -1)
+		fatal("RAND_bytes failed");
+	pc_token_hash_hex(l->token, l->token_hash);
+	(void)snprintf(l->idle, sizeof(l->idle), "%u",
+	    pc_policy.session_idle_seconds);
+	(void)snprintf(l->abs_until, sizeof(l->abs_until), "%" PRId64,
+	    abs_until);
+
+	pc_dbq_cleanup(&l->q);
+	pc_dbq_init(&l->q, PC_DB_AUTH,
+	    "SELECT outcome, session_id, "
+	    "extract(epoch FROM idle_expires_at)::bigint, "
+	    "extract(epoch FROM absolute_expires_at)::bigint, "
+	    "must_change_password "
+	    "FROM auth.login_succeeded($1::bigint, $2::inet, $3::bigint, $4, "
+	    "$5::bytea, $6::int, to_timestamp($7::bigint))");
+	pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
+	pc_dbq_param(&l->q, l->source, strlen(l->source));
+	pc_dbq_param(&l->q, l->step_str, strlen(l->step_str));
+	if (l->hres.rehashed)
+		pc_dbq_param(&l->q, l->hres.new_hash, strlen(l->hres.new_hash));
+	else
+		pc_dbq_param(&l->q, NULL, 0);
+	pc_dbq_param(&l->q, l->token_hash, strlen(l->token_hash));
+	pc_dbq_param(&l->q, l->idle, strlen(l->idle));
+	pc_dbq_param(&l->q, l->abs_until, strlen(l->abs_until));
+	l->step = PC_LOGIN_SUCCEED;
+}
+
+static int
+pc_login_answer_ok(struct http_request *req, struct pc_login *l)
+{
+	PGresult		*res;
+	struct pc_session	s;
+	char			cookie[160];
+	int64_t			now;
+
+	res = l->q.result;
+	memset(&s, 0, sizeof(s));
+	s.user_id = strtoll(l->user_id, NULL, 10);
+	(void)kore_strlcpy(s.username, l->canon, sizeof(s.username));
+	(void)kore_strlcpy(s.display_name, l->display_name,
+	    sizeof(s.display_name));
+	(void)kore_strlcpy(s.role, l->role, sizeof(s.role));
+	s.session_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	s.idle_expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	s.absolute_expires_at = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	s.must_change_password = PQgetvalue(res, 0, 4)[0] == 't';
+	memcpy(s.token, l->token, sizeof(s.token));
+
+	now = (int64_t)time(NULL);
+	if (pc_cookie_format(l->token, (long)(s.absolute_expires_at - now),
+	    cookie, sizeof(cookie)) == -1)
+		fatal("cookie buffer too small");
+	http_response_header(req, "set-cookie", cookie);
+	pc_wipe(cookie, sizeof(cookie));
+
+	kore_log(LOG_NOTICE, "login: success user=%s source=%s", l->canon,
+	    l->source);
+	pc_answer_me(req, &s);
+	pc_wipe(&s, sizeof(s));
+
+	return (KORE_RESULT_OK);
+}
+
+int
+pc_h_login(struct http_request *req)
+{
+	struct pc_login		*l;
+	struct pc_hash_result	hres;
+	struct pc_req		*r;
+	PGresult		*res;
+	size_t			n;
+	int64_t			until;
+	const char		*origin;
+	char			want[300];
+
+	r = pc_req_get(req);
+	l = pc_req_handler_state(req, sizeof(*l), pc_login_free);
+	l->source = r->source;
+
+	for (;;) {
+		switch (l->step) {
+		case PC_LOGIN_PARSE:
+			/* A browser always sends Origin; it must be ours. */
+			if (http_request_header(req, "origin", &origin)) {
+				(void)snprintf(want, sizeof(want),
+				    "https://%s", req->host);
+				if (strcmp(origin, want) != 0) {
+					pc_http_error(req, 403, "csrf_failed",
+					    "The request did not come from "
+					    "this console.");
+					return (KORE_RESULT_OK);
+				}
+			}
+			if (!pc_login_parse(req, l)) {
+				pc_http_error(req, 400, "invalid_request",
+				    "Send username, password and otp as a "
+				    "JSON object.");
+				return (KORE_RESULT_OK);
+			}
+			if (!pc_req_in_hours(NULL)) {
+				pc_wipe(l->password, sizeof(l->password));
+				pc_dbq_init(&l->q, PC_DB_AUTH,
+				    "SELECT auth.outside_hours($1, $2::inet)");
+				pc_dbq_param(&l->q, l->username,
+				    strlen(l->username));
+				pc_dbq_param(&l->q, l->source,
+				    strlen(l->source));
+				l->step = PC_LOGIN_OUTSIDE;
+				continue;
+			}
+			pc_dbq_init(&l->q, PC_DB_AUTH,
+			    "SELECT user_id, username, display_name, role, "
+			    "password_hash, totp_state, totp_secret, disabled, "
+			    "locked, source_blocked, "
+			    "coalesce(extract(epoch FROM source_blocked_until)"
+			    "::bigint, 0) "
+			    "FROM auth.login_begin($1, $2::inet)");
+			pc_dbq_param(&l->q, l->username, strlen(l->username));
+			pc_dbq_param(&l->q, l->source, strlen(l->source));
+			l->step = PC_LOGIN_BEGIN;
+			continue;
+
+		case PC_LOGIN_OUTSIDE:
+			switch (pc_dbq_step(req, &l->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			default:
+				break;
+			}
+			kore_log(LOG_WARNING, "login: outside the allowed "
+			    "hours, source=%s", l->source);
+			pc_http_error(req, 403, "outside_hours",
+			    "The console is closed at this hour.");
+			return (KORE_RESULT_OK);
+
+		case PC_LOGIN_BEGIN:
+			switch (pc_dbq_step(req, &l->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				pc_http_error(req, 503, "unavailable",
+				    "The service is temporarily unavailable.");
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			res = l->q.result;
+			if (PQntuples(res) != 1) {
+				pc_http_error(req, 503, "unavailable",
+				    "The service is temporarily unavailable.");
+				return (KORE_RESULT_OK);
+			}
+			l->exists = !PQgetisnull(res, 0, 0);
+			if (l->exists) {
+				(void)kore_strlcpy(l->user_id,
+				    PQgetvalue(res, 0, 0), sizeof(l->user_id));
+				(void)kore_strlcpy(l->canon,
+				    PQgetvalue(res, 0, 1), sizeof(l->canon));
+				(void)kore_strlcpy(l->display_name,
+				    PQgetvalue(res, 0, 2),
+				    sizeof(l->display_name));
+				(void)kore_strlcpy(l->role,
+				    PQgetvalue(res, 0, 3), sizeof(l->role));
+				(void)kore_strlcpy(l->hash,
+				    PQgetvalue(res, 0, 4), sizeof(l->hash));
+				l->enrolled = strcmp(PQgetvalue(res, 0, 5),
+				    "enrolled") == 0;
+				if (!PQgetisnull(res, 0, 6) &&
+				    pc_unhex(PQgetvalue(res, 0, 6), l->sealed,
+				    sizeof(l->sealed), &n) == 0)
+					l->sealed_len = n;
+				l->disabled = PQgetvalue(res, 0, 7)[0] == 't';
+			}
+			if (PQgetvalue(res, 0, 9)[0] == 't') {
+				/* Not about the account: say so. */
+				until = strtoll(PQgetvalue(res, 0, 10),
+				    NULL, 10) - (int64_t)time(NULL);
+				(void)snprintf(l->retry_after,
+				    sizeof(l->retry_after), "%" PRId64,
+				    until > 1 ? until : 1);
+				l->reason = "source_blocked";
+				pc_login_fail_query(l);
+				continue;
+			}
+			if (l->exists && PQgetvalue(res, 0, 8)[0] == 't') {
+				l->reason = "locked";
+				pc_login_fail_query(l);
+				continue;
+			}
+			if (pc_login_start_hash(req, l) != KORE_RESULT_OK) {
+				pc_wipe(l->password, sizeof(l->password));
+				return (KORE_RESULT_OK);
+			}
+			pc_wipe(l->password, sizeof(l->password));
+			l->step = PC_LOGIN_HASH;
+			return (KORE_RESULT_RETRY);
+
+		case PC_LOGIN_HASH:
+			if (!kore_task_finished(&l->task)) {
+				http_request_sleep(req);
+				return (KORE_RESULT_RETRY);
+			}
+			memset(&hres, 0, sizeof(hres));
+			if (kore_task_channel_read(&l->task, &hres,
+			    sizeof(hres)) != sizeof(hres))
+				memset(&hres, 0, sizeof(hres));
+			l->hres = hres;
+			pc_wipe(&hres, sizeof(hres));
+			pc_login_release(l);
+
+			pc_login_decide(l);
+			if (l->reason != NULL)
+				pc_login_fail_query(l);
+			else
+				pc_login_succeed_query(l);
+			continue;
+
+		case PC_LOGIN_SUCCEED:
+			switch (pc_dbq_step(req, &l->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				pc_http_error(req, 503, "unavailable",
+				    "The service is temporarily unavailable.");
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			res = l->q.result;
+			if (PQntuples(res) == 1 &&
+			    strcmp(PQgetvalue(res, 0, 0), "ok") == 0)
+				return (pc_login_answer_ok(req, l));
+			/* Replay, or locked/disabled while we hashed. */
+			l->reason = (PQntuples(res) == 1 &&
+			    strcmp(PQgetvalue(res, 0, 0), "totp_replay") == 0) ?
+			    "totp_replay" : (PQntuples(res) == 1 &&
+			    strcmp(PQgetvalue(res, 0, 0), "disabled") == 0) ?
+			    "disabled" : "locked";
+			pc_login_fail_query(l);
+			continue;
+
+		case PC_LOGIN_FAIL:
+			switch (pc_dbq_step(req, &l->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				pc_http_error(req, 503, "unavailable",
+				    "The service is temporarily unavailable.");
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			/* One log line per decision; the reason stays here. */
+			kore_log(LOG_NOTICE, "login: failure reason=%s "
+			    "source=%s", l->reason, l->source);
+			if (strcmp(l->reason, "source_blocked") == 0) {
+				http_response_header(req, "retry-after",
+				    l->retry_after);
+				pc_http_error(req, 429, "rate_limited",
+				    "Too many failed sign-ins from this "
+				    "address; try again later.");
+				return (KORE_RESULT_OK);
+			}
+			pc_http_error(req, 401, "invalid_credentials",
+			    pc_login_denied_msg);
+			return (KORE_RESULT_OK);
+		}
+	}
+}
+
+/* The session as the console needs it: who, until when, CSRF token. */
+static void
+pc_answer_me(struct http_request *req, struct pc_session *s)
+{
+	struct pc_jsonw		w;
+	char			csrf[PC_TOKEN_B64_LEN + 1], hours[16];
+	char			*out;
+	size_t			len;
+	int64_t			end;
+
+	pc_token_csrf(s->token, csrf);
+	(void)pc_req_in_hours(&end);
+	(void)snprintf(hours, sizeof(hours), "%02u:%02u-%02u:%02u",
+	    pc_policy.hours.start_min / 60, pc_policy.hours.start_min % 60,
+	    pc_policy.hours.end_min / 60, pc_policy.hours.end_min % 60);
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_object_open(&w, "user");
+	pc_jsonw_int(&w, "id", s->user_id);
+	pc_jsonw_string(&w, "username", s->username);
+	pc_jsonw_string(&w, "display_name", s->display_name);
+	pc_jsonw_string(&w, "role", s->role);
+	pc_jsonw_object_close(&w);
+	pc_jsonw_bool(&w, "must_change_password", s->must_change_password);
+	pc_jsonw_string(&w, "csrf_token", csrf);
+	pc_jsonw_int(&w, "idle_expires_at", s->idle_expires_at);
+	pc_jsonw_int(&w, "absolute_expires_at", s->absolute_expires_at);
+	pc_jsonw_int(&w, "window_end", end);
+	pc_jsonw_string(&w, "hours", hours);
+	pc_jsonw_string(&w, "timezone", pc_policy.timezone);
+	pc_jsonw_object_close(&w);
+	pc_wipe(csrf, sizeof(csrf));
+
+	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return;
+	}
+	pc_http_json(req, 200, out, len);
+	pc_wipe(out, len);
+	free(out);
+}
+
+int
+pc_h_me(struct http_request *req)
+{
+	pc_answer_me(req, &pc_req_get(req)->s);
+	return (KORE_RESULT_OK);
+}
+
+struct pc_logout {
+	struct pc_dbq	q;
+	char		sid[24];
+};
+
+static void	pc_logout_free(void *);
+
+static void
+pc_logout_free(void *arg)
+{
+	struct pc_logout	*lo = arg;
+
+	pc_dbq_cleanup(&lo->q);
+}
+
+int
+pc_h_logout(struct http_request *req)
+{
+	struct pc_req		*r;
+	struct pc_logout	*lo;
+	char			cookie[160];
+	static const char	body[] = "{\"status\":\"logged_out\"}";
+
+	r = pc_req_get(req);
+	lo = pc_req_handler_state(req, sizeof(*lo), pc_logout_free);
+	if (!lo->q.inited && lo->q.db == NULL) {
+		(void)snprintf(lo->sid, sizeof(lo->sid), "%" PRId64,
+		    r->s.session_id);
+		pc_dbq_init(&lo->q, PC_DB_AUTH,
+		    "SELECT auth.logout($1::bigint, $2::inet)");
+		pc_dbq_param(&lo->q, lo->sid, strlen(lo->sid));
+		pc_dbq_param(&lo->q, r->source, strlen(r->source));
+	}
+
+	switch (pc_dbq_step(req, &lo->q)) {
+	case PC_DB_RETRY:
+		return (KORE_RESULT_RETRY);
+	case PC_DB_ERROR:
+		pc_http_error(req, 503, "unavailable",
+		    "The service is temporarily unavailable.");
+		return (KORE_RESULT_OK);
+	case PC_DB_DONE:
+		break;
+	}
+
+	(void)pc_cookie_format(NULL, 0, cookie, sizeof(cookie));
+	http_response_header(req, "set-cookie", cookie);
+	pc_http_json(req, 200, body, sizeof(body) - 1);
+	return (KORE_RESULT_OK);
+}

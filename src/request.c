@@ -1,0 +1,223 @@
+/*
+ * request.c: the state every request carries (created by the
+ * dispatcher), the caller's address, and the session check that runs
+ * before any handler that needs a signed-in user.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "cidr.h"
+#include "password.h"
+
+static void	pc_req_free(struct http_request *);
+static void	pc_req_source(struct http_request *, char *, size_t);
+static int	pc_req_csrf_ok(struct http_request *, const uint8_t *);
+static void	pc_req_copy(char *, size_t, const char *);
+
+static void
+pc_req_free(struct http_request *req)
+{
+	struct pc_req	*r;
+
+	/* Kore may call this twice (again after pending tasks end). */
+	if ((r = http_state_get(req)) == NULL)
+		return;
+	pc_dbq_cleanup(&r->sq);
+	if (r->h_used && r->h_free != NULL)
+		r->h_free(r->h.buf);
+	pc_wipe(&r->s, sizeof(r->s));
+}
+
+struct pc_req *
+pc_req_get(struct http_request *req)
+{
+	struct pc_req	*r;
+
+	if ((r = http_state_get(req)) == NULL) {
+		r = http_state_create(req, sizeof(*r), pc_req_free);
+		pc_req_source(req, r->source, sizeof(r->source));
+	}
+	return (r);
+}
+
+/* Handler state, allocated once per request and freed with it. */
+void *
+pc_req_handler_state(struct http_request *req, size_t len,
+    void (*onfree)(void *))
+{
+	struct pc_req	*r;
+
+	r = pc_req_get(req);
+	if (len > sizeof(r->h.buf))
+		fatal("handler state of %zu bytes does not fit", len);
+	if (!r->h_used) {
+		r->h_used = 1;
+		r->h_free = onfree;
+	}
+	return (r->h.buf);
+}
+
+/*
+ * The caller's address. X-Forwarded-For is believed only when the peer
+ * itself is a trusted proxy (none by default), and then only its last
+ * entry: the one that proxy added.
+ */
+static void
+pc_req_source(struct http_request *req, char *out, size_t len)
+{
+	const char	*xff, *last;
+	uint8_t		addr[16], tmp[16];
+	int		family;
+
+	pc_allowlist_peer(req->owner, &family, addr);
+	pc_cidr_addr_str(family, addr, out, len);
+
+	if (pc_policy.trusted_proxy_count == 0 || family == AF_UNSPEC ||
+	    !pc_cidr_list_match(pc_policy.trusted_proxy,
+	    pc_policy.trusted_proxy_count, family, addr))
+		return;
+	if (!http_request_header(req, "x-forwarded-for", &xff))
+		return;
+	if ((last = strrchr(xff, ',')) != NULL)
+		xff = last + 1;
+	while (*xff == ' ')
+		xff++;
+	if (inet_pton(AF_INET, xff, tmp) == 1)
+		pc_cidr_addr_str(AF_INET, tmp, out, len);
+	else if (inet_pton(AF_INET6, xff, tmp) == 1)
+		pc_cidr_addr_str(AF_INET6, tmp, out, len);
+}
+
+/* Is now inside the allowed hours? Also gives the window's end. */
+int
+pc_req_in_hours(int64_t *end)
+{
+	int64_t		now;
+
+	now = (int64_t)time(NULL);
+	if (end != NULL)
+		*end = pc_hours_window_end(&pc_policy.hours, &pc_tz, now);
+	return (pc_hours_allowed(&pc_policy.hours, &pc_tz, now));
+}
+
+/* State-changing requests: same Origin and the session's CSRF token. */
+static int
+pc_req_csrf_ok(struct http_request *req, const uint8_t *tok)
+{
+	const char	*origin, *csrf;
+	char		want[300];
+	int		n;
+
+	if (!http_request_header(req, "origin", &origin) ||
+	    !http_request_header(req, "x-csrf-token", &csrf))
+		return (0);
+	n = snprintf(want, sizeof(want), "https://%s", req->host);
+	if (n < 0 || (size_t)n >= sizeof(want) || strcmp(origin, want) != 0)
+		return (0);
+	return (pc_token_csrf_ok(tok, csrf, strlen(csrf)));
+}
+
+static void
+pc_req_copy(char *dst, size_t len, const char *src)
+{
+	if (kore_strlcpy(dst, src, len) >= len)
+		dst[0] = '\0';
+}
+
+/*
+ * Returns KORE_RESULT_OK when r->s holds a live session, RETRY while the
+ * database works, ERROR when the request has been answered (401, 403,
+ * 503).
+ */
+int
+pc_req_session(struct http_request *req, int state_changing)
+{
+	struct pc_req	*r;
+	const char	*cookie;
+	PGresult	*res;
+	int		in_hours;
+
+	r = pc_req_get(req);
+	if (r->authed)
+		return (KORE_RESULT_OK);
+
+	if (!r->sq.inited) {
+		if (!http_request_header(req, "cookie", &cookie) ||
+		    pc_cookie_session(cookie, r->s.token) == -1) {
+			pc_http_error(req, 401, "unauthenticated",
+			    "Sign in first.");
+			return (KORE_RESULT_ERROR);
+		}
+		if (state_changing && !pc_req_csrf_ok(req, r->s.token)) {
+			pc_http_error(req, 403, "csrf_failed",
+			    "The request did not come from this console.");
+			return (KORE_RESULT_ERROR);
+		}
+		in_hours = pc_req_in_hours(NULL);
+		pc_token_hash_hex(r->s.token, r->sq_hash);
+		(void)snprintf(r->sq_idle, sizeof(r->sq_idle), "%u",
+		    pc_policy.session_idle_seconds);
+		(void)snprintf(r->sq_inhours, sizeof(r->sq_inhours), "%s",
+		    in_hours ? "true" : "false");
+		pc_dbq_init(&r->sq, PC_DB_AUTH,
+		    "SELECT status, session_id, user_id, username, "
+		    "display_name, role, must_change_password, "
+		    "extract(epoch FROM idle_expires_at)::bigint, "
+		    "extract(epoch FROM absolute_expires_at)::bigint, "
+		    "coalesce(extract(epoch FROM reauth_at)::bigint, 0) "
+		    "FROM auth.session_check($1::bytea, $2::int, $3::bool, "
+		    "$4::inet)");
+		pc_dbq_param(&r->sq, r->sq_hash, strlen(r->sq_hash));
+		pc_dbq_param(&r->sq, r->sq_idle, strlen(r->sq_idle));
+		pc_dbq_param(&r->sq, r->sq_inhours, strlen(r->sq_inhours));
+		pc_dbq_param(&r->sq, r->source, strlen(r->source));
+	}
+
+	switch (pc_dbq_step(req, &r->sq)) {
+	case PC_DB_RETRY:
+		return (KORE_RESULT_RETRY);
+	case PC_DB_ERROR:
+		pc_http_error(req, 503, "unavailable",
+		    "The service is temporarily unavailable.");
+		return (KORE_RESULT_ERROR);
+	case PC_DB_DONE:
+		break;
+	}
+
+	res = r->sq.result;
+	if (PQntuples(res) != 1 || PQnfields(res) != 10) {
+		pc_http_error(req, 401, "unauthenticated", "Sign in first.");
+		return (KORE_RESULT_ERROR);
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "outside_hours") == 0) {
+		pc_http_error(req, 403, "outside_hours",
+		    "The console is closed at this hour.");
+		return (KORE_RESULT_ERROR);
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "ok") != 0) {
+		pc_http_error(req, 401, "unauthenticated", "Sign in first.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	r->s.session_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	r->s.user_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	pc_req_copy(r->s.username, sizeof(r->s.username),
+	    PQgetvalue(res, 0, 3));
+	pc_req_copy(r->s.display_name, sizeof(r->s.display_name),
+	    PQgetvalue(res, 0, 4));
+	pc_req_copy(r->s.role, sizeof(r->s.role), PQgetvalue(res, 0, 5));
+	r->s.must_change_password = PQgetvalue(res, 0, 6)[0] == 't';
+	r->s.idle_expires_at = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+	r->s.absolute_expires_at = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+	r->s.reauth_at = strtoll(PQgetvalue(res, 0, 9), NULL, 10);
+	r->authed = 1;
+
+	return (KORE_RESULT_OK);
+}
