@@ -340,3 +340,34 @@ def test_source_not_on_allowlist_gets_no_http_answer(server):
     assert requests.get(server.url + "/healthz", verify=False).status_code \
         == 200
     assert "refused connection from 127.0.0.2" in server.output()
+
+
+def test_source_that_keeps_trying_raises_an_alert(server):
+    import socket
+    import time
+    # Counted per worker: 20 over two workers puts 10 on one of them.
+    for _ in range(20):
+        s = socket.socket()
+        s.bind(("127.0.0.3", 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", server.port))
+        try:
+            assert s.recv(10) == b""
+        except ConnectionResetError:
+            pass
+        s.close()
+    # Recorded in the background by the worker that refused the tenth.
+    deadline = time.time() + 20
+    row = None
+    while time.time() < deadline and row is None:
+        with db("pc_auditor") as conn, conn.cursor() as cur:
+            cur.execute("SELECT a.severity, e.source::text, e.details "
+                        "FROM audit.alerts a JOIN audit.events e "
+                        "ON e.id = ANY(a.event_ids) "
+                        "WHERE a.rule = 'repeated_denied_connections' "
+                        "AND e.source = '127.0.0.3'")
+            row = cur.fetchone()
+        time.sleep(0.2)
+    assert row is not None, server.output()
+    assert row[0] == "alert"
+    assert row[2]["count"] >= 10
