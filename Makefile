@@ -57,7 +57,8 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   libargon2-dev libqrencode-dev postgresql postgresql-contrib \
 		   openssl oathtool argon2 libcmocka-dev python3 python3-pytest \
 		   python3-requests python3-psycopg2 python3-pyotp curl \
-		   ca-certificates passwd util-linux procps
+		   ca-certificates passwd util-linux procps patch tzdata \
+		   coreutils
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps run test unit integration clean distclean seed
