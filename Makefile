@@ -120,8 +120,7 @@ $(BUILD)/libpcpure.a: $(PURE_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/payconsole: $(APP_OBJ) $(BUILD)/libpcpure.a $(KORE_OBJ)/ldflags
-	$(CC) $(filter-out $(KORE_OBJ)/kore.o,$(wildcard $(KORE_OBJ)/*.o)) \
-	    $(KORE_OBJ)/kore.o $(APP_OBJ) $(BUILD)/libpcpure.a \
+	$(CC) $(KORE_OBJ)/*.o $(APP_OBJ) $(BUILD)/libpcpure.a \
 	    $$(cat $(KORE_OBJ)/ldflags) $(LIBS) $(HARDEN_LD) -o $@
 
 $(BUILD)/payconsole-admin: $(BUILD)/admin/admin.o $(BUILD)/libpcpure.a
