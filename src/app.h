@@ -57,6 +57,7 @@ void			pc_db_register(void);
 void			pc_dbq_init(struct pc_dbq *, const char *, const char *);
 void			pc_dbq_param(struct pc_dbq *, const char *, size_t);
 enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
+enum pc_db_status	pc_dbq_wait(struct http_request *, struct pc_dbq *);
 void			pc_dbq_cleanup(struct pc_dbq *);
 
 /* request.c: per-request state, the caller's address and session. */

@@ -522,12 +522,10 @@ pc_h_login(struct http_request *req)
 			return (KORE_RESULT_OK);
 
 		case PC_LOGIN_BEGIN:
-			switch (pc_dbq_step(req, &l->q)) {
+			switch (pc_dbq_wait(req, &l->q)) {
 			case PC_DB_RETRY:
 				return (KORE_RESULT_RETRY);
 			case PC_DB_ERROR:
-				pc_http_error(req, 503, "unavailable",
-				    "The service is temporarily unavailable.");
 				return (KORE_RESULT_OK);
 			case PC_DB_DONE:
 				break;
@@ -604,12 +602,10 @@ pc_h_login(struct http_request *req)
 			continue;
 
 		case PC_LOGIN_SUCCEED:
-			switch (pc_dbq_step(req, &l->q)) {
+			switch (pc_dbq_wait(req, &l->q)) {
 			case PC_DB_RETRY:
 				return (KORE_RESULT_RETRY);
 			case PC_DB_ERROR:
-				pc_http_error(req, 503, "unavailable",
-				    "The service is temporarily unavailable.");
 				return (KORE_RESULT_OK);
 			case PC_DB_DONE:
 				break;
@@ -628,12 +624,10 @@ pc_h_login(struct http_request *req)
 			continue;
 
 		case PC_LOGIN_FAIL:
-			switch (pc_dbq_step(req, &l->q)) {
+			switch (pc_dbq_wait(req, &l->q)) {
 			case PC_DB_RETRY:
 				return (KORE_RESULT_RETRY);
 			case PC_DB_ERROR:
-				pc_http_error(req, 503, "unavailable",
-				    "The service is temporarily unavailable.");
 				return (KORE_RESULT_OK);
 			case PC_DB_DONE:
 				break;
@@ -740,12 +734,10 @@ pc_h_logout(struct http_request *req)
 		pc_dbq_param(&lo->q, r->source, strlen(r->source));
 	}
 
-	switch (pc_dbq_step(req, &lo->q)) {
+	switch (pc_dbq_wait(req, &lo->q)) {
 	case PC_DB_RETRY:
 		return (KORE_RESULT_RETRY);
 	case PC_DB_ERROR:
-		pc_http_error(req, 503, "unavailable",
-		    "The service is temporarily unavailable.");
 		return (KORE_RESULT_OK);
 	case PC_DB_DONE:
 		break;

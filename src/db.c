@@ -158,3 +158,16 @@ pc_dbq_cleanup(struct pc_dbq *q)
 	q->result = NULL;
 	q->inited = 0;
 }
+
+/* pc_dbq_step(), answering 503 itself when the database fails. */
+enum pc_db_status
+pc_dbq_wait(struct http_request *req, struct pc_dbq *q)
+{
+	enum pc_db_status	st;
+
+	if ((st = pc_dbq_step(req, q)) == PC_DB_ERROR) {
+		pc_http_error(req, 503, "unavailable",
+		    "The service is temporarily unavailable.");
+	}
+	return (st);
+}

@@ -180,12 +180,10 @@ pc_req_session(struct http_request *req, int state_changing)
 		pc_dbq_param(&r->sq, r->source, strlen(r->source));
 	}
 
-	switch (pc_dbq_step(req, &r->sq)) {
+	switch (pc_dbq_wait(req, &r->sq)) {
 	case PC_DB_RETRY:
 		return (KORE_RESULT_RETRY);
 	case PC_DB_ERROR:
-		pc_http_error(req, 503, "unavailable",
-		    "The service is temporarily unavailable.");
 		return (KORE_RESULT_ERROR);
 	case PC_DB_DONE:
 		break;
