@@ -193,3 +193,35 @@ def openssl_client(port, *args, request=None):
         ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
          "-ign_eof"] + list(args),
         input=req.encode(), capture_output=True, timeout=30)
+
+
+# --- users for login tests (issue 3) -----------------------------------
+
+def create_user(role="operator", display_name=None, username=None,
+                site=None):
+    """A fresh enrolled user through `payconsole-admin create-user`; the
+    dict it printed, plus display_name. Each TOTP step is accepted once
+    per user, so every test that logs in uses its own users. site: the
+    directory whose policy.conf the admin tool reads (its argon2
+    parameters are the ones the password is hashed with)."""
+    import uuid
+    username = username or "t_" + uuid.uuid4().hex[:10]
+    display_name = display_name or "テスト %s" % username
+    r = subprocess.run([ADMIN, "-d", site or STACK, "create-user", username,
+                        role, display_name], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, "create-user failed: %s%s" % (r.stdout,
+                                                             r.stderr)
+    user = json.loads(r.stdout)
+    assert user["username"] == username and user["role"] == role, user
+    user["display_name"] = display_name
+    return user
+
+
+@pytest.fixture
+def new_user():
+    """new_user(role="operator") -> dict with username, role, password,
+    totp_secret_base32, otpauth_uri, display_name."""
+    def make(role="operator", display_name=None, site=None):
+        return create_user(role, display_name, site=site)
+    return make

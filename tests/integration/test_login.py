@@ -1,0 +1,690 @@
+"""Issue 3: login. Password + TOTP against real payconsole processes and
+the real database: one answer for every credential failure, TOTP replay,
+lockout shared between instances, source blocks, allowed hours, idle
+expiry, the session cookie, logout and CSRF, the argon2 in-flight bound.
+
+Codes come from pyotp, an implementation independent of the server's.
+Each TOTP step is accepted once per user, so every test uses fresh users
+and waits for the next 30 s step when one user must log in twice."""
+import datetime
+import math
+import re
+import subprocess
+import threading
+import time
+import uuid
+from zoneinfo import ZoneInfo
+
+import pyotp
+import pytest
+import requests
+
+from conftest import ADMIN, STACK, Server, db
+
+COOKIE_NAME = "__Host-pc_session"
+COOKIE_RE = re.compile(
+    r"__Host-pc_session=([A-Za-z0-9_-]{43}); Path=/; Secure; HttpOnly; "
+    r"SameSite=Strict; Max-Age=(\d+)")
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+INVALID = {"error": "invalid_credentials",
+           "message": "The username, password or one-time code is not "
+                      "correct."}
+# Servers in this file do not block 127.0.0.1 unless the test is about it.
+NO_SOURCE_BLOCK = {"source_fail_threshold": "1000"}
+STEP = 30
+
+
+# --- helpers -------------------------------------------------------------
+
+def clear_source_blocks():
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM auth.source_blocks")
+
+
+@pytest.fixture(autouse=True)
+def _no_source_blocks():
+    """Source blocks are per address in the shared database and every
+    test here fails logins from 127.0.0.1: start and end clean."""
+    clear_source_blocks()
+    yield
+    clear_source_blocks()
+
+
+@pytest.fixture(scope="module")
+def login_server():
+    srv = Server("login", workers=2, policy=dict(
+        NO_SOURCE_BLOCK, lockout_threshold="3")).start()
+    yield srv
+    srv.stop()
+
+
+def post_login(srv, username, password, otp, headers=None):
+    return requests.post(srv.url + "/api/login", verify=False, timeout=120,
+                         headers=headers, json={
+                             "username": username, "password": password,
+                             "otp": otp})
+
+
+def totp(user):
+    return pyotp.TOTP(user["totp_secret_base32"])
+
+
+def settle():
+    """Keep clear of a step boundary, so the step a code was computed for
+    is still current (or just previous) when the server checks it."""
+    into = time.time() % STEP
+    if into > STEP - 2:
+        time.sleep(STEP - into + 0.2)
+
+
+def wrong_code(user):
+    """A 6-digit code that is valid for no step near now."""
+    t = totp(user)
+    now = time.time()
+    near = {t.at(now + d) for d in (-90, -60, -30, 0, 30, 60, 90)}
+    c = int(t.at(now))
+    while "%06d" % c in near:
+        c = (c + 1) % 1000000
+    return "%06d" % c
+
+
+def wrong_password(user):
+    return "Not-" + user["password"] + "-9"
+
+
+def login_ok(srv, user, offset=0, headers=None):
+    """A successful login with the code of (now + offset). Waits for the
+    next step if this user already had this step accepted."""
+    last = user.get("last_step")
+    while True:
+        settle()
+        now = time.time()
+        step = int((now + offset) // STEP)
+        if last is None or step > last:
+            break
+        time.sleep((last + 1) * STEP - (now + offset) + 0.3)
+    r = post_login(srv, user["username"], user["password"],
+                   totp(user).at(now + offset), headers=headers)
+    assert r.status_code == 200, (r.status_code, r.text)
+    user["last_step"] = step
+    return r
+
+
+def session_cookie(r):
+    """(token, max_age) from the one Set-Cookie a login answer carries."""
+    cookies = r.raw.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1, cookies
+    m = COOKIE_RE.fullmatch(cookies[0])
+    assert m, cookies[0]
+    return m.group(1), int(m.group(2))
+
+
+def cookie_header(token):
+    return {"Cookie": "%s=%s" % (COOKIE_NAME, token)}
+
+
+def me(srv, token):
+    return requests.get(srv.url + "/api/me", headers=cookie_header(token),
+                        verify=False, timeout=60)
+
+
+def logout(srv, token, csrf, origin):
+    headers = cookie_header(token)
+    if csrf is not None:
+        headers["X-CSRF-Token"] = csrf
+    if origin is not None:
+        headers["Origin"] = origin
+    return requests.post(srv.url + "/api/logout", headers=headers,
+                         verify=False, timeout=60)
+
+
+def assert_security_headers(r):
+    h = r.headers
+    assert "max-age=" in h.get("Strict-Transport-Security", ""), dict(h)
+    assert "default-src 'self'" in h.get("Content-Security-Policy", ""), \
+        dict(h)
+    assert h.get("X-Content-Type-Options") == "nosniff", dict(h)
+    assert h.get("Referrer-Policy") == "no-referrer", dict(h)
+    assert h.get("Cache-Control") == "no-store", dict(h)
+
+
+def assert_invalid_credentials(r):
+    assert r.status_code == 401, (r.status_code, r.text)
+    assert r.json() == INVALID
+    assert "Set-Cookie" not in r.headers
+    assert_security_headers(r)
+
+
+def assert_retry_after(r):
+    ra = r.headers.get("Retry-After", "")
+    assert re.fullmatch(r"[1-9][0-9]*", ra), dict(r.headers)
+    return int(ra)
+
+
+def header_names(r):
+    return {k.lower() for k in r.headers}
+
+
+def events(target, event=None):
+    """[(id, event, outcome, details)] about target, oldest first."""
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, event, outcome, details FROM audit.events "
+                    "WHERE target = %s AND (%s::text IS NULL OR event = %s)"
+                    " ORDER BY id", (target, event, event))
+        return cur.fetchall()
+
+
+def failure_reasons(target):
+    return [e[3].get("reason") for e in events(target, "login.failure")]
+
+
+def alert_rules(target):
+    """Rules of the alerts that refer to an event about target."""
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT a.rule FROM audit.alerts a "
+                    "JOIN audit.events e ON e.id = ANY (a.event_ids) "
+                    "WHERE e.target = %s", (target,))
+        return {r[0] for r in cur.fetchall()}
+
+
+def alert_rules_for_events(ids):
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT rule FROM audit.alerts "
+                    "WHERE event_ids && %s::bigint[]", (list(ids),))
+        return {r[0] for r in cur.fetchall()}
+
+
+def max_event_id():
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT coalesce(max(id), 0) FROM audit.events")
+        return cur.fetchone()[0]
+
+
+def sessions(username):
+    """[(id, revoked_at, revoke_reason)] of the user's sessions."""
+    with db("pc_auth") as conn, conn.cursor() as cur:
+        cur.execute("SELECT s.id, s.revoked_at, s.revoke_reason "
+                    "FROM auth.sessions s JOIN auth.users u "
+                    "ON u.id = s.user_id WHERE u.username = %s "
+                    "ORDER BY s.id", (username,))
+        return cur.fetchall()
+
+
+def directory_id(username):
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM auth.directory WHERE username = %s",
+                    (username,))
+        return cur.fetchone()[0]
+
+
+def admin(*args):
+    r = subprocess.run([ADMIN, "-d", STACK] + list(args),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def unknown_username():
+    return "t_nobody_" + uuid.uuid4().hex[:10]
+
+
+def hours_text(start, end):
+    """HH:MM-HH:MM from two datetimes; an end at midnight is 24:00."""
+    e = "%02d:%02d" % (end.hour, end.minute)
+    return "%02d:%02d-%s" % (start.hour, start.minute,
+                             "24:00" if e == "00:00" else e)
+
+
+# --- 1. one answer for every credential failure --------------------------
+
+def test_every_credential_failure_gets_the_same_answer(login_server,
+                                                       new_user):
+    srv = login_server
+    a, b, c, d = new_user(), new_user(), new_user(), new_user()
+    nobody = unknown_username()
+    answers = {}
+
+    settle()
+    answers["bad_password"] = post_login(srv, a["username"],
+                                         wrong_password(a), totp(a).now())
+    answers["bad_totp"] = post_login(srv, b["username"], b["password"],
+                                     wrong_code(b))
+    answers["unknown_user"] = post_login(srv, nobody, "Some-password-123",
+                                         "123456")
+
+    # lockout_threshold is 3 on this server.
+    for _ in range(3):
+        assert_invalid_credentials(post_login(
+            srv, c["username"], wrong_password(c), wrong_code(c)))
+    assert len(events(c["username"], "account.locked")) == 1
+    settle()
+    answers["locked"] = post_login(srv, c["username"], c["password"],
+                                   totp(c).now())
+
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute("UPDATE auth.users SET disabled_at = now() "
+                    "WHERE username = %s", (d["username"],))
+        assert cur.rowcount == 1
+    settle()
+    answers["disabled"] = post_login(srv, d["username"], d["password"],
+                                     totp(d).now())
+
+    ref = answers["bad_password"]
+    for why, r in answers.items():
+        assert_invalid_credentials(r)
+        assert r.content == ref.content, why
+        assert header_names(r) == header_names(ref), why
+
+    # The audit trail keeps the real reason the client is not told.
+    assert failure_reasons(a["username"]) == ["bad_password"]
+    assert failure_reasons(b["username"]) == ["bad_totp"]
+    assert failure_reasons(nobody) == ["unknown_user"]
+    assert failure_reasons(c["username"]) == ["bad_password"] * 3 + \
+        ["locked"]
+    assert failure_reasons(d["username"]) == ["disabled"]
+    for u in (a, b, c, d):
+        assert sessions(u["username"]) == []
+        assert events(u["username"], "login.success") == []
+
+
+# --- 2. TOTP: each step once, previous step accepted, older refused ------
+
+def test_totp_code_accepted_only_once(login_server, new_user):
+    srv = login_server
+    u = new_user()
+    assert pyotp.parse_uri(u["otpauth_uri"]).secret == \
+        u["totp_secret_base32"]
+    settle()
+    code = totp(u).now()
+    first = post_login(srv, u["username"], u["password"], code)
+    assert first.status_code == 200, first.text
+    session_cookie(first)
+
+    replay = post_login(srv, u["username"], u["password"], code)
+    assert_invalid_credentials(replay)
+    ref = post_login(srv, u["username"], wrong_password(u), wrong_code(u))
+    assert_invalid_credentials(ref)
+    assert replay.content == ref.content
+    assert header_names(replay) == header_names(ref)
+
+    assert len(events(u["username"], "totp_replay")) == 1
+    assert len(events(u["username"], "login.success")) == 1
+    assert len(sessions(u["username"])) == 1
+
+
+def test_totp_previous_step_accepted_once(login_server, new_user):
+    srv = login_server
+    u = new_user()
+    r = login_ok(srv, u, offset=-STEP)
+    assert r.json()["user"]["username"] == u["username"]
+    # The current step is later than the one just used: accepted too.
+    login_ok(srv, u)
+    # The previous step is now older than an accepted one: refused.
+    assert_invalid_credentials(post_login(
+        srv, u["username"], u["password"], totp(u).at(time.time() - STEP)))
+    assert len(sessions(u["username"])) == 2
+
+
+def test_totp_code_three_steps_old_refused(login_server, new_user):
+    srv = login_server
+    u = new_user()
+    r = post_login(srv, u["username"], u["password"],
+                   totp(u).at(time.time() - 3 * STEP))
+    assert_invalid_credentials(r)
+    assert failure_reasons(u["username"]) == ["bad_totp"]
+    assert sessions(u["username"]) == []
+
+
+# --- 3. lockout, shared by two instances ---------------------------------
+
+def test_lockout_shared_between_instances(make_server, new_user):
+    pol = dict(NO_SOURCE_BLOCK, lockout_threshold="3", lockout_seconds="5",
+               lockout_max_seconds="60")
+    s1 = make_server("lock_a", policy=pol).start()
+    s2 = make_server("lock_b", policy=pol).start()
+    u = new_user()
+    name = u["username"]
+
+    def fail(srv):
+        assert_invalid_credentials(post_login(
+            srv, name, wrong_password(u), totp(u).now()))
+
+    def correct_refused(srv):
+        settle()
+        assert_invalid_credentials(post_login(
+            srv, name, u["password"], totp(u).now()))
+
+    # Failures alternate; the count is the account's, not the instance's.
+    fail(s1)
+    fail(s2)
+    assert events(name, "account.locked") == []
+    fail(s1)
+    locked_at = time.time()
+    locked = events(name, "account.locked")
+    assert len(locked) == 1
+    assert locked[0][3]["seconds"] == 5
+    assert "lockout" in alert_rules_for_events([locked[0][0]])
+
+    # Correct credentials are refused on both instances while locked.
+    correct_refused(s1)
+    correct_refused(s2)
+    assert failure_reasons(name)[-2:] == ["locked", "locked"]
+    assert "attempt_while_locked" in alert_rules(name)
+    assert sessions(name) == []
+
+    # It opens by itself after lockout_seconds.
+    time.sleep(max(0.0, locked_at + 6 - time.time()))
+    login_ok(s2, u)
+
+    # Lock again, the third failure on the other instance this time.
+    fail(s2)
+    fail(s1)
+    fail(s2)
+    assert len(events(name, "account.locked")) == 2
+    correct_refused(s1)
+
+    # An administrator opens it at once.
+    admin("unlock", name)
+    assert len(events(name, "account.unlocked")) == 1
+    login_ok(s1, u)
+    assert len(sessions(name)) == 2
+
+
+# --- 4. source block -----------------------------------------------------
+
+def test_source_blocked_after_failures(make_server, new_user):
+    srv = make_server("srcblock", policy={
+        "source_fail_threshold": "4", "source_block_seconds": "10"}).start()
+    u = new_user()
+    before = max_event_id()
+    for _ in range(4):
+        assert_invalid_credentials(post_login(
+            srv, unknown_username(), "Some-password-123", "123456"))
+
+    # Even correct credentials of another user are refused now.
+    settle()
+    r = post_login(srv, u["username"], u["password"], totp(u).now())
+    assert r.status_code == 429, (r.status_code, r.text)
+    assert r.json()["error"] == "rate_limited"
+    assert_security_headers(r)
+    wait = assert_retry_after(r)
+    assert wait <= 11
+    assert sessions(u["username"]) == []
+
+    blocked = [e for e in events("127.0.0.1", "source.blocked")
+               if e[0] > before]
+    assert len(blocked) == 1
+    assert "blocked_source" in alert_rules_for_events([blocked[0][0]])
+
+    # After the block the same address is served again.
+    time.sleep(wait + 1)
+    r = login_ok(srv, u)
+    assert r.json()["user"]["username"] == u["username"]
+
+
+# --- 5. allowed hours ----------------------------------------------------
+
+def test_login_outside_hours_refused(make_server, new_user):
+    now = datetime.datetime.now(ZoneInfo("Asia/Tokyo"))
+    hours = hours_text(now - datetime.timedelta(hours=2),
+                       now - datetime.timedelta(hours=1))
+    srv = make_server("closed", policy=dict(
+        NO_SOURCE_BLOCK, hours=hours, timezone="Asia/Tokyo")).start()
+    u = new_user()
+    settle()
+    r = post_login(srv, u["username"], u["password"], totp(u).now())
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert r.json()["error"] == "outside_hours"
+    assert "Set-Cookie" not in r.headers
+    assert_security_headers(r)
+    assert sessions(u["username"]) == []
+    assert len(events(u["username"], "login.outside_hours")) == 1
+    assert "outside_hours" in alert_rules(u["username"])
+
+
+def test_session_ends_with_hours_window(make_server, new_user):
+    # The window ends at a minute boundary 30..90 s from now (Etc/UTC).
+    end = math.ceil((time.time() + 30) / 60) * 60
+    end_dt = datetime.datetime.fromtimestamp(end, datetime.timezone.utc)
+    hours = hours_text(end_dt - datetime.timedelta(hours=2), end_dt)
+    srv = make_server("window", policy=dict(
+        NO_SOURCE_BLOCK, hours=hours, timezone="Etc/UTC")).start()
+    # An instance whose window is open, to show the end is final.
+    other = make_server("window_open", policy=NO_SOURCE_BLOCK).start()
+    u = new_user()
+
+    r = login_ok(srv, u)
+    body = r.json()
+    assert body["absolute_expires_at"] <= end
+    token, max_age = session_cookie(r)
+    m = me(srv, token)
+    assert m.status_code == 200, m.text
+    mb = m.json()
+    assert mb["window_end"] == end
+    assert mb["absolute_expires_at"] <= mb["window_end"]
+    assert mb["hours"] == hours
+    assert mb["timezone"] == "Etc/UTC"
+    assert time.time() < end - 1, "setup overran the window; rerun"
+
+    time.sleep(max(0.0, end + 2 - time.time()))
+    r = me(srv, token)
+    assert r.status_code == 403, (r.status_code, r.text)
+    assert r.json()["error"] == "outside_hours"
+    assert_security_headers(r)
+    (sid, revoked_at, reason), = sessions(u["username"])
+    assert revoked_at is not None and reason == "outside_hours"
+
+    r = me(other, token)
+    assert r.status_code == 401
+    assert r.json()["error"] == "unauthenticated"
+    # And new logins are refused on the closed instance.
+    v = new_user()
+    settle()
+    r = post_login(srv, v["username"], v["password"], totp(v).now())
+    assert r.status_code == 403 and r.json()["error"] == "outside_hours"
+
+
+# --- 6. idle expiry ------------------------------------------------------
+
+def test_idle_session_expires(make_server, new_user):
+    srv = make_server("idle", policy=dict(
+        NO_SOURCE_BLOCK, session_idle_seconds="10")).start()
+    u = new_user()
+    t0 = time.time()
+    r = login_ok(srv, u)
+    token, _ = session_cookie(r)
+    assert t0 < r.json()["idle_expires_at"] <= time.time() + 11
+
+    # Use keeps it alive past the first idle deadline...
+    for _ in range(2):
+        m = me(srv, token)
+        assert m.status_code == 200, m.text
+        time.sleep(6)
+    m = me(srv, token)
+    assert m.status_code == 200, m.text
+
+    # ... and 11 s without a request end it.
+    time.sleep(11)
+    r = me(srv, token)
+    assert r.status_code == 401
+    assert r.json()["error"] == "unauthenticated"
+    (sid, revoked_at, reason), = sessions(u["username"])
+    assert revoked_at is not None and reason == "expired_idle"
+
+
+# --- 7. cookie, session, logout, CSRF -------------------------------------
+
+def test_login_session_and_logout(login_server, new_user):
+    srv = login_server
+    u = new_user("auditor")
+    t0 = time.time()
+    r = login_ok(srv, u)
+    assert_security_headers(r)
+    token, max_age = session_cookie(r)
+    body = r.json()
+    assert body["user"] == {"id": directory_id(u["username"]),
+                            "username": u["username"],
+                            "display_name": u["display_name"],
+                            "role": "auditor"}
+    assert isinstance(body["must_change_password"], bool)
+    assert TOKEN_RE.fullmatch(body["csrf_token"])
+    assert body["csrf_token"] != token
+    assert t0 < body["idle_expires_at"] <= body["absolute_expires_at"]
+    assert 0 < max_age <= 43200
+    assert abs(t0 + max_age - body["absolute_expires_at"]) <= 10
+
+    m = me(srv, token)
+    assert m.status_code == 200, m.text
+    assert_security_headers(m)
+    mb = m.json()
+    assert mb["user"] == body["user"]
+    assert mb["must_change_password"] == body["must_change_password"]
+    assert TOKEN_RE.fullmatch(mb["csrf_token"])
+    assert mb["absolute_expires_at"] == body["absolute_expires_at"]
+    assert mb["hours"] == "00:00-24:00" and mb["timezone"] == "Asia/Tokyo"
+    assert isinstance(mb["window_end"], int)
+
+    # Another user's valid CSRF token is still the wrong one.
+    other = new_user()
+    other_csrf = login_ok(srv, other).json()["csrf_token"]
+    origin = srv.url
+    for csrf, org in [(None, origin), (other_csrf, origin),
+                      ("A" * 43, origin), (body["csrf_token"], None),
+                      (body["csrf_token"], "https://evil.example")]:
+        r = logout(srv, token, csrf, org)
+        assert r.status_code == 403, (csrf, org, r.status_code, r.text)
+        assert r.json()["error"] == "csrf_failed"
+        assert "Set-Cookie" not in r.headers
+        assert_security_headers(r)
+        assert me(srv, token).status_code == 200, (csrf, org)
+    assert events(u["username"], "logout") == []
+
+    # The token /api/me handed out (what a reloaded page holds) works.
+    r = logout(srv, token, mb["csrf_token"], origin)
+    assert r.status_code == 200, r.text
+    assert_security_headers(r)
+    cleared = r.raw.headers.getlist("Set-Cookie")
+    assert len(cleared) == 1, cleared
+    assert cleared[0].startswith(COOKIE_NAME + "=")
+    # A browser only drops a __Host- cookie set with Secure and Path=/.
+    attrs = cleared[0].split("; ")
+    assert "Max-Age=0" in attrs and "Path=/" in attrs and "Secure" in attrs
+
+    r = me(srv, token)
+    assert r.status_code == 401
+    assert r.json()["error"] == "unauthenticated"
+    (sid, revoked_at, reason), = sessions(u["username"])
+    assert revoked_at is not None and reason == "logout"
+    assert len(events(u["username"], "logout")) == 1
+    # The other user's session was not touched.
+    assert sessions(other["username"])[0][1] is None
+
+
+def test_new_token_at_every_login(login_server, new_user):
+    srv = login_server
+    u = new_user()
+    r1 = login_ok(srv, u)
+    t1, _ = session_cookie(r1)
+    # Logging in again while holding a session still gives a new token.
+    r2 = login_ok(srv, u, headers=cookie_header(t1))
+    t2, _ = session_cookie(r2)
+    assert t1 != t2
+    assert r1.json()["csrf_token"] != r2.json()["csrf_token"]
+    m = me(srv, t2)
+    assert m.status_code == 200 and m.json()["user"]["username"] == \
+        u["username"]
+    assert len(sessions(u["username"])) == 2
+
+
+def test_unauthenticated_and_unknown_answers(login_server):
+    srv = login_server
+    r = requests.get(srv.url + "/api/no-such-thing", verify=False)
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
+    assert_security_headers(r)
+
+    for headers in ({}, cookie_header("A" * 43), cookie_header("x"),
+                    {"Cookie": "pc_session=" + "A" * 43}):
+        r = requests.get(srv.url + "/api/me", headers=headers, verify=False)
+        assert r.status_code == 401, headers
+        assert r.json()["error"] == "unauthenticated"
+        assert "Set-Cookie" not in r.headers
+        assert_security_headers(r)
+
+    r = requests.post(srv.url + "/api/logout", verify=False,
+                      headers={"Origin": srv.url, "X-CSRF-Token": "A" * 43})
+    assert r.status_code in (401, 403), r.text
+    assert_security_headers(r)
+
+    r = post_login(srv, unknown_username(), "Some-password-123", "123456")
+    assert_invalid_credentials(r)
+
+
+@pytest.mark.parametrize("body", [
+    b"not json",
+    b'{"username": "a", "password": "b"}',
+    b'{"username": "a", "otp": "123456"}',
+    b'{"username": 5, "password": "b", "otp": "123456"}',
+    b'{"username": "a", "password": "b", "otp": 123456}',
+    b'{"username": "a", "password": null, "otp": "123456"}',
+    b'["a", "b", "123456"]',
+    b'{"username": "a", "password": "b", "otp": "123456"',
+])
+def test_malformed_login_request(login_server, body):
+    r = requests.post(login_server.url + "/api/login", data=body,
+                      headers={"Content-Type": "application/json"},
+                      verify=False)
+    assert r.status_code == 400, (r.status_code, r.text)
+    assert r.json()["error"] == "invalid_request"
+    assert "Set-Cookie" not in r.headers
+    assert_security_headers(r)
+
+
+# --- 8. argon2 in-flight bound ---------------------------------------------
+
+def test_argon2_inflight_bound(make_server, new_user):
+    srv = make_server("hashbound", workers=1, policy=dict(
+        NO_SOURCE_BLOCK, argon2_t="3", argon2_m_kib="65536",
+        argon2_inflight="2", lockout_threshold="10")).start()
+    # Created with this site's policy: its hash costs 64 MiB to check.
+    u = new_user(site=srv.dir)
+    n = 20
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def attempt(i):
+        try:
+            barrier.wait(timeout=60)
+            results[i] = post_login(srv, u["username"], wrong_password(u),
+                                    wrong_code(u))
+        except Exception as e:  # reported below
+            results[i] = e
+
+    threads = [threading.Thread(target=attempt, args=(i,))
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads)
+    errors = [r for r in results if not isinstance(r, requests.Response)]
+    assert not errors, errors
+
+    statuses = sorted(r.status_code for r in results)
+    assert set(statuses) <= {401, 429}, statuses
+    assert 429 in statuses and 401 in statuses, statuses
+    for r in results:
+        assert_security_headers(r)
+        if r.status_code == 429:
+            assert r.json()["error"] == "rate_limited"
+            assert_retry_after(r)
+        else:
+            assert r.json() == INVALID
+
+    srv.stop()
+    marks = re.findall(r"argon2: in-flight high-water mark (\d+) "
+                       r"\(bound (\d+)\)", srv.output())
+    assert marks, srv.output()[-3000:]
+    for mark, bound in marks:
+        assert bound == "2"
+        assert 1 <= int(mark) <= 2, marks
