@@ -1,0 +1,98 @@
+"""Issue 3, the remaining login behaviours: rehash when the argon2
+parameters were raised, usernames compared after NFKC normalisation and
+case folding, X-Forwarded-For believed only from a trusted proxy."""
+import json
+import re
+
+import pytest
+import requests
+
+from conftest import Server, db
+from test_login import (NO_SOURCE_BLOCK, clear_source_blocks, login_ok,
+                        settle, totp)
+
+
+@pytest.fixture(autouse=True)
+def _no_source_blocks():
+    clear_source_blocks()
+    yield
+    clear_source_blocks()
+
+
+def stored_hash(username):
+    with db("pc_auth") as conn, conn.cursor() as cur:
+        cur.execute("SELECT c.password_hash FROM auth.credentials c "
+                    "JOIN auth.users u ON u.id = c.user_id "
+                    "WHERE u.username = %s", (username,))
+        return cur.fetchone()[0]
+
+
+def params(encoded):
+    m = re.match(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$", encoded)
+    assert m, encoded
+    return tuple(int(x) for x in m.groups())
+
+
+def last_event(username, event):
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT host(source), details FROM audit.events "
+                    "WHERE target = %s AND event = %s "
+                    "ORDER BY id DESC LIMIT 1", (username, event))
+        return cur.fetchone()
+
+
+def test_rehash_when_parameters_were_raised(make_server, new_user):
+    weak = make_server("weak", policy=dict(NO_SOURCE_BLOCK))
+    user = new_user(site=weak.dir)          # hashed with t=1, m=8192
+    assert params(stored_hash(user["username"]))[:2] == (8192, 1)
+
+    strong = make_server("strong", policy=dict(
+        NO_SOURCE_BLOCK, argon2_t="2", argon2_m_kib="16384")).start()
+    login_ok(strong, user)
+    assert params(stored_hash(user["username"]))[:2] == (16384, 2)
+    assert last_event(user["username"], "password.rehashed") is not None
+
+    # The new hash still opens the account; nothing is rehashed again.
+    login_ok(strong, user)
+    assert params(stored_hash(user["username"]))[:2] == (16384, 2)
+
+
+@pytest.fixture(scope="module")
+def plain_server():
+    srv = Server("plain", policy=dict(NO_SOURCE_BLOCK)).start()
+    yield srv
+    srv.stop()
+
+
+def test_username_variants_are_one_account(plain_server, new_user):
+    user = new_user()
+    # Full-width capitals normalise (NFKC) and fold to the same name.
+    wide = "".join(chr(ord(c) - 0x21 + 0xFF01) if "!" <= c <= "~" else c
+                   for c in user["username"].upper())
+    assert wide != user["username"]
+    # Raw UTF-8, as a browser's JSON.stringify sends it (Kore's JSON
+    # parser does not take \u escapes).
+    settle()
+    body = json.dumps({"username": wide, "password": user["password"],
+                       "otp": totp(user).now()}, ensure_ascii=False)
+    r = requests.post(plain_server.url + "/api/login", verify=False,
+                      data=body.encode("utf-8"),
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["user"]["username"] == user["username"]
+
+
+def test_forwarded_for_ignored_without_trusted_proxy(plain_server,
+                                                     new_user):
+    user = new_user()
+    login_ok(plain_server, user, headers={"X-Forwarded-For": "10.9.9.9"})
+    assert last_event(user["username"], "login.success")[0] == "127.0.0.1"
+
+
+def test_forwarded_for_believed_from_trusted_proxy(make_server, new_user):
+    srv = make_server("proxied", policy=dict(
+        NO_SOURCE_BLOCK, trusted_proxy="127.0.0.1/32")).start()
+    user = new_user()
+    login_ok(srv, user, headers={"X-Forwarded-For": "192.0.2.1, 10.9.9.9"})
+    # Only the entry the trusted proxy itself added (the last) counts.
+    assert last_event(user["username"], "login.success")[0] == "10.9.9.9"
