@@ -60,7 +60,14 @@ def test_key_manager_runs_apart_from_workers(server):
     workers = [p for p in procs if re.search(r"\[wrk \d+\]", p[2])]
     assert keymgr, procs
     assert keymgr[0][1] == "pckeymgr"
+    # The key manager sees only the TLS directory.
+    assert os.readlink("/proc/%d/root" % keymgr[0][0]) == \
+        os.path.join(server.dir, "tls")
     assert workers, procs
+    # seccomp filter mode in every child.
+    for pid, _, _ in keymgr + workers:
+        with open("/proc/%d/status" % pid) as f:
+            assert re.search(r"^Seccomp:\s+2$", f.read(), re.M), pid
     for pid, user, _ in workers:
         assert user == "payconsole"
         # Workers are chrooted into the stack's empty root.
