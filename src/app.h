@@ -58,6 +58,11 @@ void			pc_dbq_init(struct pc_dbq *, const char *, const char *);
 void			pc_dbq_param(struct pc_dbq *, const char *, size_t);
 enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
 enum pc_db_status	pc_dbq_wait(struct http_request *, struct pc_dbq *);
+int			pc_db_bytea(const char *, uint8_t *, size_t, size_t *);
+
+/* auth.c */
+int	pc_auth_totp(const char *, const uint8_t *, size_t, const char *,
+	    int64_t *);
 void			pc_dbq_cleanup(struct pc_dbq *);
 
 /* request.c: per-request state, the caller's address and session. */
@@ -103,6 +108,32 @@ void		*pc_req_handler_state(struct http_request *, size_t,
 		    void (*)(void *));
 int		pc_req_session(struct http_request *, int);
 int		pc_req_in_hours(int64_t *);
+
+/* hashjob.c: argon2id in a task thread, bounded per worker. */
+#include <kore/tasks.h>
+#include "password.h"
+
+#define PC_HASH_PASS_MAX	512	/* bytes: 128 code points of UTF-8 */
+
+struct pc_hash_out {
+	int		match;
+	int		rehashed;
+	char		rehash[PC_PASSWORD_HASH_MAX];
+	int		hashed;
+	char		new_hash[PC_PASSWORD_HASH_MAX];
+};
+
+struct pc_hashjob {
+	struct kore_task	task;
+	int			started;
+	int			counted;
+	struct pc_hash_out	out;
+};
+
+int	pc_hashjob_start(struct http_request *, struct pc_hashjob *,
+	    const char *, const char *, size_t, const char *, size_t);
+int	pc_hashjob_poll(struct http_request *, struct pc_hashjob *);
+void	pc_hashjob_release(struct pc_hashjob *);
 
 /* http_util.c: every answer goes through these. */
 void	pc_http_security_headers(void);

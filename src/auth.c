@@ -28,7 +28,6 @@
 #include "totp.h"
 
 #define PC_LOGIN_USER_MAX	256
-#define PC_LOGIN_PASS_MAX	512	/* bytes; 128 code points of UTF-8 */
 #define PC_LOGIN_OTP_MAX	16
 
 enum pc_login_step {
@@ -40,29 +39,13 @@ enum pc_login_step {
 	PC_LOGIN_FAIL,
 };
 
-/* What travels to and from the hashing thread (copied, then wiped). */
-struct pc_hash_job {
-	char		encoded[PC_PASSWORD_HASH_MAX];
-	char		password[PC_LOGIN_PASS_MAX + 1];
-	size_t		len;
-	uint32_t	t, m_kib, p;
-};
-
-struct pc_hash_result {
-	int		match;
-	int		rehashed;
-	char		new_hash[PC_PASSWORD_HASH_MAX];
-};
-
 struct pc_login {
 	enum pc_login_step	step;
 	struct pc_dbq		q;
-	struct kore_task	task;
-	int			task_started;
-	int			counted;	/* holds an in-flight slot */
+	struct pc_hashjob	hj;
 
 	char			username[PC_LOGIN_USER_MAX + 1];
-	char			password[PC_LOGIN_PASS_MAX + 1];
+	char			password[PC_HASH_PASS_MAX + 1];
 	size_t			password_len;
 	char			otp[PC_LOGIN_OTP_MAX + 1];
 
@@ -82,7 +65,6 @@ struct pc_login {
 
 	/* Outcome. */
 	const char		*reason;
-	struct pc_hash_result	hres;
 	char			step_str[24];
 	uint8_t			token[PC_TOKEN_LEN];
 	char			token_hash[67];
@@ -92,32 +74,16 @@ struct pc_login {
 	char			retry_after[24];
 };
 
-static uint32_t		pc_login_inflight;
-static uint32_t		pc_login_inflight_max;
-
 static void	pc_login_free(void *);
 static int	pc_login_parse(struct http_request *, struct pc_login *);
-static int	pc_login_task(struct kore_task *);
-static int	pc_login_start_hash(struct http_request *, struct pc_login *);
 static void	pc_login_decide(struct pc_login *);
 static void	pc_login_fail_query(struct pc_login *);
 static void	pc_login_succeed_query(struct pc_login *);
 static int	pc_login_answer_ok(struct http_request *, struct pc_login *);
-static void	pc_login_release(struct pc_login *);
-static int	pc_unhex(const char *, uint8_t *, size_t, size_t *);
 static void	pc_answer_me(struct http_request *, struct pc_session *);
 
 static const char pc_login_denied_msg[] =
     "The username, password or one-time code is not correct.";
-
-static void
-pc_login_release(struct pc_login *l)
-{
-	if (l->counted) {
-		l->counted = 0;
-		pc_login_inflight--;
-	}
-}
 
 static void
 pc_login_free(void *arg)
@@ -125,13 +91,12 @@ pc_login_free(void *arg)
 	struct pc_login		*l = arg;
 
 	pc_dbq_cleanup(&l->q);
-	pc_login_release(l);
+	pc_hashjob_release(&l->hj);
+	pc_wipe(&l->hj.out, sizeof(l->hj.out));
 	pc_wipe(l->password, sizeof(l->password));
 	pc_wipe(l->otp, sizeof(l->otp));
 	pc_wipe(l->sealed, sizeof(l->sealed));
 	pc_wipe(l->token, sizeof(l->token));
-	pc_wipe(&l->hres, sizeof(l->hres));
-	/* The task struct must outlive its thread: Kore frees it later. */
 }
 
 /* Strict shape: an object with string username, password and otp. */
@@ -164,7 +129,7 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 		    l->username[0] == '\0')
 			ok = 0;
 		len = strlen(p->data.string);
-		if (len > PC_LOGIN_PASS_MAX) {
+		if (len > PC_HASH_PASS_MAX) {
 			ok = 0;
 		} else {
 			memcpy(l->password, p->data.string, len + 1);
@@ -183,147 +148,52 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 	return (ok);
 }
 
-/* Runs in a task thread: verify, and rehash if the policy was raised. */
-static int
-pc_login_task(struct kore_task *t)
+/*
+ * Check a code against a user's sealed TOTP secret. Returns 1 and the
+ * matched step, or 0. The secret exists in memory only here.
+ */
+int
+pc_auth_totp(const char *user_id, const uint8_t *sealed, size_t len,
+    const char *otp, int64_t *step)
 {
-	struct pc_hash_job		job;
-	struct pc_hash_result		res;
-	struct pc_argon2_params		prm;
+	uint8_t		secret[64];
+	char		ad[48];
+	int		slen, ok;
 
-	memset(&res, 0, sizeof(res));
-	if (kore_task_channel_read(t, &job, sizeof(job)) != sizeof(job)) {
-		pc_wipe(&job, sizeof(job));
-		kore_task_channel_write(t, &res, sizeof(res));
-		return (KORE_RESULT_ERROR);
+	ok = 0;
+	(void)snprintf(ad, sizeof(ad), "totp:%s", user_id);
+	slen = pc_secretbox_open(&pc_kek, (const uint8_t *)ad, strlen(ad),
+	    sealed, len, secret, sizeof(secret));
+	if (slen > 0) {
+		ok = pc_totp_verify(secret, (size_t)slen, (int64_t)time(NULL),
+		    otp, strlen(otp), step) == 0;
+	} else {
+		kore_log(LOG_ERR, "TOTP secret of user %s cannot be unsealed",
+		    user_id);
 	}
-	job.password[sizeof(job.password) - 1] = '\0';
-	job.encoded[sizeof(job.encoded) - 1] = '\0';
-
-	res.match = pc_password_verify(job.encoded, job.password,
-	    job.len) == 1;
-
-	prm.t = job.t;
-	prm.m_kib = job.m_kib;
-	prm.p = job.p;
-	if (res.match && pc_password_needs_rehash(job.encoded, &prm) &&
-	    pc_password_hash(&prm, job.password, job.len, res.new_hash,
-	    sizeof(res.new_hash)) == 0)
-		res.rehashed = 1;
-
-	pc_wipe(&job, sizeof(job));
-	kore_task_channel_write(t, &res, sizeof(res));
-	pc_wipe(&res, sizeof(res));
-
-	return (KORE_RESULT_OK);
-}
-
-static int
-pc_login_start_hash(struct http_request *req, struct pc_login *l)
-{
-	struct pc_hash_job		job;
-	struct pc_argon2_params		prm;
-	const char			*hash;
-
-	/* Bounded work per worker: refuse rather than queue for ever. */
-	if (pc_login_inflight >= pc_policy.argon2_inflight) {
-		http_response_header(req, "retry-after", "1");
-		pc_http_error(req, 429, "rate_limited",
-		    "Too many sign-in attempts are in progress; "
-		    "try again shortly.");
-		return (KORE_RESULT_ERROR);
-	}
-	pc_login_inflight++;
-	l->counted = 1;
-	if (pc_login_inflight > pc_login_inflight_max) {
-		pc_login_inflight_max = pc_login_inflight;
-		kore_log(LOG_NOTICE, "argon2: in-flight high-water mark %u "
-		    "(bound %u)", pc_login_inflight_max,
-		    pc_policy.argon2_inflight);
-	}
-
-	prm.t = pc_policy.argon2_t;
-	prm.m_kib = pc_policy.argon2_m_kib;
-	prm.p = pc_policy.argon2_p;
-
-	/* Unknown users pay for a hash like everyone else. */
-	hash = (l->exists && l->hash[0] != '\0') ? l->hash :
-	    pc_password_dummy_hash(&prm);
-
-	memset(&job, 0, sizeof(job));
-	if (hash != NULL)
-		(void)kore_strlcpy(job.encoded, hash, sizeof(job.encoded));
-	memcpy(job.password, l->password, l->password_len);
-	job.len = l->password_len;
-	job.t = prm.t;
-	job.m_kib = prm.m_kib;
-	job.p = prm.p;
-
-	kore_task_create(&l->task, pc_login_task);
-	kore_task_bind_request(&l->task, req);
-	kore_task_run(&l->task);
-	kore_task_channel_write(&l->task, &job, sizeof(job));
-	l->task_started = 1;
-	pc_wipe(&job, sizeof(job));
-
-	return (KORE_RESULT_OK);
-}
-
-static int
-pc_unhex(const char *s, uint8_t *out, size_t max, size_t *len)
-{
-	size_t		i, n;
-	unsigned int	v;
-
-	if (strncmp(s, "\\x", 2) != 0)
-		return (-1);
-	s += 2;
-	n = strlen(s);
-	if (n % 2 || n / 2 > max)
-		return (-1);
-	for (i = 0; i < n / 2; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return (-1);
-		out[i] = (uint8_t)v;
-	}
-	*len = n / 2;
-	return (0);
+	pc_wipe(secret, sizeof(secret));
+	return (ok);
 }
 
 /* Both factors, evaluated for every attempt; the first failure wins. */
 static void
 pc_login_decide(struct pc_login *l)
 {
-	uint8_t		secret[64];
-	char		ad[48];
-	int		slen, totp_ok;
+	int		totp_ok;
 	int64_t		step;
 
 	totp_ok = 0;
 	step = 0;
-	slen = -1;
-	if (l->exists && l->enrolled && l->sealed_len > 0) {
-		(void)snprintf(ad, sizeof(ad), "totp:%s", l->user_id);
-		slen = pc_secretbox_open(&pc_kek, (const uint8_t *)ad,
-		    strlen(ad), l->sealed, l->sealed_len, secret,
-		    sizeof(secret));
-		if (slen > 0) {
-			totp_ok = pc_totp_verify(secret, (size_t)slen,
-			    (int64_t)time(NULL), l->otp, strlen(l->otp),
-			    &step) == 0;
-		} else {
-			kore_log(LOG_ERR, "login: TOTP secret of user %s "
-			    "cannot be unsealed", l->user_id);
-		}
-		pc_wipe(secret, sizeof(secret));
-	}
+	if (l->exists && l->enrolled && l->sealed_len > 0)
+		totp_ok = pc_auth_totp(l->user_id, l->sealed, l->sealed_len,
+		    l->otp, &step);
 	pc_wipe(l->otp, sizeof(l->otp));
 
 	if (!l->exists)
 		l->reason = "unknown_user";
 	else if (l->disabled)
 		l->reason = "disabled";
-	else if (!l->hres.match)
+	else if (!l->hj.out.match)
 		l->reason = "bad_password";
 	else if (!l->enrolled)
 		l->reason = "not_enrolled";
@@ -403,8 +273,8 @@ pc_login_succeed_query(struct pc_login *l)
 	pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
 	pc_dbq_param(&l->q, l->source, strlen(l->source));
 	pc_dbq_param(&l->q, l->step_str, strlen(l->step_str));
-	if (l->hres.rehashed)
-		pc_dbq_param(&l->q, l->hres.new_hash, strlen(l->hres.new_hash));
+	if (l->hj.out.rehashed)
+		pc_dbq_param(&l->q, l->hj.out.rehash, strlen(l->hj.out.rehash));
 	else
 		pc_dbq_param(&l->q, NULL, 0);
 	pc_dbq_param(&l->q, l->token_hash, strlen(l->token_hash));
@@ -453,7 +323,6 @@ int
 pc_h_login(struct http_request *req)
 {
 	struct pc_login		*l;
-	struct pc_hash_result	hres;
 	struct pc_req		*r;
 	PGresult		*res;
 	size_t			n;
@@ -552,7 +421,7 @@ pc_h_login(struct http_request *req)
 				l->enrolled = strcmp(PQgetvalue(res, 0, 5),
 				    "enrolled") == 0;
 				if (!PQgetisnull(res, 0, 6) &&
-				    pc_unhex(PQgetvalue(res, 0, 6), l->sealed,
+				    pc_db_bytea(PQgetvalue(res, 0, 6), l->sealed,
 				    sizeof(l->sealed), &n) == 0)
 					l->sealed_len = n;
 				l->disabled = PQgetvalue(res, 0, 7)[0] == 't';
@@ -573,7 +442,9 @@ pc_h_login(struct http_request *req)
 				pc_login_fail_query(l);
 				continue;
 			}
-			if (pc_login_start_hash(req, l) != KORE_RESULT_OK) {
+			if (pc_hashjob_start(req, &l->hj, l->exists ?
+			    l->hash : NULL, l->password, l->password_len,
+			    NULL, 0) != KORE_RESULT_OK) {
 				pc_wipe(l->password, sizeof(l->password));
 				return (KORE_RESULT_OK);
 			}
@@ -582,18 +453,8 @@ pc_h_login(struct http_request *req)
 			return (KORE_RESULT_RETRY);
 
 		case PC_LOGIN_HASH:
-			if (!kore_task_finished(&l->task)) {
-				http_request_sleep(req);
+			if (pc_hashjob_poll(req, &l->hj) == KORE_RESULT_RETRY)
 				return (KORE_RESULT_RETRY);
-			}
-			memset(&hres, 0, sizeof(hres));
-			if (kore_task_channel_read(&l->task, &hres,
-			    sizeof(hres)) != sizeof(hres))
-				memset(&hres, 0, sizeof(hres));
-			l->hres = hres;
-			pc_wipe(&hres, sizeof(hres));
-			pc_login_release(l);
-
 			pc_login_decide(l);
 			if (l->reason != NULL)
 				pc_login_fail_query(l);

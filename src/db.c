@@ -21,6 +21,7 @@ static const struct {
 };
 
 static const char	*pc_db_socket_dir(void);
+static int		pc_db_hexval(char);
 
 /*
  * Inside the chroot the socket directory is seen without the root prefix;
@@ -170,4 +171,39 @@ pc_dbq_wait(struct http_request *req, struct pc_dbq *q)
 		    "The service is temporarily unavailable.");
 	}
 	return (st);
+}
+
+/* A bytea column in PostgreSQL's text form ("\\x..." hex) to bytes. */
+int
+pc_db_bytea(const char *s, uint8_t *out, size_t max, size_t *len)
+{
+	size_t		i, n;
+	int		hi, lo;
+
+	if (strncmp(s, "\\x", 2) != 0)
+		return (-1);
+	s += 2;
+	n = strlen(s);
+	if (n % 2 || n / 2 > max)
+		return (-1);
+	for (i = 0; i < n / 2; i++) {
+		if ((hi = pc_db_hexval(s[2 * i])) < 0 ||
+		    (lo = pc_db_hexval(s[2 * i + 1])) < 0)
+			return (-1);
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return (0);
+}
+
+static int
+pc_db_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
 }
