@@ -41,7 +41,7 @@ LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq
 # code, linked alone into the unit tests and the admin CLI.
 APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
 		   src/db.c src/allowlist.c src/routes.c src/request.c src/auth.c \
-		   src/hashjob.c
+		   src/hashjob.c src/users.c src/selfsvc.c
 ADMIN_SRC	 = src/admin.c
 PURE_SRC	 = $(filter-out $(APP_SRC) $(ADMIN_SRC), $(wildcard src/*.c))
 PURE_OBJ	 = $(PURE_SRC:src/%.c=$(BUILD)/pure/%.o)
@@ -59,7 +59,7 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   openssl oathtool argon2 libcmocka-dev python3 python3-pytest \
 		   python3-requests python3-psycopg2 python3-pyotp curl \
 		   ca-certificates passwd util-linux procps patch tzdata \
-		   coreutils
+		   coreutils librsvg2-bin zbar-tools
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps run test unit integration clean distclean seed

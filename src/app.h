@@ -49,6 +49,7 @@ struct pc_dbq {
 	int			lengths[PC_DBQ_MAX_PARAMS];
 	int			formats[PC_DBQ_MAX_PARAMS];
 	PGresult		*result;
+	char			error[256];	/* for mapping, never sent */
 	int			inited;
 	int			started;
 };
@@ -61,8 +62,16 @@ enum pc_db_status	pc_dbq_wait(struct http_request *, struct pc_dbq *);
 int			pc_db_bytea(const char *, uint8_t *, size_t, size_t *);
 
 /* auth.c */
+struct pc_failq {
+	char	thr[12], lock[12], lmax[12], sthr[12], swin[12], sblk[12];
+};
+
+extern const char pc_login_denied_msg[];
+
 int	pc_auth_totp(const char *, const uint8_t *, size_t, const char *,
 	    int64_t *);
+void	pc_auth_failq(struct pc_dbq *, struct pc_failq *, const char *,
+	    const char *, const char *, const char *);
 void			pc_dbq_cleanup(struct pc_dbq *);
 
 /* request.c: per-request state, the caller's address and session. */
@@ -84,6 +93,7 @@ struct pc_session {
 struct pc_req {
 	int			phase;
 	int			authed;
+	int64_t			path_id;	/* the route's :id, if any */
 	char			source[64];	/* text form, for SQL inet */
 	struct pc_dbq		sq;		/* the session check */
 	char			sq_hash[67];
@@ -139,5 +149,7 @@ void	pc_hashjob_release(struct pc_hashjob *);
 void	pc_http_security_headers(void);
 void	pc_http_json(struct http_request *, int, const char *, size_t);
 void	pc_http_error(struct http_request *, int, const char *, const char *);
+void	pc_http_error_reason(struct http_request *, int, const char *,
+	    const char *, const char *);
 
 #endif

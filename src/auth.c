@@ -69,8 +69,7 @@ struct pc_login {
 	uint8_t			token[PC_TOKEN_LEN];
 	char			token_hash[67];
 	char			idle[16], abs_until[24];
-	char			p_thr[12], p_lock[12], p_lmax[12];
-	char			p_sthr[12], p_swin[12], p_sblk[12];
+	struct pc_failq		fq;
 	char			retry_after[24];
 };
 
@@ -82,7 +81,7 @@ static void	pc_login_succeed_query(struct pc_login *);
 static int	pc_login_answer_ok(struct http_request *, struct pc_login *);
 static void	pc_answer_me(struct http_request *, struct pc_session *);
 
-static const char pc_login_denied_msg[] =
+const char pc_login_denied_msg[] =
     "The username, password or one-time code is not correct.";
 
 static void
@@ -205,40 +204,48 @@ pc_login_decide(struct pc_login *l)
 	(void)snprintf(l->step_str, sizeof(l->step_str), "%" PRId64, step);
 }
 
+/*
+ * The failure query every login-like step shares: auth.login_failed()
+ * counts it per account and source, locks, blocks, audits and alerts.
+ */
+void
+pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
+    const char *name, const char *source, const char *reason)
+{
+	pc_dbq_cleanup(q);
+	pc_dbq_init(q, PC_DB_AUTH,
+	    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
+	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int)");
+	(void)snprintf(f->thr, sizeof(f->thr), "%u",
+	    pc_policy.lockout_threshold);
+	(void)snprintf(f->lock, sizeof(f->lock), "%u",
+	    pc_policy.lockout_seconds);
+	(void)snprintf(f->lmax, sizeof(f->lmax), "%u",
+	    pc_policy.lockout_max_seconds);
+	(void)snprintf(f->sthr, sizeof(f->sthr), "%u",
+	    pc_policy.source_fail_threshold);
+	(void)snprintf(f->swin, sizeof(f->swin), "%u",
+	    pc_policy.source_fail_window);
+	(void)snprintf(f->sblk, sizeof(f->sblk), "%u",
+	    pc_policy.source_block_seconds);
+
+	pc_dbq_param(q, user_id, user_id != NULL ? strlen(user_id) : 0);
+	pc_dbq_param(q, name, strlen(name));
+	pc_dbq_param(q, source, strlen(source));
+	pc_dbq_param(q, reason, strlen(reason));
+	pc_dbq_param(q, f->thr, strlen(f->thr));
+	pc_dbq_param(q, f->lock, strlen(f->lock));
+	pc_dbq_param(q, f->lmax, strlen(f->lmax));
+	pc_dbq_param(q, f->sthr, strlen(f->sthr));
+	pc_dbq_param(q, f->swin, strlen(f->swin));
+	pc_dbq_param(q, f->sblk, strlen(f->sblk));
+}
+
 static void
 pc_login_fail_query(struct pc_login *l)
 {
-	pc_dbq_cleanup(&l->q);
-	pc_dbq_init(&l->q, PC_DB_AUTH,
-	    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
-	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int)");
-	(void)snprintf(l->p_thr, sizeof(l->p_thr), "%u",
-	    pc_policy.lockout_threshold);
-	(void)snprintf(l->p_lock, sizeof(l->p_lock), "%u",
-	    pc_policy.lockout_seconds);
-	(void)snprintf(l->p_lmax, sizeof(l->p_lmax), "%u",
-	    pc_policy.lockout_max_seconds);
-	(void)snprintf(l->p_sthr, sizeof(l->p_sthr), "%u",
-	    pc_policy.source_fail_threshold);
-	(void)snprintf(l->p_swin, sizeof(l->p_swin), "%u",
-	    pc_policy.source_fail_window);
-	(void)snprintf(l->p_sblk, sizeof(l->p_sblk), "%u",
-	    pc_policy.source_block_seconds);
-
-	if (l->exists)
-		pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
-	else
-		pc_dbq_param(&l->q, NULL, 0);
-	pc_dbq_param(&l->q, l->exists ? l->canon : l->username,
-	    strlen(l->exists ? l->canon : l->username));
-	pc_dbq_param(&l->q, l->source, strlen(l->source));
-	pc_dbq_param(&l->q, l->reason, strlen(l->reason));
-	pc_dbq_param(&l->q, l->p_thr, strlen(l->p_thr));
-	pc_dbq_param(&l->q, l->p_lock, strlen(l->p_lock));
-	pc_dbq_param(&l->q, l->p_lmax, strlen(l->p_lmax));
-	pc_dbq_param(&l->q, l->p_sthr, strlen(l->p_sthr));
-	pc_dbq_param(&l->q, l->p_swin, strlen(l->p_swin));
-	pc_dbq_param(&l->q, l->p_sblk, strlen(l->p_sblk));
+	pc_auth_failq(&l->q, &l->fq, l->exists ? l->user_id : NULL,
+	    l->exists ? l->canon : l->username, l->source, l->reason);
 	l->step = PC_LOGIN_FAIL;
 }
 

@@ -144,6 +144,8 @@ pc_dbq_step(struct http_request *req, struct pc_dbq *q)
 		default:
 			kore_log(LOG_ERR, "db %s: %s", q->db,
 			    q->sql.error ? q->sql.error : "unknown error");
+			(void)kore_strlcpy(q->error, q->sql.error ?
+			    q->sql.error : "", sizeof(q->error));
 			return (PC_DB_ERROR);
 		}
 	}

@@ -54,7 +54,9 @@ pc_hashjob_task(struct kore_task *t)
 	prm.m_kib = in.m_kib;
 	prm.p = in.p;
 
-	out.match = pc_password_verify(in.encoded, in.password, in.len) == 1;
+	if (in.encoded[0] != '\0')
+		out.match = pc_password_verify(in.encoded, in.password,
+		    in.len) == 1;
 	if (out.match && pc_password_needs_rehash(in.encoded, &prm) &&
 	    pc_password_hash(&prm, in.password, in.len, out.rehash,
 	    sizeof(out.rehash)) == 0)
@@ -106,8 +108,14 @@ pc_hashjob_start(struct http_request *req, struct pc_hashjob *hj,
 	prm.t = pc_policy.argon2_t;
 	prm.m_kib = pc_policy.argon2_m_kib;
 	prm.p = pc_policy.argon2_p;
-	enc = (verify != NULL && verify[0] != '\0') ? verify :
-	    pc_password_dummy_hash(&prm);
+	/* Nothing to verify and nothing to hash: the dummy hash (unknown
+	 * users). Only a new password: no verification at all. */
+	if (verify != NULL && verify[0] != '\0')
+		enc = verify;
+	else if (newpw == NULL)
+		enc = pc_password_dummy_hash(&prm);
+	else
+		enc = NULL;
 
 	memset(&in, 0, sizeof(in));
 	if (enc != NULL)

@@ -41,6 +41,14 @@ void
 pc_http_error(struct http_request *req, int status, const char *code,
     const char *message)
 {
+	pc_http_error_reason(req, status, code, message, NULL);
+}
+
+/* An error with a machine-readable reason (e.g. which password rule). */
+void
+pc_http_error_reason(struct http_request *req, int status, const char *code,
+    const char *message, const char *reason)
+{
 	struct pc_jsonw		w;
 	char			*out;
 	size_t			len;
@@ -49,6 +57,8 @@ pc_http_error(struct http_request *req, int status, const char *code,
 	pc_jsonw_object_open(&w, NULL);
 	pc_jsonw_string(&w, "error", code);
 	pc_jsonw_string(&w, "message", message);
+	if (reason != NULL)
+		pc_jsonw_string(&w, "reason", reason);
 	pc_jsonw_object_close(&w);
 
 	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {

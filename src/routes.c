@@ -1,40 +1,90 @@
 /*
  * routes.c: dispatch. First match on (method, path) wins; a known path
- * with another method gets 405, anything else 404. Both answers are JSON
- * and carry the security headers like every other.
+ * with another method gets 405, anything else 404. Before a handler that
+ * needs a session runs, the session is checked (request.c) and then the
+ * route's roles and flags (perm.c): 403 forbidden, 403
+ * password_change_required or 403 reauth_required.
  */
 #include <string.h>
+#include <time.h>
 
 #include "assets.h"
 #include "routes.h"
 
+#define ANY	PC_ROLES_ANY
+#define ADMIN	PC_ROLE_ADMIN
+#define AUDIT	PC_ROLE_AUDITOR
+#define MCOK	PC_RF_MUSTCHANGE_OK
+#define REAUTH	PC_RF_REAUTH
+#define PUBLIC	PC_RF_PUBLIC
+#define GET	HTTP_METHOD_GET
+#define POST	HTTP_METHOD_POST
+
 static const struct pc_route pc_routes[] = {
-	{ HTTP_METHOD_GET,	"/healthz",	PC_PERM_PUBLIC,	pc_h_healthz },
-	{ HTTP_METHOD_POST,	"/api/login",	PC_PERM_PUBLIC,	pc_h_login },
-	{ HTTP_METHOD_POST,	"/api/logout",	PC_PERM_SESSION, pc_h_logout },
-	{ HTTP_METHOD_GET,	"/api/me",	PC_PERM_SESSION, pc_h_me },
+	{ GET,	"/healthz",			0, PUBLIC, pc_h_healthz },
+	{ POST,	"/api/login",			0, PUBLIC, pc_h_login },
+	{ POST,	"/api/otp/confirm",		0, PUBLIC, pc_h_otp_confirm },
+	{ GET,	"/api/me",			ANY, MCOK, pc_h_me },
+	{ POST,	"/api/logout",			ANY, MCOK, pc_h_logout },
+	{ POST,	"/api/password",		ANY, MCOK, pc_h_password },
+	{ POST,	"/api/reauth",			ANY, 0, pc_h_reauth },
+	{ GET,	"/api/users",			ADMIN | AUDIT, 0,
+	    pc_h_users_list },
+	{ POST,	"/api/users",			ADMIN, REAUTH,
+	    pc_h_users_create },
+	{ POST,	"/api/users/:id/disable",	ADMIN, 0, pc_h_user_disable },
+	{ POST,	"/api/users/:id/enable",	ADMIN, 0, pc_h_user_enable },
+	{ POST,	"/api/users/:id/role",		ADMIN, REAUTH, pc_h_user_role },
+	{ POST,	"/api/users/:id/password",	ADMIN, REAUTH,
+	    pc_h_user_password },
+	{ POST,	"/api/users/:id/unlock",	ADMIN, 0, pc_h_user_unlock },
+	{ POST,	"/api/users/:id/sessions/revoke", ADMIN, 0,
+	    pc_h_user_revoke },
+	{ POST,	"/api/users/:id/otp",		ADMIN, REAUTH, pc_h_user_otp },
 };
 
-int		pc_dispatch(struct http_request *);
 static int	pc_dispatch_route(struct http_request *,
-		    const struct pc_route *);
+		    const struct pc_route *, int64_t);
 
-/* Sessions first: a handler behind PC_PERM_SESSION never runs without. */
+/* Sessions first: a handler behind a role never runs without one. */
 static int
-pc_dispatch_route(struct http_request *req, const struct pc_route *rt)
+pc_dispatch_route(struct http_request *req, const struct pc_route *rt,
+    int64_t id)
 {
-	int	ret;
+	struct pc_req	*r;
+	int		ret;
 
-	(void)pc_req_get(req);
-	if (rt->perm != PC_PERM_PUBLIC) {
-		ret = pc_req_session(req, rt->method != HTTP_METHOD_GET &&
-		    rt->method != HTTP_METHOD_HEAD);
-		if (ret == KORE_RESULT_RETRY)
-			return (KORE_RESULT_RETRY);
-		if (ret != KORE_RESULT_OK)
-			return (KORE_RESULT_OK);
+	r = pc_req_get(req);
+	r->path_id = id;
+	if (rt->flags & PC_RF_PUBLIC)
+		return (rt->handler(req));
+
+	ret = pc_req_session(req, rt->method != HTTP_METHOD_GET &&
+	    rt->method != HTTP_METHOD_HEAD);
+	if (ret == KORE_RESULT_RETRY)
+		return (KORE_RESULT_RETRY);
+	if (ret != KORE_RESULT_OK)
+		return (KORE_RESULT_OK);
+
+	switch (pc_perm_decide(rt->roles, rt->flags, pc_perm_role(r->s.role),
+	    r->s.must_change_password, r->s.reauth_at, (int64_t)time(NULL))) {
+	case PC_PERM_ALLOW:
+		return (rt->handler(req));
+	case PC_PERM_PASSWORD_CHANGE:
+		pc_http_error(req, 403, "password_change_required",
+		    "Change your password first.");
+		break;
+	case PC_PERM_REAUTH:
+		pc_http_error(req, 403, "reauth_required",
+		    "Confirm your password and one-time code first.");
+		break;
+	case PC_PERM_FORBIDDEN:
+	default:
+		pc_http_error(req, 403, "forbidden",
+		    "Your role does not allow this.");
+		break;
 	}
-	return (rt->handler(req));
+	return (KORE_RESULT_OK);
 }
 
 int
@@ -42,14 +92,15 @@ pc_dispatch(struct http_request *req)
 {
 	size_t		i;
 	int		path_known;
+	int64_t		id;
 
 	path_known = 0;
 	for (i = 0; i < sizeof(pc_routes) / sizeof(pc_routes[0]); i++) {
-		if (strcmp(pc_routes[i].path, req->path) != 0)
+		if (!pc_perm_path_match(pc_routes[i].path, req->path, &id))
 			continue;
 		path_known = 1;
 		if (pc_routes[i].method == req->method)
-			return (pc_dispatch_route(req, &pc_routes[i]));
+			return (pc_dispatch_route(req, &pc_routes[i], id));
 	}
 
 	if (!path_known && req->method == HTTP_METHOD_GET) {

@@ -1,23 +1,20 @@
 /*
- * routes.h: the one table of routes and the permission each needs.
- * kore.conf sends every path to pc_dispatch; a path or method missing
- * from the table is refused (default deny).
+ * routes.h: the one table of routes and who may call each. kore.conf
+ * sends every path to pc_dispatch; a path or method missing from the
+ * table is refused, and a route listed without roles is refused to
+ * everyone (default deny).
  */
 #ifndef PC_ROUTES_H
 #define PC_ROUTES_H
 
 #include "app.h"
-
-/* Who may call a route. */
-enum pc_perm {
-	PC_PERM_PUBLIC = 0,	/* no session (still behind the allowlist) */
-	PC_PERM_SESSION,	/* any signed-in user */
-};
+#include "perm.h"
 
 struct pc_route {
 	int		method;		/* HTTP_METHOD_* */
-	const char	*path;		/* exact path */
-	enum pc_perm	perm;
+	const char	*path;		/* literal segments and ":id" */
+	uint8_t		roles;		/* PC_ROLE_* allowed */
+	uint8_t		flags;		/* PC_RF_* */
 	int		(*handler)(struct http_request *);
 };
 
@@ -25,9 +22,21 @@ int	pc_dispatch(struct http_request *);
 
 /* Handlers (one file per concern). */
 int	pc_h_healthz(struct http_request *);
+int	pc_h_asset(struct http_request *);
 int	pc_h_login(struct http_request *);
 int	pc_h_logout(struct http_request *);
 int	pc_h_me(struct http_request *);
-int	pc_h_asset(struct http_request *);
+int	pc_h_otp_confirm(struct http_request *);
+int	pc_h_password(struct http_request *);
+int	pc_h_reauth(struct http_request *);
+int	pc_h_users_list(struct http_request *);
+int	pc_h_users_create(struct http_request *);
+int	pc_h_user_disable(struct http_request *);
+int	pc_h_user_enable(struct http_request *);
+int	pc_h_user_role(struct http_request *);
+int	pc_h_user_password(struct http_request *);
+int	pc_h_user_unlock(struct http_request *);
+int	pc_h_user_revoke(struct http_request *);
+int	pc_h_user_otp(struct http_request *);
 
 #endif

@@ -1,0 +1,74 @@
+/*
+ * perm.c: permission decisions and path patterns. See perm.h.
+ */
+#include <string.h>
+
+#include "perm.h"
+
+uint8_t
+pc_perm_role(const char *role)
+{
+	if (role == NULL)
+		return (0);
+	if (strcmp(role, "operator") == 0)
+		return (PC_ROLE_OPERATOR);
+	if (strcmp(role, "admin") == 0)
+		return (PC_ROLE_ADMIN);
+	if (strcmp(role, "auditor") == 0)
+		return (PC_ROLE_AUDITOR);
+	return (0);
+}
+
+enum pc_perm_verdict
+pc_perm_decide(uint8_t roles, uint8_t flags, uint8_t role, int must_change,
+    int64_t reauth_at, int64_t now)
+{
+	if (role == 0 || (roles & role) == 0)
+		return (PC_PERM_FORBIDDEN);
+	if (must_change && !(flags & PC_RF_MUSTCHANGE_OK))
+		return (PC_PERM_PASSWORD_CHANGE);
+	if ((flags & PC_RF_REAUTH) &&
+	    (reauth_at <= 0 || now - reauth_at > PC_REAUTH_SECONDS ||
+	    reauth_at > now + 60))
+		return (PC_PERM_REAUTH);
+	return (PC_PERM_ALLOW);
+}
+
+int
+pc_perm_path_match(const char *pattern, const char *path, int64_t *id)
+{
+	const char	*p, *s;
+	size_t		n;
+	int64_t		v;
+
+	*id = 0;
+	p = pattern;
+	s = path;
+	while (*p != '\0') {
+		if (strncmp(p, ":id", 3) == 0 && (p[3] == '/' || p[3] == '\0')) {
+			if (*s < '1' || *s > '9')
+				return (0);
+			v = 0;
+			for (n = 0; s[n] >= '0' && s[n] <= '9'; n++) {
+				if (n >= 18)
+					return (0);
+				v = v * 10 + (s[n] - '0');
+			}
+			if (s[n] != '/' && s[n] != '\0')
+				return (0);
+			*id = v;
+			s += n;
+			p += 3;
+			continue;
+		}
+		if (*p != *s)
+			return (0);
+		p++;
+		s++;
+	}
+	if (*s != '\0') {
+		*id = 0;
+		return (0);
+	}
+	return (1);
+}

@@ -1,0 +1,451 @@
+/*
+ * selfsvc.c: proving both factors outside of login.
+ *   POST /api/otp/confirm  (public) a new device's first code, with the
+ *                          password; the code's step is consumed
+ *   POST /api/password     change one's own password: current password,
+ *                          a code and the new password
+ *   POST /api/reauth       password and code again, for admin actions
+ *                          that touch credentials (5 minutes)
+ * Failures go through auth.login_failed() like login failures: they
+ * count towards lockout and source blocks and get the same 401.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "routes.h"
+
+enum pc_prove_mode {
+	PC_PROVE_CONFIRM = 1,
+	PC_PROVE_PASSWORD,
+	PC_PROVE_REAUTH,
+};
+
+enum pc_prove_step {
+	PC_PROVE_PARSE = 0,
+	PC_PROVE_LOOKUP,
+	PC_PROVE_HASH,
+	PC_PROVE_FINISH,
+	PC_PROVE_FAIL,
+};
+
+struct pc_prove {
+	enum pc_prove_step	step;
+	enum pc_prove_mode	mode;
+	struct pc_dbq		q;
+	struct pc_hashjob	hj;
+	struct pc_failq		fq;
+
+	char			username[257];
+	char			password[PC_HASH_PASS_MAX + 1];
+	size_t			password_len;
+	char			new_password[PC_HASH_PASS_MAX + 1];
+	size_t			new_len;
+	char			otp[17];
+
+	int			exists;
+	char			user_id[24];
+	char			canon[128];
+	char			hash[PC_PASSWORD_HASH_MAX];
+	char			totp_state[16];
+	uint8_t			sealed[128];
+	size_t			sealed_len;
+	char			retry_after[24];
+	char			session_id[24];
+	char			step_str[24];
+	const char		*reason;
+};
+
+static void	pc_prove_free(void *);
+static int	pc_prove(struct http_request *, enum pc_prove_mode);
+static int	pc_prove_parse(struct http_request *, struct pc_prove *);
+static void	pc_prove_lookup(struct pc_prove *, struct pc_req *);
+static int	pc_prove_looked_up(struct http_request *, struct pc_prove *);
+static void	pc_prove_finish(struct pc_prove *, struct pc_req *);
+static int	pc_prove_answer(struct http_request *, struct pc_prove *);
+
+static void
+pc_prove_free(void *arg)
+{
+	struct pc_prove		*p = arg;
+
+	pc_dbq_cleanup(&p->q);
+	pc_hashjob_release(&p->hj);
+	pc_wipe(&p->hj.out, sizeof(p->hj.out));
+	pc_wipe(p->password, sizeof(p->password));
+	pc_wipe(p->new_password, sizeof(p->new_password));
+	pc_wipe(p->otp, sizeof(p->otp));
+	pc_wipe(p->sealed, sizeof(p->sealed));
+}
+
+/* The fields each mode needs, all strings; copies wiped in the tree. */
+static int
+pc_prove_parse(struct http_request *req, struct pc_prove *p)
+{
+	struct kore_json	json;
+	struct kore_json_item	*u, *pw, *o, *n;
+	uint8_t			body[2048];
+	ssize_t			len;
+	int			ok;
+
+	if ((len = http_body_read(req, body, sizeof(body))) <= 0 ||
+	    req->http_body_length > 0) {
+		pc_wipe(body, sizeof(body));
+		return (0);
+	}
+
+	ok = 0;
+	u = n = pw = o = NULL;
+	kore_json_init(&json, body, (size_t)len);
+	if (!kore_json_parse(&json) ||
+	    json.root->type != KORE_JSON_TYPE_OBJECT)
+		goto out;
+	pw = kore_json_find_string(json.root, p->mode == PC_PROVE_PASSWORD ?
+	    "current_password" : "password");
+	o = kore_json_find_string(json.root, "otp");
+	if (p->mode == PC_PROVE_CONFIRM)
+		u = kore_json_find_string(json.root, "username");
+	if (p->mode == PC_PROVE_PASSWORD)
+		n = kore_json_find_string(json.root, "new_password");
+	if (pw == NULL || o == NULL ||
+	    (p->mode == PC_PROVE_CONFIRM && u == NULL) ||
+	    (p->mode == PC_PROVE_PASSWORD && n == NULL))
+		goto out;
+
+	if ((p->password_len = strlen(pw->data.string)) > PC_HASH_PASS_MAX)
+		goto out;
+	memcpy(p->password, pw->data.string, p->password_len + 1);
+	(void)kore_strlcpy(p->otp, o->data.string, sizeof(p->otp));
+	if (u != NULL && (u->data.string[0] == '\0' ||
+	    kore_strlcpy(p->username, u->data.string, sizeof(p->username)) >=
+	    sizeof(p->username)))
+		goto out;
+	if (n != NULL) {
+		if ((p->new_len = strlen(n->data.string)) > PC_HASH_PASS_MAX)
+			goto out;
+		memcpy(p->new_password, n->data.string, p->new_len + 1);
+	}
+	ok = 1;
+
+out:
+	if (pw != NULL && o != NULL) {
+		pc_wipe(pw->data.string, strlen(pw->data.string));
+		pc_wipe(o->data.string, strlen(o->data.string));
+	}
+	if (n != NULL)
+		pc_wipe(n->data.string, strlen(n->data.string));
+	kore_json_cleanup(&json);
+	pc_wipe(body, sizeof(body));
+	if (req->http_body != NULL)
+		pc_wipe(req->http_body->data, req->http_body->length);
+	return (ok);
+}
+
+static void
+pc_prove_lookup(struct pc_prove *p, struct pc_req *r)
+{
+	if (p->mode == PC_PROVE_CONFIRM) {
+		pc_dbq_init(&p->q, PC_DB_AUTH,
+		    "SELECT user_id, username, password_hash, totp_state, "
+		    "totp_secret, disabled, locked, source_blocked, "
+		    "coalesce(extract(epoch FROM source_blocked_until)"
+		    "::bigint, 0) FROM auth.login_begin($1, $2::inet)");
+		pc_dbq_param(&p->q, p->username, strlen(p->username));
+		pc_dbq_param(&p->q, r->source, strlen(r->source));
+		return;
+	}
+	(void)snprintf(p->user_id, sizeof(p->user_id), "%" PRId64,
+	    r->s.user_id);
+	pc_dbq_init(&p->q, PC_DB_AUTH,
+	    "SELECT $1::bigint, username, password_hash, totp_state, "
+	    "totp_secret, false, false, false, 0 "
+	    "FROM auth.own_credentials($1::bigint)");
+	pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+}
+
+/* Decide what the lookup allows; 1 to go on hashing, 0 if answered. */
+static int
+pc_prove_looked_up(struct http_request *req, struct pc_prove *p)
+{
+	PGresult	*res;
+	size_t		n;
+	int64_t		until;
+
+	res = p->q.result;
+	if (PQntuples(res) != 1) {
+		/* own_credentials: the account is gone or disabled. */
+		pc_http_error(req, 401, "unauthenticated", "Sign in first.");
+		return (0);
+	}
+	p->exists = !PQgetisnull(res, 0, 0);
+	if (p->exists) {
+		(void)kore_strlcpy(p->user_id, PQgetvalue(res, 0, 0),
+		    sizeof(p->user_id));
+		(void)kore_strlcpy(p->canon, PQgetvalue(res, 0, 1),
+		    sizeof(p->canon));
+		(void)kore_strlcpy(p->hash, PQgetvalue(res, 0, 2),
+		    sizeof(p->hash));
+		(void)kore_strlcpy(p->totp_state, PQgetvalue(res, 0, 3),
+		    sizeof(p->totp_state));
+		if (!PQgetisnull(res, 0, 4) && pc_db_bytea(PQgetvalue(res,
+		    0, 4), p->sealed, sizeof(p->sealed), &n) == 0)
+			p->sealed_len = n;
+		if (PQgetvalue(res, 0, 5)[0] == 't')
+			p->reason = "disabled";
+	}
+	if (PQgetvalue(res, 0, 7)[0] == 't') {
+		until = strtoll(PQgetvalue(res, 0, 8), NULL, 10) -
+		    (int64_t)time(NULL);
+		(void)snprintf(p->retry_after, sizeof(p->retry_after),
+		    "%" PRId64, until > 1 ? until : 1);
+		p->reason = "source_blocked";
+		return (1);
+	}
+	if (p->exists && PQgetvalue(res, 0, 6)[0] == 't')
+		p->reason = "locked";
+	return (1);
+}
+
+static void
+pc_prove_finish(struct pc_prove *p, struct pc_req *r)
+{
+	(void)snprintf(p->session_id, sizeof(p->session_id), "%" PRId64,
+	    r->s.session_id);
+	pc_dbq_cleanup(&p->q);
+	switch (p->mode) {
+	case PC_PROVE_CONFIRM:
+		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT auth.otp_confirmed("
+		    "$1::bigint, $2::inet, $3::bigint)");
+		pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+		pc_dbq_param(&p->q, r->source, strlen(r->source));
+		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
+		break;
+	case PC_PROVE_PASSWORD:
+		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT auth.password_changed("
+		    "$1::bigint, $2::bigint, $3::inet, $4::bigint, $5)");
+		pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+		pc_dbq_param(&p->q, p->session_id, strlen(p->session_id));
+		pc_dbq_param(&p->q, r->source, strlen(r->source));
+		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
+		pc_dbq_param(&p->q, p->hj.out.new_hash,
+		    strlen(p->hj.out.new_hash));
+		break;
+	case PC_PROVE_REAUTH:
+		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT "
+		    "coalesce(auth.reauthenticated($1::bigint, $2::bigint, "
+		    "$3::inet, $4::bigint), 0)");
+		pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+		pc_dbq_param(&p->q, p->session_id, strlen(p->session_id));
+		pc_dbq_param(&p->q, r->source, strlen(r->source));
+		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
+		break;
+	}
+}
+
+static int
+pc_prove_answer(struct http_request *req, struct pc_prove *p)
+{
+	const char	*v;
+	char		buf[64];
+
+	v = PQntuples(p->q.result) == 1 ? PQgetvalue(p->q.result, 0, 0) : "";
+	switch (p->mode) {
+	case PC_PROVE_CONFIRM:
+		if (strcmp(v, "t") != 0)
+			return (0);
+		(void)snprintf(buf, sizeof(buf), "{\"status\":\"enrolled\"}");
+		break;
+	case PC_PROVE_PASSWORD:
+		if (strcmp(v, "t") != 0)
+			return (0);
+		(void)snprintf(buf, sizeof(buf),
+		    "{\"status\":\"password_changed\"}");
+		break;
+	case PC_PROVE_REAUTH:
+		if (strtoll(v, NULL, 10) <= 0)
+			return (0);
+		(void)snprintf(buf, sizeof(buf), "{\"reauth_until\":%lld}",
+		    strtoll(v, NULL, 10));
+		break;
+	}
+	pc_http_json(req, 200, buf, strlen(buf));
+	return (1);
+}
+
+static int
+pc_prove(struct http_request *req, enum pc_prove_mode mode)
+{
+	struct pc_req			*r;
+	struct pc_prove			*p;
+	enum pc_password_verdict	v;
+	int64_t				step;
+	int				totp_ok;
+
+	r = pc_req_get(req);
+	p = pc_req_handler_state(req, sizeof(*p), pc_prove_free);
+
+	for (;;) {
+		switch (p->step) {
+		case PC_PROVE_PARSE:
+			p->mode = mode;
+			if (!pc_prove_parse(req, p)) {
+				pc_http_error(req, 400, "invalid_request",
+				    "Send the fields as a JSON object.");
+				return (KORE_RESULT_OK);
+			}
+			if (mode == PC_PROVE_PASSWORD) {
+				v = pc_password_check(p->new_password,
+				    p->new_len, r->s.username);
+				if (v != PC_PASSWORD_OK) {
+					pc_http_error_reason(req, 400,
+					    "password_rejected",
+					    "The new password does not meet "
+					    "the policy.",
+					    pc_password_verdict_code(v));
+					return (KORE_RESULT_OK);
+				}
+			}
+			if (mode == PC_PROVE_CONFIRM && !pc_req_in_hours(NULL)) {
+				pc_http_error(req, 403, "outside_hours",
+				    "The console is closed at this hour.");
+				return (KORE_RESULT_OK);
+			}
+			pc_prove_lookup(p, r);
+			p->step = PC_PROVE_LOOKUP;
+			continue;
+
+		case PC_PROVE_LOOKUP:
+			switch (pc_dbq_wait(req, &p->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			if (!pc_prove_looked_up(req, p))
+				return (KORE_RESULT_OK);
+			if (p->reason != NULL &&
+			    (strcmp(p->reason, "locked") == 0 ||
+			    strcmp(p->reason, "source_blocked") == 0)) {
+				/* No argon2 work for these. */
+				p->step = PC_PROVE_FAIL;
+				pc_auth_failq(&p->q, &p->fq, p->exists ?
+				    p->user_id : NULL, p->exists ? p->canon :
+				    p->username, r->source, p->reason);
+				continue;
+			}
+			if (pc_hashjob_start(req, &p->hj, p->exists ? p->hash :
+			    NULL, p->password, p->password_len,
+			    mode == PC_PROVE_PASSWORD ? p->new_password : NULL,
+			    p->new_len) != KORE_RESULT_OK)
+				return (KORE_RESULT_OK);
+			pc_wipe(p->password, sizeof(p->password));
+			pc_wipe(p->new_password, sizeof(p->new_password));
+			p->step = PC_PROVE_HASH;
+			return (KORE_RESULT_RETRY);
+
+		case PC_PROVE_HASH:
+			if (pc_hashjob_poll(req, &p->hj) == KORE_RESULT_RETRY)
+				return (KORE_RESULT_RETRY);
+			totp_ok = 0;
+			step = 0;
+			if (p->exists && p->sealed_len > 0)
+				totp_ok = pc_auth_totp(p->user_id, p->sealed,
+				    p->sealed_len, p->otp, &step);
+			pc_wipe(p->otp, sizeof(p->otp));
+			(void)snprintf(p->step_str, sizeof(p->step_str),
+			    "%" PRId64, step);
+
+			if (p->reason == NULL) {
+				if (!p->exists)
+					p->reason = "unknown_user";
+				else if (!p->hj.out.match)
+					p->reason = "bad_password";
+				else if (strcmp(p->totp_state, mode ==
+				    PC_PROVE_CONFIRM ? "pending" :
+				    "enrolled") != 0)
+					p->reason = "not_pending";
+				else if (!totp_ok)
+					p->reason = "bad_totp";
+				else if (mode == PC_PROVE_PASSWORD &&
+				    !p->hj.out.hashed)
+					fatal("argon2id hashing failed");
+			}
+			if (p->reason != NULL) {
+				p->step = PC_PROVE_FAIL;
+				pc_auth_failq(&p->q, &p->fq, p->exists ?
+				    p->user_id : NULL, p->exists ? p->canon :
+				    p->username, r->source, p->reason);
+				continue;
+			}
+			pc_prove_finish(p, r);
+			p->step = PC_PROVE_FINISH;
+			continue;
+
+		case PC_PROVE_FINISH:
+			switch (pc_dbq_wait(req, &p->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			if (pc_prove_answer(req, p))
+				return (KORE_RESULT_OK);
+			/* The step was used already: a replay. */
+			p->reason = "totp_replay";
+			p->step = PC_PROVE_FAIL;
+			pc_auth_failq(&p->q, &p->fq, p->user_id, p->canon,
+			    r->source, p->reason);
+			continue;
+
+		case PC_PROVE_FAIL:
+			switch (pc_dbq_wait(req, &p->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			kore_log(LOG_NOTICE, "%s: failure reason=%s source=%s",
+			    mode == PC_PROVE_CONFIRM ? "otp-confirm" :
+			    mode == PC_PROVE_PASSWORD ? "password-change" :
+			    "reauth", p->reason, r->source);
+			if (strcmp(p->reason, "source_blocked") == 0) {
+				http_response_header(req, "retry-after",
+				    p->retry_after);
+				pc_http_error(req, 429, "rate_limited",
+				    "Too many failed sign-ins from this "
+				    "address; try again later.");
+				return (KORE_RESULT_OK);
+			}
+			pc_http_error(req, 401, "invalid_credentials",
+			    pc_login_denied_msg);
+			return (KORE_RESULT_OK);
+		}
+	}
+}
+
+int
+pc_h_otp_confirm(struct http_request *req)
+{
+	return (pc_prove(req, PC_PROVE_CONFIRM));
+}
+
+int
+pc_h_password(struct http_request *req)
+{
+	return (pc_prove(req, PC_PROVE_PASSWORD));
+}
+
+int
+pc_h_reauth(struct http_request *req)
+{
+	return (pc_prove(req, PC_PROVE_REAUTH));
+}

@@ -1,0 +1,68 @@
+"""Issue 4: every route has an entry in the central permission table.
+
+kore.conf may only send paths to pc_dispatch, the dispatcher that checks
+the table; the table in src/routes.c lists roles for every route that is
+not public; and the permission matrix in test_users.py covers exactly the
+routes of that table, so a route added without a matrix row (or without
+roles) fails here."""
+import os
+import re
+
+from conftest import TOP
+from test_users import MATRIX, PUBLIC
+
+ROLE_BITS = {"ADMIN": {"admin"}, "AUDIT": {"auditor"},
+             "ANY": {"operator", "admin", "auditor"}}
+
+
+def kore_routes():
+    routes = []
+    with open(os.path.join(TOP, "kore.conf")) as f:
+        for line in f:
+            parts = line.split()
+            if parts and parts[0] == "route":
+                routes.append(tuple(parts[1:]))
+    return routes
+
+
+def table_routes():
+    with open(os.path.join(TOP, "src", "routes.c")) as f:
+        text = f.read()
+    body = text[text.index("pc_routes[] = {"):]
+    body = body[:body.index("};")]
+    rows = re.findall(r"\{\s*(GET|POST),\s*\"([^\"]+)\",\s*([^,]+),\s*"
+                      r"([^,]+),\s*(pc_h_\w+)\s*\}", body)
+    out = []
+    for method, path, roles, flags, handler in rows:
+        who = set()
+        if roles.strip() != "0":
+            for bit in roles.split("|"):
+                who |= ROLE_BITS[bit.strip()]
+        public = "PUBLIC" in flags
+        out.append((method, path.replace(":id", "{id}"),
+                    PUBLIC if public else frozenset(who), handler))
+    return out
+
+
+def test_kore_sends_every_path_to_the_permission_dispatcher():
+    routes = kore_routes()
+    assert routes, "no route in kore.conf"
+    for route in routes:
+        assert route[-1] == "pc_dispatch", route
+
+
+def test_every_table_route_has_roles_or_is_public():
+    rows = table_routes()
+    assert len(rows) >= 16
+    for method, path, who, handler in rows:
+        assert who == PUBLIC or who, (method, path, handler)
+        # Public routes are exactly the ones a stranger needs.
+        if who == PUBLIC:
+            assert path in ("/healthz", "/api/login", "/api/otp/confirm")
+
+
+def test_matrix_covers_exactly_the_table():
+    table = {(m, p): who for m, p, who, _ in table_routes()}
+    matrix = {(m, p): (who if who == PUBLIC else frozenset(who))
+              for m, p, who, _ in MATRIX}
+    assert table == matrix
