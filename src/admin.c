@@ -1,12 +1,18 @@
 /*
  * admin.c: payconsole-admin, the command line on the server host.
  *
+ *   payconsole-admin [-d SITE] create-user USERNAME ROLE DISPLAY-NAME
+ *   payconsole-admin [-d SITE] bootstrap-admin USERNAME DISPLAY-NAME
+ *   payconsole-admin [-d SITE] list-users
+ *   payconsole-admin [-d SITE] unlock USERNAME
+ *   payconsole-admin [-d SITE] rotate-key NEW-KEY-FILE
  *   payconsole-admin [-d SITE] seed-demo OUT.json N
  *
  * It reads SITE/policy.conf (default: the current directory) for the
  * database socket and the key file, and talks to PostgreSQL through
  * libpq with peer authentication. Every action is audited with actor
- * "cli:<unix user>".
+ * "cli:<unix user>". stdout carries only machine-readable output (JSON,
+ * tab-separated lines); people-facing text goes to stderr.
  */
 #include <sys/stat.h>
 
@@ -21,18 +27,29 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "jsonw.h"
 #include "password.h"
 #include "policy.h"
+#include "qr.h"
 #include "secretbox.h"
 #include "totp.h"
+
+/* Sealed TOTP secrets: the server opens at most 64 bytes. */
+#define ADMIN_SECRET_MAX	64
+#define ADMIN_SEALED_MAX	(ADMIN_SECRET_MAX + PC_SECRETBOX_OVERHEAD)
+#define ADMIN_URI_MAX		512
+
+/* A lock the CLI waits for longer than this is an error, not a hang. */
+#define ADMIN_LOCK_TIMEOUT	"30s"
 
 struct admin_ctx {
 	struct pc_policy	policy;
 	struct pc_kek		kek;
 	PGconn			*db;
+	const char		*site;
 	char			actor[64];
 };
 
@@ -56,13 +73,27 @@ static PGresult	*admin_exec(struct admin_ctx *, const char *, int,
 		    const char *const *, int);
 static void	admin_audit(struct admin_ctx *, const char *, const char *,
 		    const char *);
+static void	admin_audit_outcome(struct admin_ctx *, const char *,
+		    const char *, const char *, const char *);
+static void	admin_hex(const uint8_t *, size_t, char *, size_t);
+static int	admin_unhex(const char *, uint8_t *, size_t);
+static void	admin_field(FILE *, const char *);
 static int	admin_seed_demo(struct admin_ctx *, int, char **);
 static void	admin_random_password(char *, size_t);
 static void	admin_create_user(struct admin_ctx *,
 		    const struct pc_argon2_params *, const char *, const char *,
-		    const char *, int, struct pc_jsonw *);
+		    const char *, int, struct pc_jsonw *, char *, size_t);
 static int	admin_cmd_create_user(struct admin_ctx *, int, char **);
+static int	admin_cmd_bootstrap_admin(struct admin_ctx *, int, char **);
+static int	admin_cmd_list_users(struct admin_ctx *, int, char **);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
+static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
+static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
+		    const char *, const char *, char *, size_t);
+
+/* Keys in memory, wiped on every way out, admin_fatal() included. */
+static struct pc_kek	*admin_kek_cur;
+static struct pc_kek	 admin_kek_new;
 
 static void
 admin_usage(void)
@@ -70,7 +101,12 @@ admin_usage(void)
 	fprintf(stderr,
 	    "usage: payconsole-admin [-d site-dir] command\n"
 	    "  create-user USERNAME operator|admin|auditor DISPLAY-NAME\n"
+	    "  bootstrap-admin USERNAME DISPLAY-NAME   (only if no admin "
+	    "exists)\n"
+	    "  list-users\n"
 	    "  unlock USERNAME\n"
+	    "  rotate-key NEW-KEY-FILE   (re-seal TOTP secrets under a new "
+	    "key)\n"
 	    "  seed-demo OUT.json N   (development policies only)\n");
 	exit(2);
 }
@@ -79,6 +115,10 @@ static void
 admin_fatal(const char *fmt, ...)
 {
 	va_list		ap;
+
+	if (admin_kek_cur != NULL)
+		pc_kek_wipe(admin_kek_cur);
+	pc_kek_wipe(&admin_kek_new);
 
 	va_start(ap, fmt);
 	fprintf(stderr, "payconsole-admin: ");
@@ -125,16 +165,75 @@ static void
 admin_audit(struct admin_ctx *ctx, const char *event, const char *target,
     const char *details)
 {
-	const char	*p[4];
+	admin_audit_outcome(ctx, event, target, "success", details);
+}
+
+static void
+admin_audit_outcome(struct admin_ctx *ctx, const char *event,
+    const char *target, const char *outcome, const char *details)
+{
+	const char	*p[5];
 
 	p[0] = ctx->actor;
 	p[1] = event;
 	p[2] = target;
 	p[3] = details;
+	p[4] = outcome;
 	PQclear(admin_exec(ctx,
 	    "INSERT INTO audit.events (actor_name, actor_role, event, "
 	    "target, outcome, details) VALUES ($1, 'cli', $2, $3, "
-	    "'success', $4::jsonb)", 4, p, 0));
+	    "$5, $4::jsonb)", 5, p, 0));
+}
+
+/* \x and lower-case hex: a bytea literal for a $n::bytea parameter. */
+static void
+admin_hex(const uint8_t *in, size_t len, char *out, size_t outlen)
+{
+	static const char	digits[] = "0123456789abcdef";
+	size_t			k;
+
+	if (outlen < 2 * len + 3)
+		admin_fatal("hex buffer too small");
+	out[0] = '\\';
+	out[1] = 'x';
+	for (k = 0; k < len; k++) {
+		out[2 + 2 * k] = digits[in[k] >> 4];
+		out[3 + 2 * k] = digits[in[k] & 0x0f];
+	}
+	out[2 + 2 * len] = '\0';
+}
+
+/* Plain hex (encode(x, 'hex')) into out; the length or -1. */
+static int
+admin_unhex(const char *hex, uint8_t *out, size_t outlen)
+{
+	size_t		len, k;
+	int		hi, lo;
+	unsigned char	c;
+
+	len = strlen(hex);
+	if (len % 2 != 0 || len / 2 > outlen)
+		return (-1);
+	for (k = 0; k < len / 2; k++) {
+		c = (unsigned char)hex[2 * k];
+		hi = c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		c = (unsigned char)hex[2 * k + 1];
+		lo = c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (hi == -1 || lo == -1)
+			return (-1);
+		out[k] = (uint8_t)((hi << 4) | lo);
+	}
+	return ((int)(len / 2));
+}
+
+/* One field of a tab-separated line: control characters become '?'. */
+static void
+admin_field(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, fp);
 }
 
 /* 20 characters from an unambiguous alphabet, with a letter and digit. */
@@ -167,7 +266,7 @@ admin_random_password(char *out, size_t len)
 static void
 admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
     const char *username, const char *display_name, const char *role,
-    int must_change, struct pc_jsonw *w)
+    int must_change, struct pc_jsonw *w, char *uri_out, size_t uri_outlen)
 {
 	PGresult	*res;
 	const char	*p[5];
@@ -178,7 +277,6 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	char		kid[16], details[128];
 	uint8_t		secret[PC_TOTP_SECRET_LEN];
 	uint8_t		sealed[PC_TOTP_SECRET_LEN + PC_SECRETBOX_OVERHEAD];
-	size_t		k;
 
 	admin_random_password(password, sizeof(password));
 	if (pc_password_hash(prm, password, strlen(password),
@@ -202,9 +300,7 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	    secret, sizeof(secret), sealed, sizeof(sealed)) == -1)
 		admin_fatal("sealing the TOTP secret failed");
 
-	(void)snprintf(hexblob, sizeof(hexblob), "\\x");
-	for (k = 0; k < sizeof(sealed); k++)
-		(void)snprintf(hexblob + 2 + 2 * k, 3, "%02x", sealed[k]);
+	admin_hex(sealed, sizeof(sealed), hexblob, sizeof(hexblob));
 	(void)snprintf(kid, sizeof(kid), "%u", ctx->kek.id);
 
 	p[0] = idbuf;
@@ -231,6 +327,9 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	pc_jsonw_string(w, "totp_secret_base32", b32);
 	pc_jsonw_string(w, "otpauth_uri", uri);
 	pc_jsonw_object_close(w);
+	if (uri_out != NULL &&
+	    (size_t)snprintf(uri_out, uri_outlen, "%s", uri) >= uri_outlen)
+		admin_fatal("URI buffer too small");
 
 	(void)snprintf(details, sizeof(details), "{\"role\": \"%s\"}", role);
 	admin_audit(ctx, "user.created", username, details);
@@ -296,7 +395,7 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 
 		admin_create_user(ctx, &prm, demo_accounts[i].username,
 		    demo_accounts[i].display_name, demo_accounts[i].role, 0,
-		    &w);
+		    &w, NULL, 0);
 		created++;
 	}
 
@@ -391,7 +490,8 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
 	pc_jsonw_init(&w);
-	admin_create_user(ctx, &prm, argv[0], argv[2], argv[1], 1, &w);
+	admin_create_user(ctx, &prm, argv[0], argv[2], argv[1], 1, &w, NULL,
+	    0);
 	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
 
 	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
@@ -399,6 +499,130 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 	printf("%s\n", json);
 	pc_wipe(json, len);
 	free(json);
+	return (0);
+}
+
+/*
+ * bootstrap-admin: the first admin of an installation, and only the
+ * first. SHARE ROW EXCLUSIVE on auth.users conflicts with itself and
+ * with every writer, so two runs (or a create-user) cannot interleave
+ * between the check and the insert; a row lock (FOR UPDATE) would not
+ * do, since there is no admin row to lock when it matters. The
+ * credentials go to stdout as JSON, like create-user; the QR code and
+ * the instructions go to stderr, for the person at the terminal.
+ */
+static int
+admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
+{
+	struct pc_argon2_params	prm;
+	struct pc_jsonw		w;
+	PGresult		*res;
+	char			*json, uri[ADMIN_URI_MAX], details[64];
+	size_t			len;
+	long			admins;
+
+	if (argc != 2)
+		admin_usage();
+
+	prm.t = ctx->policy.argon2_t;
+	prm.m_kib = ctx->policy.argon2_m_kib;
+	prm.p = ctx->policy.argon2_p;
+
+	admin_connect(ctx, "pc_ops");
+	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
+	PQclear(admin_exec(ctx, "SET LOCAL lock_timeout = '"
+	    ADMIN_LOCK_TIMEOUT "'", 0, NULL, 0));
+	PQclear(admin_exec(ctx, "LOCK TABLE auth.users IN SHARE ROW "
+	    "EXCLUSIVE MODE", 0, NULL, 0));
+	/* Disabled admins count: they can be re-enabled. */
+	res = admin_exec(ctx, "SELECT count(*) FROM auth.users "
+	    "WHERE role = 'admin'", 0, NULL, 1);
+	admins = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+
+	if (admins != 0) {
+		PQclear(admin_exec(ctx, "ROLLBACK", 0, NULL, 0));
+		(void)snprintf(details, sizeof(details),
+		    "{\"reason\": \"admin_exists\", \"admins\": %ld}", admins);
+		admin_audit_outcome(ctx, "admin.bootstrap", argv[0], "denied",
+		    details);
+		admin_fatal("refused: %ld admin account(s) already exist; "
+		    "bootstrap-admin only creates the first one (an admin "
+		    "creates further accounts, or use create-user)", admins);
+	}
+
+	pc_jsonw_init(&w);
+	admin_create_user(ctx, &prm, argv[0], argv[1], "admin", 1, &w, uri,
+	    sizeof(uri));
+	admin_audit(ctx, "admin.bootstrap", argv[0], "{}");
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+
+	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
+		admin_fatal("out of memory");
+	printf("%s\n", json);
+	pc_wipe(json, len);
+	free(json);
+	if (fflush(stdout) != 0)
+		admin_fatal("stdout: %s", strerror(errno));
+
+	fprintf(stderr,
+	    "\nFirst admin account created: %s\n"
+	    "Its password is in the JSON on stdout; it must be changed at "
+	    "the first login.\n"
+	    "Scan this code with the authenticator app of the person who "
+	    "will use the account:\n\n", argv[0]);
+	if (pc_qr_terminal(uri, stderr) == -1)
+		fprintf(stderr, "(the QR code cannot be shown; enter the "
+		    "URI below by hand)\n");
+	fprintf(stderr, "\n%s\n\n"
+	    "Clear this terminal and its scrollback afterwards: the code "
+	    "and the URI contain the TOTP secret.\n", uri);
+	pc_wipe(uri, sizeof(uri));
+	return (0);
+}
+
+/*
+ * list-users: one line per account on stdout, tab-separated: id,
+ * username, role, disabled, locked, TOTP state, last login (UTC, ISO
+ * 8601, or "-"). No secrets: it reads auth.directory.
+ */
+static int
+admin_cmd_list_users(struct admin_ctx *ctx, int argc, char **argv)
+{
+	PGresult	*res;
+	char		details[64];
+	int		i, j, n;
+
+	(void)argv;
+	if (argc != 0)
+		admin_usage();
+
+	admin_connect(ctx, "pc_ops");
+	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
+	res = admin_exec(ctx, "SELECT id, username, role, "
+	    "CASE WHEN disabled THEN 'yes' ELSE 'no' END, "
+	    "CASE WHEN locked_until > now() THEN 'yes' ELSE 'no' END, "
+	    "coalesce(totp_state, 'none'), "
+	    "coalesce(to_char(last_login_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-') "
+	    "FROM auth.directory ORDER BY id", 0, NULL, 0);
+	n = PQntuples(res);
+	(void)snprintf(details, sizeof(details), "{\"users\": %d}", n);
+	admin_audit(ctx, "users.listed", NULL, details);
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+
+	/* Only what was audited is shown. */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < 7; j++) {
+			if (j > 0)
+				fputc('\t', stdout);
+			admin_field(stdout, PQgetvalue(res, i, j));
+		}
+		fputc('\n', stdout);
+	}
+	PQclear(res);
+	if (fflush(stdout) != 0)
+		admin_fatal("stdout: %s", strerror(errno));
 	return (0);
 }
 
@@ -428,6 +652,198 @@ admin_cmd_unlock(struct admin_ctx *ctx, int argc, char **argv)
 	return (0);
 }
 
+/*
+ * rotate-key: re-seal every TOTP secret under a new key-encryption key,
+ * all or nothing. The credentials table is locked against writers for
+ * the duration (a user created meanwhile under the old key would be
+ * left behind), every secret is opened with the current key (policy
+ * totp_key_file) and sealed under the new one with the same additional
+ * data, and the result is checked before COMMIT: no row under another
+ * key id, every row opens with the new key. A secret under any other
+ * key, or one that does not open, refuses the whole rotation.
+ */
+static int
+admin_cmd_rotate_key(struct admin_ctx *ctx, int argc, char **argv)
+{
+	struct pc_kek	*nk = &admin_kek_new;
+	PGresult	*res, *up;
+	const char	*p[4];
+	char		err[PC_POLICY_ERR_MAX], path[PATH_MAX], ad[48];
+	char		oldid[16], newid[16], details[128];
+	char		hexblob[2 * ADMIN_SEALED_MAX + 3];
+	uint8_t		sealed[ADMIN_SEALED_MAX];
+	uint8_t		plain[ADMIN_SECRET_MAX];
+	int		i, n, slen, foreign, broken;
+
+	if (argc != 1)
+		admin_usage();
+	if (pc_kek_load(nk, argv[0], err, sizeof(err)) == -1)
+		admin_fatal("%s", err);
+	if (nk->id == ctx->kek.id)
+		admin_fatal("refused: %s has key id %u, the id of the current "
+		    "key (%s); a new key needs a new id", argv[0], nk->id,
+		    ctx->policy.totp_key_file);
+	if (CRYPTO_memcmp(nk->key, ctx->kek.key, sizeof(nk->key)) == 0)
+		admin_fatal("refused: %s holds the current key under another "
+		    "id; generate a new key", argv[0]);
+	if (realpath(argv[0], path) == NULL)
+		admin_fatal("%s: %s", argv[0], strerror(errno));
+
+	(void)snprintf(oldid, sizeof(oldid), "%u", ctx->kek.id);
+	(void)snprintf(newid, sizeof(newid), "%u", nk->id);
+
+	admin_connect(ctx, "pc_ops");
+	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
+	PQclear(admin_exec(ctx, "SET LOCAL lock_timeout = '"
+	    ADMIN_LOCK_TIMEOUT "'", 0, NULL, 0));
+	PQclear(admin_exec(ctx, "LOCK TABLE auth.credentials IN SHARE ROW "
+	    "EXCLUSIVE MODE", 0, NULL, 0));
+	res = admin_exec(ctx, "SELECT user_id, encode(totp_secret, 'hex'), "
+	    "totp_key_id FROM auth.credentials WHERE totp_secret IS NOT NULL "
+	    "ORDER BY user_id FOR UPDATE", 0, NULL, 0);
+	n = PQntuples(res);
+
+	/* First every row is checked; nothing is written unless all pass. */
+	foreign = broken = 0;
+	for (i = 0; i < n; i++) {
+		slen = admin_unhex(PQgetvalue(res, i, 1), sealed,
+		    sizeof(sealed));
+		if (strcmp(PQgetvalue(res, i, 2), oldid) != 0 || (slen > 0 &&
+		    pc_secretbox_key_id(sealed, (size_t)slen) != ctx->kek.id)) {
+			foreign++;
+			continue;
+		}
+		(void)snprintf(ad, sizeof(ad), "totp:%s",
+		    PQgetvalue(res, i, 0));
+		if (slen < 0 || pc_secretbox_open(&ctx->kek,
+		    (const uint8_t *)ad, strlen(ad), sealed, (size_t)slen,
+		    plain, sizeof(plain)) <= 0)
+			broken++;
+		pc_wipe(plain, sizeof(plain));
+	}
+	if (foreign > 0 || broken > 0) {
+		PQclear(res);
+		PQclear(admin_exec(ctx, "ROLLBACK", 0, NULL, 0));
+		admin_fatal("refused: of %d TOTP secret(s), %d are sealed "
+		    "under a key other than the current key %u and %d cannot "
+		    "be opened with it; nothing was changed", n, foreign,
+		    ctx->kek.id, broken);
+	}
+
+	for (i = 0; i < n; i++) {
+		p[0] = PQgetvalue(res, i, 0);
+		if (admin_reseal(ctx, nk, p[0], PQgetvalue(res, i, 1),
+		    hexblob, sizeof(hexblob)) == -1) {
+			PQclear(admin_exec(ctx, "ROLLBACK", 0, NULL, 0));
+			admin_fatal("refused: the secret of user %s could not "
+			    "be re-sealed; nothing was changed", p[0]);
+		}
+		p[1] = hexblob;
+		p[2] = newid;
+		p[3] = oldid;
+		up = admin_exec(ctx, "UPDATE auth.credentials SET "
+		    "totp_secret = $2::bytea, totp_key_id = $3::integer "
+		    "WHERE user_id = $1::bigint AND totp_key_id = $4::integer",
+		    4, p, 0);
+		if (strcmp(PQcmdTuples(up), "1") != 0)
+			admin_fatal("user %s: credentials changed during the "
+			    "rotation; nothing was changed", p[0]);
+		PQclear(up);
+	}
+	PQclear(res);
+
+	/* Check what is about to be committed, row by row. */
+	p[0] = newid;
+	res = admin_exec(ctx, "SELECT count(*) FROM auth.credentials "
+	    "WHERE totp_secret IS NOT NULL AND totp_key_id <> $1::integer",
+	    1, p, 1);
+	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+		admin_fatal("%s secret(s) still under another key after the "
+		    "rotation; nothing was changed", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = admin_exec(ctx, "SELECT user_id, encode(totp_secret, 'hex') "
+	    "FROM auth.credentials WHERE totp_secret IS NOT NULL", 0, NULL, 0);
+	if (PQntuples(res) != n)
+		admin_fatal("the number of secrets changed during the "
+		    "rotation; nothing was changed");
+	for (i = 0; i < n; i++) {
+		slen = admin_unhex(PQgetvalue(res, i, 1), sealed,
+		    sizeof(sealed));
+		(void)snprintf(ad, sizeof(ad), "totp:%s",
+		    PQgetvalue(res, i, 0));
+		if (slen < 0 || pc_secretbox_open(nk, (const uint8_t *)ad,
+		    strlen(ad), sealed, (size_t)slen, plain,
+		    sizeof(plain)) <= 0)
+			admin_fatal("user %s: the re-sealed secret does not "
+			    "open with the new key; nothing was changed",
+			    PQgetvalue(res, i, 0));
+		pc_wipe(plain, sizeof(plain));
+	}
+	PQclear(res);
+
+	(void)snprintf(details, sizeof(details),
+	    "{\"from\": %u, \"to\": %u, \"secrets\": %d}", ctx->kek.id,
+	    nk->id, n);
+	admin_audit(ctx, "kek.rotated", "totp_key_file", details);
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+	pc_kek_wipe(nk);
+
+	printf("re-sealed %d TOTP secret(s): key id %s -> %s\n", n, oldid,
+	    newid);
+	if (fflush(stdout) != 0)
+		admin_fatal("stdout: %s", strerror(errno));
+	fprintf(stderr,
+	    "Next steps:\n"
+	    "  1. In %s/policy.conf set:  totp_key_file %s\n"
+	    "     (payconsole-admin reads the same line).\n"
+	    "  2. Restart payconsole. Until it runs with the new key it "
+	    "cannot open any\n"
+	    "     TOTP secret: every login fails.\n"
+	    "  3. Then destroy the old key file %s and every copy of it.\n",
+	    ctx->site, path, ctx->policy.totp_key_file);
+	return (0);
+}
+
+/*
+ * One secret: open hex (a sealed blob) under the current key, seal it
+ * under nk with the same additional data, check that the new blob
+ * opens to the same bytes, and write it as a bytea literal to out.
+ * The plaintext exists only here. 0 or -1.
+ */
+static int
+admin_reseal(struct admin_ctx *ctx, const struct pc_kek *nk,
+    const char *user_id, const char *hex, char *out, size_t outlen)
+{
+	uint8_t		sealed[ADMIN_SEALED_MAX], resealed[ADMIN_SEALED_MAX];
+	uint8_t		plain[ADMIN_SECRET_MAX], check[ADMIN_SECRET_MAX];
+	char		ad[48];
+	int		slen, plen, rc;
+
+	rc = -1;
+	(void)snprintf(ad, sizeof(ad), "totp:%s", user_id);
+	if ((slen = admin_unhex(hex, sealed, sizeof(sealed))) < 0)
+		return (-1);
+	plen = pc_secretbox_open(&ctx->kek, (const uint8_t *)ad, strlen(ad),
+	    sealed, (size_t)slen, plain, sizeof(plain));
+	if (plen <= 0)
+		goto out;
+	if (pc_secretbox_seal(nk, (const uint8_t *)ad, strlen(ad), plain,
+	    (size_t)plen, resealed, sizeof(resealed)) == -1)
+		goto out;
+	if (pc_secretbox_open(nk, (const uint8_t *)ad, strlen(ad), resealed,
+	    (size_t)plen + PC_SECRETBOX_OVERHEAD, check,
+	    sizeof(check)) != plen ||
+	    CRYPTO_memcmp(plain, check, (size_t)plen) != 0)
+		goto out;
+	admin_hex(resealed, (size_t)plen + PC_SECRETBOX_OVERHEAD, out,
+	    outlen);
+	rc = 0;
+out:
+	pc_wipe(plain, sizeof(plain));
+	pc_wipe(check, sizeof(check));
+	return (rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -453,6 +869,8 @@ main(int argc, char **argv)
 		admin_usage();
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.site = site;
+	admin_kek_cur = &ctx.kek;
 	if ((pw = getpwuid(getuid())) == NULL)
 		admin_fatal("who is uid %u?", (unsigned)getuid());
 	(void)snprintf(ctx.actor, sizeof(ctx.actor), "cli:%s", pw->pw_name);
@@ -472,12 +890,19 @@ main(int argc, char **argv)
 		ret = admin_seed_demo(&ctx, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "create-user") == 0)
 		ret = admin_cmd_create_user(&ctx, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "bootstrap-admin") == 0)
+		ret = admin_cmd_bootstrap_admin(&ctx, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "list-users") == 0)
+		ret = admin_cmd_list_users(&ctx, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "unlock") == 0)
 		ret = admin_cmd_unlock(&ctx, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "rotate-key") == 0)
+		ret = admin_cmd_rotate_key(&ctx, argc - 1, argv + 1);
 	else
 		admin_usage();
 
 	pc_kek_wipe(&ctx.kek);
+	pc_kek_wipe(&admin_kek_new);
 	if (ctx.db != NULL)
 		PQfinish(ctx.db);
 	return (ret);
