@@ -75,7 +75,7 @@ void	pc_auth_failq(struct pc_dbq *, struct pc_failq *, const char *,
 void			pc_dbq_cleanup(struct pc_dbq *);
 
 /* request.c: per-request state, the caller's address and session. */
-#define PC_REQ_HSTATE_MAX	8192
+#define PC_REQ_HSTATE_MAX	16384
 
 struct pc_session {
 	int64_t		session_id;

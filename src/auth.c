@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cardguard.h"
 
 #include <kore/tasks.h>
 #include "jsonw.h"
@@ -123,9 +124,11 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 	    (p = kore_json_find_string(json.root, "password")) != NULL &&
 	    (o = kore_json_find_string(json.root, "otp")) != NULL) {
 		ok = 1;
+		/* A pasted card number never reaches the audit trail. */
 		if (kore_strlcpy(l->username, u->data.string,
 		    sizeof(l->username)) >= sizeof(l->username) ||
-		    l->username[0] == '\0')
+		    l->username[0] == '\0' ||
+		    pc_cardguard_find(l->username, strlen(l->username)))
 			ok = 0;
 		len = strlen(p->data.string);
 		if (len > PC_HASH_PASS_MAX) {

@@ -165,6 +165,22 @@ pc_jsonw_bool(struct pc_jsonw *w, const char *key, int v)
 		jsonw_put(w, "false", 5);
 }
 
+/*
+ * A value that is already JSON. Only for text produced by PostgreSQL's
+ * jsonb output, which is well formed and escaped; never for user input.
+ */
+void
+pc_jsonw_raw(struct pc_jsonw *w, const char *key, const char *json)
+{
+	if (json == NULL || json[0] == '\0') {
+		jsonw_misuse(w);
+		return;
+	}
+	if (jsonw_begin(w, key) == -1)
+		return;
+	jsonw_put(w, json, strlen(json));
+}
+
 void
 pc_jsonw_null(struct pc_jsonw *w, const char *key)
 {

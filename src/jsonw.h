@@ -37,6 +37,8 @@ void	pc_jsonw_stringn(struct pc_jsonw *w, const char *key, const char *s,
 void	pc_jsonw_int(struct pc_jsonw *w, const char *key, int64_t v);
 void	pc_jsonw_bool(struct pc_jsonw *w, const char *key, int v);
 void	pc_jsonw_null(struct pc_jsonw *w, const char *key);
+/* Already-JSON text from PostgreSQL's jsonb output (never user input). */
+void	pc_jsonw_raw(struct pc_jsonw *w, const char *key, const char *json);
 
 /* Escape one string into buf as a JSON string literal (with quotes). */
 int	pc_json_escape(const char *s, size_t len, char *out, size_t outlen);

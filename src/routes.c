@@ -13,6 +13,7 @@
 
 #define ANY	PC_ROLES_ANY
 #define ADMIN	PC_ROLE_ADMIN
+#define OPER	PC_ROLE_OPERATOR
 #define AUDIT	PC_ROLE_AUDITOR
 #define MCOK	PC_RF_MUSTCHANGE_OK
 #define REAUTH	PC_RF_REAUTH
@@ -41,6 +42,15 @@ static const struct pc_route pc_routes[] = {
 	{ POST,	"/api/users/:id/sessions/revoke", ADMIN, 0,
 	    pc_h_user_revoke },
 	{ POST,	"/api/users/:id/otp",		ADMIN, REAUTH, pc_h_user_otp },
+	{ GET,	"/api/transactions",		OPER | AUDIT, 0,
+	    pc_h_txn_search },
+	{ GET,	"/api/transactions/export",	OPER | AUDIT, 0,
+	    pc_h_txn_export },
+	{ GET,	"/api/transactions/:id",	OPER | AUDIT, 0,
+	    pc_h_txn_detail },
+	{ POST,	"/api/transactions/:id/capture", OPER, 0, pc_h_txn_capture },
+	{ POST,	"/api/transactions/:id/cancel",	OPER, 0, pc_h_txn_cancel },
+	{ POST,	"/api/transactions/:id/refunds", OPER, 0, pc_h_txn_refund },
 };
 
 static int	pc_dispatch_route(struct http_request *,

@@ -38,5 +38,11 @@ int	pc_h_user_password(struct http_request *);
 int	pc_h_user_unlock(struct http_request *);
 int	pc_h_user_revoke(struct http_request *);
 int	pc_h_user_otp(struct http_request *);
+int	pc_h_txn_search(struct http_request *);
+int	pc_h_txn_export(struct http_request *);
+int	pc_h_txn_detail(struct http_request *);
+int	pc_h_txn_capture(struct http_request *);
+int	pc_h_txn_cancel(struct http_request *);
+int	pc_h_txn_refund(struct http_request *);
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cardguard.h"
 #include "routes.h"
 
 enum pc_prove_mode {
@@ -121,7 +122,8 @@ pc_prove_parse(struct http_request *req, struct pc_prove *p)
 	(void)kore_strlcpy(p->otp, o->data.string, sizeof(p->otp));
 	if (u != NULL && (u->data.string[0] == '\0' ||
 	    kore_strlcpy(p->username, u->data.string, sizeof(p->username)) >=
-	    sizeof(p->username)))
+	    sizeof(p->username) ||
+	    pc_cardguard_find(p->username, strlen(p->username))))
 		goto out;
 	if (n != NULL) {
 		if ((p->new_len = strlen(n->data.string)) > PC_HASH_PASS_MAX)

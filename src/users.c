@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "app.h"
+#include "cardguard.h"
 #include "jsonw.h"
 #include "qr.h"
 #include "routes.h"
@@ -242,6 +243,16 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 			goto out;
 		memcpy(u->password, it->data.string, u->password_len + 1);
 		pc_wipe(it->data.string, u->password_len);
+	}
+	/* Card numbers never enter names (and so never the audit trail). */
+	if (pc_cardguard_find(u->username, strlen(u->username)) ||
+	    pc_cardguard_find(u->display, strlen(u->display))) {
+		kore_json_cleanup(&json);
+		pc_wipe(body, sizeof(body));
+		pc_wipe(u->password, sizeof(u->password));
+		pc_http_error(req, 400, "card_number_refused",
+		    "Card numbers are not accepted here.");
+		return (0);
 	}
 	ok = 1;
 

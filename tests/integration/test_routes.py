@@ -11,7 +11,7 @@ import re
 from conftest import TOP
 from test_users import MATRIX, PUBLIC
 
-ROLE_BITS = {"ADMIN": {"admin"}, "AUDIT": {"auditor"},
+ROLE_BITS = {"ADMIN": {"admin"}, "AUDIT": {"auditor"}, "OPER": {"operator"},
              "ANY": {"operator", "admin", "auditor"}}
 
 

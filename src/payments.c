@@ -1,0 +1,689 @@
+/*
+ * payments.c: the payment management screen's API.
+ *   GET  /api/transactions             search (keyset pages, masked)
+ *   GET  /api/transactions/export      the same search as CSV (capped)
+ *   GET  /api/transactions/:id         detail (unmasked for operators,
+ *                                      and then audited)
+ *   POST /api/transactions/:id/capture, /cancel, /refunds
+ * Operations are one call of payments.operate(): idempotency key, version
+ * check, state change, refund row and audit record in one transaction
+ * (migrations/007_payment_ops.sql). Auditors read through pc_auditor.
+ * No text input that holds a card number is accepted anywhere.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "app.h"
+#include "cardguard.h"
+#include "csvw.h"
+#include "jsonw.h"
+#include "mask.h"
+#include "qs.h"
+#include "routes.h"
+
+#define PC_TXN_LIMIT_MAX	200
+#define PC_TXN_EXPORT_CAP	10000
+#define PC_TXN_COLUMNS							\
+	"id, merchant_order_id, amount, currency, status, card_brand, "	\
+	"card_last4, cardholder_name, cardholder_email, "		\
+	"extract(epoch FROM created_at)::bigint, "			\
+	"extract(epoch FROM updated_at)::bigint, version, "		\
+	"(extract(epoch FROM created_at) * 1000000)::bigint"
+
+/*
+ * One fixed query for every combination of filters: an absent filter is
+ * NULL and folds away when PostgreSQL plans the statement with the
+ * actual parameters, so each shape still uses its index.
+ */
+static const char pc_txn_search_sql[] =
+    "SELECT " PC_TXN_COLUMNS " FROM payments.transactions "
+    "WHERE ($1::timestamp IS NULL OR created_at >= ($1::timestamp "
+    "AT TIME ZONE $9)) "
+    "AND ($2::timestamp IS NULL OR created_at < ($2::timestamp "
+    "AT TIME ZONE $9)) "
+    "AND ($3::text IS NULL OR status = $3) "
+    "AND ($4::text IS NULL OR merchant_order_id LIKE "
+    "replace(replace($4, '\\', '\\\\'), '_', '\\_') || '%') "
+    "AND ($5::bigint IS NULL OR amount >= $5) "
+    "AND ($6::bigint IS NULL OR amount <= $6) "
+    "AND ($7::text IS NULL OR card_last4 = $7) "
+    "AND ($8::text IS NULL OR card_brand = $8) "
+    "AND ($10::bigint IS NULL OR (created_at, id) < "
+    "('epoch'::timestamptz + $10::bigint * interval '1 microsecond', "
+    "$11::bigint)) "
+    "ORDER BY created_at DESC, id DESC LIMIT $12::int";
+
+static const char *const pc_txn_filters[] = { "from", "to", "status",
+    "order_prefix", "amount_min", "amount_max", "last4", "brand", "limit",
+    "cursor", NULL };
+
+enum pc_txn_kind {
+	PC_TXN_SEARCH = 1,
+	PC_TXN_EXPORT,
+	PC_TXN_DETAIL,
+	PC_TXN_CAPTURE,
+	PC_TXN_CANCEL,
+	PC_TXN_REFUND,
+};
+
+struct pc_txn {
+	int			step;
+	enum pc_txn_kind	kind;
+	int			masked;
+	struct pc_dbq		q;
+	struct pc_dbq		audit;
+	struct pc_qs		qs;
+	char			cur_us[24], cur_id[24], limit[16];
+	char			actor[24], id[24], version[16];
+	char			idem_key[65], req_hash[65];
+	char			amount[24], reason[512];
+	char			rows[16], details[64];
+	char			*csv;
+	size_t			csv_len;
+};
+
+static void	pc_txn_free(void *);
+static int	pc_txn_search_prepare(struct http_request *, struct pc_txn *,
+		    int);
+static int	pc_txn_search_answer(struct http_request *, struct pc_txn *);
+static int	pc_txn_export_answer(struct http_request *, struct pc_txn *);
+static int	pc_txn_detail_answer(struct http_request *, struct pc_txn *);
+static int	pc_txn_op_prepare(struct http_request *, struct pc_txn *);
+static void	pc_txn_row_json(struct pc_jsonw *, const char *, PGresult *,
+		    int, int);
+static int	pc_txn_digits(const char *, size_t);
+static int	pc_txn(struct http_request *, enum pc_txn_kind);
+
+static void
+pc_txn_free(void *arg)
+{
+	struct pc_txn	*t = arg;
+
+	pc_dbq_cleanup(&t->q);
+	pc_dbq_cleanup(&t->audit);
+	if (t->csv != NULL) {
+		free(t->csv);
+		t->csv = NULL;
+	}
+}
+
+static int
+pc_txn_digits(const char *s, size_t max)
+{
+	size_t	i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > max)
+		return (0);
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (0);
+	}
+	return (1);
+}
+
+/* Validate the filters and bind them; 0 when answered with 400. */
+static int
+pc_txn_search_prepare(struct http_request *req, struct pc_txn *t,
+    int export)
+{
+	static const char *const statuses[] = { "authorized", "captured",
+	    "cancelled", "partially_refunded", "refunded", "failed", NULL };
+	static const char *const brands[] = { "visa", "mastercard", "jcb",
+	    "amex", "diners", "discover", NULL };
+	const char	*v, *names[] = { "from", "to", "status", "order_prefix",
+			    "amount_min", "amount_max", "last4", "brand" };
+	char		cur[128];
+	uint8_t		raw[96];
+	size_t		i, k;
+	int		n, ok;
+	long		lim;
+
+	if (pc_qs_parse(&t->qs, req->query_string, pc_txn_filters) == -1)
+		goto bad;
+
+	/* No card number enters a search, a log or the audit trail. */
+	for (i = 0; i < t->qs.n; i++) {
+		if (pc_cardguard_find(t->qs.value[i],
+		    strlen(t->qs.value[i]))) {
+			pc_http_error(req, 400, "card_number_refused",
+			    "Card numbers are not accepted here.");
+			return (0);
+		}
+	}
+
+	for (i = 0; i < 2; i++) {
+		v = pc_qs_get(&t->qs, names[i]);
+		if (v != NULL && (strlen(v) != 19 || v[4] != '-' ||
+		    v[7] != '-' || v[10] != 'T' || v[13] != ':' ||
+		    v[16] != ':'))
+			goto bad;
+	}
+	if ((v = pc_qs_get(&t->qs, "status")) != NULL) {
+		for (ok = 0, k = 0; statuses[k] != NULL; k++)
+			ok |= strcmp(v, statuses[k]) == 0;
+		if (!ok)
+			goto bad;
+	}
+	if ((v = pc_qs_get(&t->qs, "brand")) != NULL) {
+		for (ok = 0, k = 0; brands[k] != NULL; k++)
+			ok |= strcmp(v, brands[k]) == 0;
+		if (!ok)
+			goto bad;
+	}
+	if ((v = pc_qs_get(&t->qs, "order_prefix")) != NULL) {
+		for (k = 0; v[k] != '\0'; k++) {
+			if (!((v[k] >= 'A' && v[k] <= 'Z') ||
+			    (v[k] >= 'a' && v[k] <= 'z') ||
+			    (v[k] >= '0' && v[k] <= '9') || v[k] == '.' ||
+			    v[k] == '_' || v[k] == '-') || k >= 64)
+				goto bad;
+		}
+	}
+	for (i = 4; i < 6; i++) {
+		if ((v = pc_qs_get(&t->qs, names[i])) != NULL &&
+		    !pc_txn_digits(v, 18))
+			goto bad;
+	}
+	if ((v = pc_qs_get(&t->qs, "last4")) != NULL &&
+	    (!pc_txn_digits(v, 4) || strlen(v) != 4))
+		goto bad;
+
+	lim = 50;
+	if ((v = pc_qs_get(&t->qs, "limit")) != NULL) {
+		if (!pc_txn_digits(v, 3) || (lim = strtol(v, NULL, 10)) < 1 ||
+		    lim > PC_TXN_LIMIT_MAX)
+			goto bad;
+	}
+	if (export)
+		lim = PC_TXN_EXPORT_CAP;
+	/* One row more than asked tells whether there is a next page. */
+	(void)snprintf(t->limit, sizeof(t->limit), "%ld", lim + 1);
+
+	t->cur_us[0] = t->cur_id[0] = '\0';
+	if ((v = pc_qs_get(&t->qs, "cursor")) != NULL) {
+		n = EVP_DecodeBlock(raw, (const unsigned char *)v,
+		    (int)strlen(v));
+		if (n <= 0 || n >= (int)sizeof(cur))
+			goto bad;
+		memcpy(cur, raw, (size_t)n);
+		cur[n] = '\0';
+		/* "<microseconds>.<id>", padding NULs trimmed. */
+		if (sscanf(cur, "%20[0-9].%20[0-9]", t->cur_us,
+		    t->cur_id) != 2)
+			goto bad;
+	}
+
+	pc_dbq_init(&t->q, strcmp(pc_req_get(req)->s.role, "auditor") == 0 ?
+	    PC_DB_AUDITOR : PC_DB_PAYMENTS, pc_txn_search_sql);
+	for (i = 0; i < 8; i++) {
+		v = pc_qs_get(&t->qs, names[i]);
+		pc_dbq_param(&t->q, v, v != NULL ? strlen(v) : 0);
+	}
+	pc_dbq_param(&t->q, pc_policy.timezone, strlen(pc_policy.timezone));
+	pc_dbq_param(&t->q, t->cur_us[0] ? t->cur_us : NULL,
+	    strlen(t->cur_us));
+	pc_dbq_param(&t->q, t->cur_id[0] ? t->cur_id : NULL,
+	    strlen(t->cur_id));
+	pc_dbq_param(&t->q, t->limit, strlen(t->limit));
+	return (1);
+
+bad:
+	pc_http_error(req, 400, "invalid_request",
+	    "A filter is not acceptable.");
+	return (0);
+}
+
+static void
+pc_txn_row_json(struct pc_jsonw *w, const char *key, PGresult *res, int row,
+    int masked)
+{
+	char	name[512], email[512];
+	int	n;
+
+	pc_jsonw_object_open(w, key);
+	pc_jsonw_int(w, "id", strtoll(PQgetvalue(res, row, 0), NULL, 10));
+	pc_jsonw_string(w, "merchant_order_id", PQgetvalue(res, row, 1));
+	pc_jsonw_int(w, "amount", strtoll(PQgetvalue(res, row, 2), NULL, 10));
+	pc_jsonw_string(w, "currency", PQgetvalue(res, row, 3));
+	pc_jsonw_string(w, "status", PQgetvalue(res, row, 4));
+	pc_jsonw_string(w, "card_brand", PQgetvalue(res, row, 5));
+	pc_jsonw_string(w, "card_last4", PQgetvalue(res, row, 6));
+	if (masked) {
+		n = pc_mask_name(PQgetvalue(res, row, 7),
+		    (size_t)PQgetlength(res, row, 7), name, sizeof(name));
+		pc_jsonw_string(w, "cardholder_name", n < 0 ? "***" : name);
+		n = pc_mask_email(PQgetvalue(res, row, 8),
+		    (size_t)PQgetlength(res, row, 8), email, sizeof(email));
+		pc_jsonw_string(w, "cardholder_email", n < 0 ? "***" : email);
+	} else {
+		pc_jsonw_string(w, "cardholder_name", PQgetvalue(res, row, 7));
+		pc_jsonw_string(w, "cardholder_email", PQgetvalue(res, row, 8));
+	}
+	pc_jsonw_int(w, "created_at", strtoll(PQgetvalue(res, row, 9),
+	    NULL, 10));
+	pc_jsonw_int(w, "updated_at", strtoll(PQgetvalue(res, row, 10),
+	    NULL, 10));
+	pc_jsonw_int(w, "version", strtoll(PQgetvalue(res, row, 11),
+	    NULL, 10));
+	pc_jsonw_object_close(w);
+}
+
+static int
+pc_txn_search_answer(struct http_request *req, struct pc_txn *t)
+{
+	struct pc_jsonw		w;
+	PGresult		*res;
+	char			*out, cur[64];
+	unsigned char		enc[100];
+	size_t			len;
+	int			i, rows, want;
+
+	res = t->q.result;
+	want = atoi(t->limit) - 1;
+	rows = PQntuples(res);
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_array_open(&w, "transactions");
+	for (i = 0; i < rows && i < want; i++)
+		pc_txn_row_json(&w, NULL, res, i, 1);
+	pc_jsonw_array_close(&w);
+	if (rows > want && want > 0) {
+		(void)snprintf(cur, sizeof(cur), "%s.%s",
+		    PQgetvalue(res, want - 1, 12), PQgetvalue(res, want - 1, 0));
+		(void)EVP_EncodeBlock(enc, (const unsigned char *)cur,
+		    (int)strlen(cur));
+		pc_jsonw_string(&w, "next_cursor", (const char *)enc);
+	} else {
+		pc_jsonw_null(&w, "next_cursor");
+	}
+	pc_jsonw_object_close(&w);
+
+	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (KORE_RESULT_OK);
+	}
+	pc_http_json(req, 200, out, len);
+	free(out);
+	return (KORE_RESULT_OK);
+}
+
+/* CSV: masked, neutralised against formula injection, capped. */
+static int
+pc_txn_export_answer(struct http_request *req, struct pc_txn *t)
+{
+	static const char *const head[] = { "id", "merchant_order_id",
+	    "amount", "currency", "status", "card_brand", "card_last4",
+	    "cardholder_name", "cardholder_email", "created_at" };
+	struct pc_csvw		c;
+	PGresult		*res;
+	char			buf[512];
+	size_t			i;
+	int			r, rows, n;
+
+	res = t->q.result;
+	rows = PQntuples(res);
+	if (rows > PC_TXN_EXPORT_CAP)
+		rows = PC_TXN_EXPORT_CAP;
+
+	pc_csvw_init(&c);
+	for (i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		pc_csvw_field(&c, head[i], strlen(head[i]));
+	pc_csvw_endrow(&c);
+	for (r = 0; r < rows; r++) {
+		pc_csvw_int(&c, strtoll(PQgetvalue(res, r, 0), NULL, 10));
+		pc_csvw_field(&c, PQgetvalue(res, r, 1),
+		    (size_t)PQgetlength(res, r, 1));
+		pc_csvw_int(&c, strtoll(PQgetvalue(res, r, 2), NULL, 10));
+		for (i = 3; i <= 6; i++)
+			pc_csvw_field(&c, PQgetvalue(res, r, (int)i),
+			    (size_t)PQgetlength(res, r, (int)i));
+		n = pc_mask_name(PQgetvalue(res, r, 7),
+		    (size_t)PQgetlength(res, r, 7), buf, sizeof(buf));
+		pc_csvw_field(&c, n < 0 ? "***" : buf, n < 0 ? 3 : (size_t)n);
+		n = pc_mask_email(PQgetvalue(res, r, 8),
+		    (size_t)PQgetlength(res, r, 8), buf, sizeof(buf));
+		pc_csvw_field(&c, n < 0 ? "***" : buf, n < 0 ? 3 : (size_t)n);
+		pc_csvw_int(&c, strtoll(PQgetvalue(res, r, 9), NULL, 10));
+		pc_csvw_endrow(&c);
+	}
+	if ((t->csv = pc_csvw_finish(&c, &t->csv_len)) == NULL) {
+		pc_csvw_free(&c);
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (KORE_RESULT_OK);
+	}
+	(void)snprintf(t->rows, sizeof(t->rows), "%d", rows);
+	return (KORE_RESULT_RETRY);
+}
+
+static int
+pc_txn_detail_answer(struct http_request *req, struct pc_txn *t)
+{
+	struct pc_jsonw		w;
+	PGresult		*res;
+	char			*out;
+	size_t			len;
+
+	res = t->q.result;
+	if (PQntuples(res) != 1) {
+		pc_http_error(req, 404, "not_found", "No such transaction.");
+		return (KORE_RESULT_OK);
+	}
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_txn_row_json(&w, "transaction", res, 0, t->masked);
+	pc_jsonw_raw(&w, "refunds", PQgetvalue(res, 0, 13));
+	pc_jsonw_object_close(&w);
+	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (KORE_RESULT_OK);
+	}
+	pc_http_json(req, 200, out, len);
+	pc_wipe(out, len);
+	free(out);
+	return (KORE_RESULT_OK);
+}
+
+/* Headers and body of capture/cancel/refund; 0 when answered. */
+static int
+pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
+{
+	struct kore_json	json;
+	struct kore_json_item	*a, *r;
+	EVP_MD_CTX		*md;
+	uint8_t			body[2048], h[32];
+	const char		*key, *match;
+	unsigned int		hl;
+	ssize_t			n;
+	size_t			i;
+	int			ok;
+
+	if (!http_request_header(req, "idempotency-key", &key) ||
+	    strlen(key) < 1 || strlen(key) > 64 ||
+	    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") != strlen(key)) {
+		pc_http_error(req, 400, "invalid_request",
+		    "An Idempotency-Key header (1-64 of A-Z a-z 0-9 _ -) is "
+		    "required.");
+		return (0);
+	}
+	(void)kore_strlcpy(t->idem_key, key, sizeof(t->idem_key));
+
+	if (!http_request_header(req, "if-match", &match)) {
+		pc_http_error(req, 428, "precondition_required",
+		    "An If-Match header with the version is required.");
+		return (0);
+	}
+	/* Accept 7 and "7" (an entity tag). */
+	if (match[0] == '"' && strlen(match) >= 3 &&
+	    match[strlen(match) - 1] == '"') {
+		(void)snprintf(t->version, sizeof(t->version), "%.*s",
+		    (int)strlen(match) - 2, match + 1);
+	} else {
+		(void)kore_strlcpy(t->version, match, sizeof(t->version));
+	}
+	if (!pc_txn_digits(t->version, 9)) {
+		pc_http_error(req, 412, "version_mismatch",
+		    "The transaction changed; reload it.");
+		return (0);
+	}
+
+	n = http_body_read(req, body, sizeof(body));
+	if (n < 0 || req->http_body_length > 0) {
+		pc_http_error(req, 400, "invalid_request", "Body too large.");
+		return (0);
+	}
+
+	t->amount[0] = t->reason[0] = '\0';
+	if (t->kind == PC_TXN_REFUND) {
+		ok = 0;
+		kore_json_init(&json, body, (size_t)n);
+		if (n > 0 && kore_json_parse(&json) &&
+		    json.root->type == KORE_JSON_TYPE_OBJECT &&
+		    (a = kore_json_find_integer_u64(json.root,
+		    "amount")) != NULL &&
+		    (r = kore_json_find_string(json.root, "reason")) != NULL &&
+		    a->data.u64 > 0 && a->data.u64 <= 999999999999ULL &&
+		    r->data.string[0] != '\0' &&
+		    strlen(r->data.string) <= 500) {
+			(void)snprintf(t->amount, sizeof(t->amount), "%" PRIu64,
+			    (uint64_t)a->data.u64);
+			(void)kore_strlcpy(t->reason, r->data.string,
+			    sizeof(t->reason));
+			ok = 1;
+		}
+		kore_json_cleanup(&json);
+		if (!ok) {
+			pc_http_error(req, 400, "invalid_request",
+			    "Send amount (a positive integer) and reason.");
+			return (0);
+		}
+		if (pc_cardguard_find(t->reason, strlen(t->reason))) {
+			pc_wipe(t->reason, sizeof(t->reason));
+			pc_wipe(body, sizeof(body));
+			pc_http_error(req, 400, "card_number_refused",
+			    "Card numbers are not accepted here.");
+			return (0);
+		}
+	}
+
+	/* Same key, same request: what the request is, as a digest. */
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		fatal("EVP_MD_CTX_new");
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, req->path, strlen(req->path) + 1) != 1 ||
+	    EVP_DigestUpdate(md, t->version, strlen(t->version) + 1) != 1 ||
+	    EVP_DigestUpdate(md, body, (size_t)n) != 1 ||
+	    EVP_DigestFinal_ex(md, h, &hl) != 1)
+		fatal("SHA-256 failed");
+	EVP_MD_CTX_free(md);
+	for (i = 0; i < sizeof(h); i++)
+		(void)snprintf(t->req_hash + 2 * i, 3, "%02x", h[i]);
+	pc_wipe(body, sizeof(body));
+	return (1);
+}
+
+static int
+pc_txn(struct http_request *req, enum pc_txn_kind kind)
+{
+	struct pc_req		*r;
+	struct pc_txn		*t;
+	PGresult		*res;
+	const char		*op;
+
+	r = pc_req_get(req);
+	t = pc_req_handler_state(req, sizeof(*t), pc_txn_free);
+
+	for (;;) {
+		switch (t->step) {
+		case 0:
+			t->kind = kind;
+			t->masked = strcmp(r->s.role, "operator") != 0;
+			(void)snprintf(t->actor, sizeof(t->actor), "%" PRId64,
+			    r->s.user_id);
+			(void)snprintf(t->id, sizeof(t->id), "%" PRId64,
+			    r->path_id);
+			switch (kind) {
+			case PC_TXN_SEARCH:
+			case PC_TXN_EXPORT:
+				if (!pc_txn_search_prepare(req, t,
+				    kind == PC_TXN_EXPORT))
+					return (KORE_RESULT_OK);
+				break;
+			case PC_TXN_DETAIL:
+				if (t->masked) {
+					pc_dbq_init(&t->q, PC_DB_AUDITOR,
+					    "SELECT " PC_TXN_COLUMNS ", "
+					    "payments.refund_list(id)::text "
+					    "FROM payments.transactions "
+					    "WHERE id = $1::bigint");
+					pc_dbq_param(&t->q, t->id,
+					    strlen(t->id));
+				} else {
+					pc_dbq_init(&t->q, PC_DB_PAYMENTS,
+					    "SELECT j->>'id', "
+					    "j->>'merchant_order_id', "
+					    "j->>'amount', j->>'currency', "
+					    "j->>'status', j->>'card_brand', "
+					    "j->>'card_last4', "
+					    "j->>'cardholder_name', "
+					    "j->>'cardholder_email', "
+					    "j->>'created_at', j->>'updated_at', "
+					    "j->>'version', 0, refunds::text "
+					    "FROM payments.view_transaction("
+					    "$1::bigint, $2, $3::inet, "
+					    "$4::bigint) AS v(j, refunds)");
+					pc_dbq_param(&t->q, t->actor,
+					    strlen(t->actor));
+					pc_dbq_param(&t->q, r->s.username,
+					    strlen(r->s.username));
+					pc_dbq_param(&t->q, r->source,
+					    strlen(r->source));
+					pc_dbq_param(&t->q, t->id,
+					    strlen(t->id));
+				}
+				break;
+			default:
+				if (!pc_txn_op_prepare(req, t))
+					return (KORE_RESULT_OK);
+				op = kind == PC_TXN_CAPTURE ? "capture" :
+				    kind == PC_TXN_CANCEL ? "cancel" : "refund";
+				pc_dbq_init(&t->q, PC_DB_PAYMENTS,
+				    "SELECT status, body::text FROM "
+				    "payments.operate($1::bigint, $2, "
+				    "$3::inet, $4, $5::bigint, $6::int, $7, "
+				    "$8, $9::bigint, $10)");
+				pc_dbq_param(&t->q, t->actor, strlen(t->actor));
+				pc_dbq_param(&t->q, r->s.username,
+				    strlen(r->s.username));
+				pc_dbq_param(&t->q, r->source,
+				    strlen(r->source));
+				pc_dbq_param(&t->q, op, strlen(op));
+				pc_dbq_param(&t->q, t->id, strlen(t->id));
+				pc_dbq_param(&t->q, t->version,
+				    strlen(t->version));
+				pc_dbq_param(&t->q, t->idem_key,
+				    strlen(t->idem_key));
+				pc_dbq_param(&t->q, t->req_hash,
+				    strlen(t->req_hash));
+				pc_dbq_param(&t->q, t->amount[0] ? t->amount :
+				    NULL, strlen(t->amount));
+				pc_dbq_param(&t->q, t->reason[0] ? t->reason :
+				    NULL, strlen(t->reason));
+				break;
+			}
+			t->step = 1;
+			continue;
+
+		case 1:
+			switch (pc_dbq_wait(req, &t->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			res = t->q.result;
+			switch (kind) {
+			case PC_TXN_SEARCH:
+				return (pc_txn_search_answer(req, t));
+			case PC_TXN_DETAIL:
+				return (pc_txn_detail_answer(req, t));
+			case PC_TXN_EXPORT:
+				if (pc_txn_export_answer(req, t) !=
+				    KORE_RESULT_RETRY)
+					return (KORE_RESULT_OK);
+				/* The export is audited before it leaves. */
+				(void)snprintf(t->details, sizeof(t->details),
+				    "{\"rows\": %s}", t->rows);
+				pc_dbq_init(&t->audit, PC_DB_AUTH,
+				    "SELECT audit.record($1::bigint, $2, $3, "
+				    "$4::inet, 'transactions.exported', "
+				    "'payments.transactions', 'success', "
+				    "$5::jsonb)");
+				pc_dbq_param(&t->audit, t->actor,
+				    strlen(t->actor));
+				pc_dbq_param(&t->audit, r->s.username,
+				    strlen(r->s.username));
+				pc_dbq_param(&t->audit, r->s.role,
+				    strlen(r->s.role));
+				pc_dbq_param(&t->audit, r->source,
+				    strlen(r->source));
+				pc_dbq_param(&t->audit, t->details,
+				    strlen(t->details));
+				t->step = 2;
+				continue;
+			default:
+				if (PQntuples(res) != 1) {
+					pc_http_error(req, 503, "unavailable",
+					    "The service is temporarily "
+					    "unavailable.");
+					return (KORE_RESULT_OK);
+				}
+				pc_http_json(req, atoi(PQgetvalue(res, 0, 0)),
+				    PQgetvalue(res, 0, 1),
+				    (size_t)PQgetlength(res, 0, 1));
+				return (KORE_RESULT_OK);
+			}
+
+		case 2:
+			switch (pc_dbq_wait(req, &t->audit)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			http_response_header(req, "content-type",
+			    "text/csv; charset=utf-8");
+			http_response_header(req, "content-disposition",
+			    "attachment; filename=\"transactions.csv\"");
+			http_response_header(req, "x-row-cap", "10000");
+			http_response_header(req, "x-rows", t->rows);
+			http_response(req, 200, t->csv, t->csv_len);
+			return (KORE_RESULT_OK);
+		}
+	}
+}
+
+int
+pc_h_txn_search(struct http_request *req)
+{
+	return (pc_txn(req, PC_TXN_SEARCH));
+}
+
+int
+pc_h_txn_export(struct http_request *req)
+{
+	return (pc_txn(req, PC_TXN_EXPORT));
+}
+
+int
+pc_h_txn_detail(struct http_request *req)
+{
+	return (pc_txn(req, PC_TXN_DETAIL));
+}
+
+int
+pc_h_txn_capture(struct http_request *req)
+{
+	return (pc_txn(req, PC_TXN_CAPTURE));
+}
+
+int
+pc_h_txn_cancel(struct http_request *req)
+{
+	return (pc_txn(req, PC_TXN_CANCEL));
+}
+
+int
+pc_h_txn_refund(struct http_request *req)
+{
+	return (pc_txn(req, PC_TXN_REFUND));
+}

@@ -1,0 +1,139 @@
+/*
+ * qs.c: strict query-string parsing. See qs.h.
+ */
+#include <string.h>
+
+#include "qs.h"
+
+static int	pc_qs_hex(char);
+static int	pc_qs_utf8_ok(const unsigned char *, size_t);
+
+static int
+pc_qs_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/* Valid UTF-8, no C0 controls or DEL, no overlongs or surrogates. */
+static int
+pc_qs_utf8_ok(const unsigned char *s, size_t len)
+{
+	size_t		i, n, k;
+	unsigned int	cp, min;
+
+	for (i = 0; i < len; i += n) {
+		if (s[i] < 0x80) {
+			if (s[i] < 0x20 || s[i] == 0x7f)
+				return (0);
+			n = 1;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			n = 2; cp = s[i] & 0x1f; min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			n = 3; cp = s[i] & 0x0f; min = 0x800;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			n = 4; cp = s[i] & 0x07; min = 0x10000;
+		} else {
+			return (0);
+		}
+		if (i + n > len)
+			return (0);
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (0);
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return (0);
+	}
+	return (1);
+}
+
+int
+pc_qs_parse(struct pc_qs *qs, const char *q, const char *const *allowed)
+{
+	const char	*p, *eq, *amp;
+	size_t		nlen, i, o;
+	int		hi, lo, ok;
+	char		*v;
+
+	memset(qs, 0, sizeof(*qs));
+	if (q == NULL || *q == '\0')
+		return (0);
+
+	for (p = q; *p != '\0'; p = (*amp == '&') ? amp + 1 : amp) {
+		if ((amp = strchr(p, '&')) == NULL)
+			amp = p + strlen(p);
+		if (amp == p || (*amp == '&' && amp[1] == '\0'))
+			return (-1);
+		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL)
+			return (-1);
+		nlen = (size_t)(eq - p);
+		if (nlen == 0 || nlen >= sizeof(qs->name[0]) ||
+		    qs->n >= PC_QS_MAX_PAIRS)
+			return (-1);
+		for (i = 0; i < nlen; i++) {
+			if (!((p[i] >= 'a' && p[i] <= 'z') ||
+			    (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+				return (-1);
+		}
+		memcpy(qs->name[qs->n], p, nlen);
+		qs->name[qs->n][nlen] = '\0';
+
+		ok = 0;
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(allowed[i], qs->name[qs->n]) == 0)
+				ok = 1;
+		}
+		for (i = 0; i < qs->n; i++) {
+			if (strcmp(qs->name[i], qs->name[qs->n]) == 0)
+				ok = 0;
+		}
+		if (!ok)
+			return (-1);
+
+		v = qs->value[qs->n];
+		o = 0;
+		for (p = eq + 1; p < amp; p++) {
+			if (o + 1 >= PC_QS_VALUE_MAX)
+				return (-1);
+			if (*p == '+') {
+				v[o++] = ' ';
+			} else if (*p == '%') {
+				if (amp - p < 3)
+					return (-1);
+				if ((hi = pc_qs_hex(p[1])) < 0 ||
+				    (lo = pc_qs_hex(p[2])) < 0)
+					return (-1);
+				v[o++] = (char)(hi << 4 | lo);
+				p += 2;
+			} else {
+				v[o++] = *p;
+			}
+		}
+		v[o] = '\0';
+		if (!pc_qs_utf8_ok((const unsigned char *)v, o))
+			return (-1);
+		qs->n++;
+	}
+	return (0);
+}
+
+const char *
+pc_qs_get(const struct pc_qs *qs, const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < qs->n; i++) {
+		if (strcmp(qs->name[i], name) == 0)
+			return (qs->value[i][0] != '\0' ? qs->value[i] : NULL);
+	}
+	return (NULL);
+}
