@@ -184,18 +184,20 @@ BEGIN
 			    payments.txn_json(v_t));
 		END IF;
 	ELSIF p_op = 'refund' THEN
-		IF v_t.status NOT IN ('captured', 'partially_refunded') THEN
-			v_status := 409;
-			v_body := jsonb_build_object('error',
-			    'invalid_transition', 'message',
-			    format('A %s transaction cannot be refunded.',
-			    v_t.status));
-		ELSIF v_t.refunded_amount + p_amount > v_t.captured_amount THEN
+		-- A fully refunded payment has nothing left: say that.
+		IF v_t.status IN ('captured', 'partially_refunded', 'refunded')
+		    AND v_t.refunded_amount + p_amount > v_t.captured_amount THEN
 			v_status := 409;
 			v_body := jsonb_build_object('error',
 			    'refund_exceeds_captured', 'message',
 			    'Refunds cannot exceed the captured amount.',
 			    'refundable', v_t.captured_amount - v_t.refunded_amount);
+		ELSIF v_t.status NOT IN ('captured', 'partially_refunded') THEN
+			v_status := 409;
+			v_body := jsonb_build_object('error',
+			    'invalid_transition', 'message',
+			    format('A %s transaction cannot be refunded.',
+			    v_t.status));
 		ELSE
 			INSERT INTO payments.refunds (transaction_id, amount,
 			    reason, actor_id, actor_name)
