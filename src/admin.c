@@ -86,6 +86,7 @@ static void	admin_create_user(struct admin_ctx *,
 static int	admin_cmd_create_user(struct admin_ctx *, int, char **);
 static int	admin_cmd_bootstrap_admin(struct admin_ctx *, int, char **);
 static int	admin_cmd_list_users(struct admin_ctx *, int, char **);
+static int	admin_cmd_audit_verify(struct admin_ctx *, int, char **);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
 static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
@@ -105,6 +106,7 @@ admin_usage(void)
 	    "exists)\n"
 	    "  list-users\n"
 	    "  unlock USERNAME\n"
+	    "  audit-verify\n"
 	    "  rotate-key NEW-KEY-FILE   (re-seal TOTP secrets under a new "
 	    "key)\n"
 	    "  seed-demo OUT.json N   (development policies only)\n");
@@ -844,6 +846,48 @@ out:
 	return (rc);
 }
 
+/*
+ * audit-verify: seal what is due, then walk the SHA-256 chain; exit 1
+ * and name the first altered, missing or reordered event if broken.
+ */
+static int
+admin_cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv)
+{
+	PGresult	*res;
+	char		details[160];
+	int		intact;
+
+	(void)argv;
+	if (argc != 0)
+		admin_usage();
+
+	admin_connect(ctx, "pc_ops");
+	PQclear(admin_exec(ctx, "SELECT audit.seal()", 0, NULL, 0));
+	res = admin_exec(ctx, "SELECT intact, checked, last_event, "
+	    "coalesce(problem, ''), coalesce(problem_event, 0), "
+	    "coalesce(unsealed, 0) FROM audit.verify()", 0, NULL, 1);
+	intact = PQgetvalue(res, 0, 0)[0] == 't';
+	if (intact) {
+		printf("audit chain intact up to event %s (%s events checked, "
+		    "%s not yet sealed)\n", PQgetvalue(res, 0, 2),
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 5));
+		(void)snprintf(details, sizeof(details),
+		    "{\"intact\": true, \"last_event\": %lld}",
+		    strtoll(PQgetvalue(res, 0, 2), NULL, 10));
+	} else {
+		printf("audit chain BROKEN: event %s %s (chain intact up to "
+		    "event %s)\n", PQgetvalue(res, 0, 4),
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2));
+		(void)snprintf(details, sizeof(details),
+		    "{\"intact\": false, \"problem_event\": %lld}",
+		    strtoll(PQgetvalue(res, 0, 4), NULL, 10));
+	}
+	PQclear(res);
+	admin_audit_outcome(ctx, "audit.verified", "audit",
+	    intact ? "success" : "failure", details);
+	return (intact ? 0 : 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -894,6 +938,8 @@ main(int argc, char **argv)
 		ret = admin_cmd_bootstrap_admin(&ctx, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "list-users") == 0)
 		ret = admin_cmd_list_users(&ctx, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "audit-verify") == 0)
+		ret = admin_cmd_audit_verify(&ctx, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "unlock") == 0)
 		ret = admin_cmd_unlock(&ctx, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "rotate-key") == 0)

@@ -217,6 +217,8 @@ pc_allowlist_record(int family, const uint8_t *addr, uint64_t count,
 	    fmt)) {
 		kore_log(LOG_WARNING, "allowlist: cannot record refusals from "
 		    "%s: %s", rec->src, rec->sql.error ? rec->sql.error : "?");
+		/* Releasing the connection would call back: detach first. */
+		rec->sql.cb = NULL;
 		kore_pgsql_cleanup(&rec->sql);
 		kore_free(rec);
 	}

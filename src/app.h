@@ -61,6 +61,9 @@ enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
 enum pc_db_status	pc_dbq_wait(struct http_request *, struct pc_dbq *);
 int			pc_db_bytea(const char *, uint8_t *, size_t, size_t *);
 
+/* audit.c */
+void	pc_audit_worker_init(void);
+
 /* auth.c */
 struct pc_failq {
 	char	thr[12], lock[12], lmax[12], sthr[12], swin[12], sblk[12];

@@ -37,6 +37,8 @@ enum pc_login_step {
 	PC_LOGIN_BEGIN,
 	PC_LOGIN_HASH,
 	PC_LOGIN_SUCCEED,
+	PC_LOGIN_REHASH,
+	PC_LOGIN_REHASHED,
 	PC_LOGIN_FAIL,
 };
 
@@ -71,6 +73,8 @@ struct pc_login {
 	char			token_hash[67];
 	char			idle[16], abs_until[24];
 	struct pc_failq		fq;
+	struct pc_session	sess;
+	char			new_hash[PC_PASSWORD_HASH_MAX];
 	char			retry_after[24];
 };
 
@@ -80,6 +84,7 @@ static void	pc_login_decide(struct pc_login *);
 static void	pc_login_fail_query(struct pc_login *);
 static void	pc_login_succeed_query(struct pc_login *);
 static int	pc_login_answer_ok(struct http_request *, struct pc_login *);
+static void	pc_login_keep_session(struct pc_login *);
 static void	pc_answer_me(struct http_request *, struct pc_session *);
 
 const char pc_login_denied_msg[] =
@@ -216,9 +221,13 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
     const char *name, const char *source, const char *reason)
 {
 	pc_dbq_cleanup(q);
+	/* Unknown names lock too, so a fast answer reveals nothing. */
 	pc_dbq_init(q, PC_DB_AUTH,
 	    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
-	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int)");
+	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int), "
+	    "CASE WHEN $1::bigint IS NULL AND $4 NOT IN ('locked', "
+	    "'source_blocked') THEN auth.name_failed($2, $5::int, $6::int) "
+	    "END");
 	(void)snprintf(f->thr, sizeof(f->thr), "%u",
 	    pc_policy.lockout_threshold);
 	(void)snprintf(f->lock, sizeof(f->lock), "%u",
@@ -283,48 +292,54 @@ pc_login_succeed_query(struct pc_login *l)
 	pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
 	pc_dbq_param(&l->q, l->source, strlen(l->source));
 	pc_dbq_param(&l->q, l->step_str, strlen(l->step_str));
-	if (l->hj.out.rehashed)
-		pc_dbq_param(&l->q, l->hj.out.rehash, strlen(l->hj.out.rehash));
-	else
-		pc_dbq_param(&l->q, NULL, 0);
+	/* Rehashing, if due, is a step of its own (pc_login_rehash). */
+	pc_dbq_param(&l->q, NULL, 0);
 	pc_dbq_param(&l->q, l->token_hash, strlen(l->token_hash));
 	pc_dbq_param(&l->q, l->idle, strlen(l->idle));
 	pc_dbq_param(&l->q, l->abs_until, strlen(l->abs_until));
 	l->step = PC_LOGIN_SUCCEED;
 }
 
+/* Keep what login_succeeded() returned: the query slot is reused. */
+static void
+pc_login_keep_session(struct pc_login *l)
+{
+	PGresult	*res;
+
+	res = l->q.result;
+	memset(&l->sess, 0, sizeof(l->sess));
+	l->sess.user_id = strtoll(l->user_id, NULL, 10);
+	(void)kore_strlcpy(l->sess.username, l->canon,
+	    sizeof(l->sess.username));
+	(void)kore_strlcpy(l->sess.display_name, l->display_name,
+	    sizeof(l->sess.display_name));
+	(void)kore_strlcpy(l->sess.role, l->role, sizeof(l->sess.role));
+	l->sess.session_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	l->sess.idle_expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	l->sess.absolute_expires_at = strtoll(PQgetvalue(res, 0, 3), NULL,
+	    10);
+	l->sess.must_change_password = PQgetvalue(res, 0, 4)[0] == 't';
+	memcpy(l->sess.token, l->token, sizeof(l->sess.token));
+}
+
 static int
 pc_login_answer_ok(struct http_request *req, struct pc_login *l)
 {
-	PGresult		*res;
-	struct pc_session	s;
 	char			cookie[160];
 	int64_t			now;
 
-	res = l->q.result;
-	memset(&s, 0, sizeof(s));
-	s.user_id = strtoll(l->user_id, NULL, 10);
-	(void)kore_strlcpy(s.username, l->canon, sizeof(s.username));
-	(void)kore_strlcpy(s.display_name, l->display_name,
-	    sizeof(s.display_name));
-	(void)kore_strlcpy(s.role, l->role, sizeof(s.role));
-	s.session_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	s.idle_expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	s.absolute_expires_at = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-	s.must_change_password = PQgetvalue(res, 0, 4)[0] == 't';
-	memcpy(s.token, l->token, sizeof(s.token));
-
 	now = (int64_t)time(NULL);
-	if (pc_cookie_format(l->token, (long)(s.absolute_expires_at - now),
-	    cookie, sizeof(cookie)) == -1)
+	if (pc_cookie_format(l->token, (long)(l->sess.absolute_expires_at -
+	    now), cookie, sizeof(cookie)) == -1)
 		fatal("cookie buffer too small");
 	http_response_header(req, "set-cookie", cookie);
 	pc_wipe(cookie, sizeof(cookie));
 
 	kore_log(LOG_NOTICE, "login: success user=%s source=%s", l->canon,
 	    l->source);
-	pc_answer_me(req, &s);
-	pc_wipe(&s, sizeof(s));
+	pc_answer_me(req, &l->sess);
+	pc_wipe(&l->sess, sizeof(l->sess));
+	pc_wipe(l->password, sizeof(l->password));
 
 	return (KORE_RESULT_OK);
 }
@@ -334,6 +349,7 @@ pc_h_login(struct http_request *req)
 {
 	struct pc_login		*l;
 	struct pc_req		*r;
+	struct pc_argon2_params	prm;
 	PGresult		*res;
 	size_t			n;
 	int64_t			until;
@@ -447,7 +463,7 @@ pc_h_login(struct http_request *req)
 				pc_login_fail_query(l);
 				continue;
 			}
-			if (l->exists && PQgetvalue(res, 0, 8)[0] == 't') {
+			if (PQgetvalue(res, 0, 8)[0] == 't') {
 				l->reason = "locked";
 				pc_login_fail_query(l);
 				continue;
@@ -458,7 +474,7 @@ pc_h_login(struct http_request *req)
 				pc_wipe(l->password, sizeof(l->password));
 				return (KORE_RESULT_OK);
 			}
-			pc_wipe(l->password, sizeof(l->password));
+			/* Kept (wiped at the end) in case a rehash is due. */
 			l->step = PC_LOGIN_HASH;
 			return (KORE_RESULT_RETRY);
 
@@ -483,8 +499,21 @@ pc_h_login(struct http_request *req)
 			}
 			res = l->q.result;
 			if (PQntuples(res) == 1 &&
-			    strcmp(PQgetvalue(res, 0, 0), "ok") == 0)
-				return (pc_login_answer_ok(req, l));
+			    strcmp(PQgetvalue(res, 0, 0), "ok") == 0) {
+				pc_login_keep_session(l);
+				prm.t = pc_policy.argon2_t;
+				prm.m_kib = pc_policy.argon2_m_kib;
+				prm.p = pc_policy.argon2_p;
+				if (!pc_password_needs_rehash(l->hash, &prm))
+					return (pc_login_answer_ok(req, l));
+				/* Both factors passed: now the slow rehash. */
+				if (pc_hashjob_start(req, &l->hj, NULL, NULL,
+				    0, l->password, l->password_len) !=
+				    KORE_RESULT_OK)
+					return (KORE_RESULT_OK);
+				l->step = PC_LOGIN_REHASH;
+				return (KORE_RESULT_RETRY);
+			}
 			/* Replay, or locked/disabled while we hashed. */
 			l->reason = (PQntuples(res) == 1 &&
 			    strcmp(PQgetvalue(res, 0, 0), "totp_replay") == 0) ?
@@ -493,6 +522,33 @@ pc_h_login(struct http_request *req)
 			    "disabled" : "locked";
 			pc_login_fail_query(l);
 			continue;
+
+		case PC_LOGIN_REHASH:
+			if (pc_hashjob_poll(req, &l->hj) == KORE_RESULT_RETRY)
+				return (KORE_RESULT_RETRY);
+			if (!l->hj.out.hashed)
+				return (pc_login_answer_ok(req, l));
+			(void)kore_strlcpy(l->new_hash, l->hj.out.new_hash,
+			    sizeof(l->new_hash));
+			pc_dbq_cleanup(&l->q);
+			pc_dbq_init(&l->q, PC_DB_AUTH, "SELECT auth.rehashed("
+			    "$1::bigint, $2, $3::inet)");
+			pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
+			pc_dbq_param(&l->q, l->new_hash, strlen(l->new_hash));
+			pc_dbq_param(&l->q, l->source, strlen(l->source));
+			l->step = PC_LOGIN_REHASHED;
+			continue;
+
+		case PC_LOGIN_REHASHED:
+			switch (pc_dbq_wait(req, &l->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			return (pc_login_answer_ok(req, l));
 
 		case PC_LOGIN_FAIL:
 			switch (pc_dbq_wait(req, &l->q)) {
@@ -503,6 +559,7 @@ pc_h_login(struct http_request *req)
 			case PC_DB_DONE:
 				break;
 			}
+			pc_wipe(l->password, sizeof(l->password));
 			/* One log line per decision; the reason stays here. */
 			kore_log(LOG_NOTICE, "login: failure reason=%s "
 			    "source=%s", l->reason, l->source);
@@ -533,7 +590,7 @@ pc_answer_me(struct http_request *req, struct pc_session *s)
 
 	pc_token_csrf(s->token, csrf);
 	(void)pc_req_in_hours(&end);
-	(void)snprintf(hours, sizeof(hours), "%02u:%02u-%02u:%02u",
+	(void)snprintf(hours, sizeof(hours), "%02d:%02d-%02d:%02d",
 	    pc_policy.hours.start_min / 60, pc_policy.hours.start_min % 60,
 	    pc_policy.hours.end_min / 60, pc_policy.hours.end_min % 60);
 

@@ -54,13 +54,13 @@ pc_hashjob_task(struct kore_task *t)
 	prm.m_kib = in.m_kib;
 	prm.p = in.p;
 
+	/*
+	 * No rehash here: doing it before the second factor is checked
+	 * would make a correct password slower (login does it afterwards).
+	 */
 	if (in.encoded[0] != '\0')
 		out.match = pc_password_verify(in.encoded, in.password,
 		    in.len) == 1;
-	if (out.match && pc_password_needs_rehash(in.encoded, &prm) &&
-	    pc_password_hash(&prm, in.password, in.len, out.rehash,
-	    sizeof(out.rehash)) == 0)
-		out.rehashed = 1;
 	if (in.want_new && pc_password_hash(&prm, in.new_password,
 	    in.new_len, out.new_hash, sizeof(out.new_hash)) == 0)
 		out.hashed = 1;
@@ -155,13 +155,23 @@ pc_hashjob_poll(struct http_request *req, struct pc_hashjob *hj)
 	    sizeof(hj->out))
 		memset(&hj->out, 0, sizeof(hj->out));
 	pc_hashjob_release(hj);
+	/* Unbind it so the job structure can run another hash. */
+	kore_task_destroy(&hj->task);
+	hj->started = 0;
 	return (KORE_RESULT_OK);
 }
 
-/* Give the in-flight slot back (idempotent; also from onfree). */
+/*
+ * Give the in-flight slot back (idempotent). Kore calls a request's
+ * onfree before it knows whether a task is still running, and again once
+ * it has finished: the slot is held until the hash is really done, so
+ * clients that hang up cannot pile up hashing work.
+ */
 void
 pc_hashjob_release(struct pc_hashjob *hj)
 {
+	if (hj->started && !kore_task_finished(&hj->task))
+		return;
 	if (hj->counted) {
 		hj->counted = 0;
 		pc_hash_inflight--;

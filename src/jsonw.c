@@ -460,9 +460,11 @@ jsonw_escape_next(const unsigned char *s, size_t len, size_t *off,
 		n = jsonw_utf8_len(s + i, len - i, &cp);
 		if (n == 0) {
 			/* One replacement for each byte that is not UTF-8. */
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): esc is counted, never a C string */
 			memcpy(esc, "\\ufffd", 6);
 			*off = i + 1;
 		} else {
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): esc is counted, never a C string */
 			memcpy(esc, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
 			*off = i + n;
 		}

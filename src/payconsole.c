@@ -130,6 +130,7 @@ kore_worker_configure(void)
 	struct pc_argon2_params		prm;
 
 	pc_db_register();
+	pc_audit_worker_init();
 
 	/* Pay for the dummy hash once, not on the first unknown user. */
 	prm.t = pc_policy.argon2_t;

@@ -730,6 +730,7 @@ pc_policy_echo(char *out, size_t outlen, const char *s)
 			continue;
 		if (o + 1 >= outlen)
 			break;
+		/* NOLINTNEXTLINE(bugprone-narrowing-conversions): c < 0x80 where it is cast */
 		out[o++] = (c >= 0x80) ? '?' : (char)c;
 	}
 	if (s[i] != '\0' && o + 4 < outlen) {

@@ -51,6 +51,13 @@ static const struct pc_route pc_routes[] = {
 	{ POST,	"/api/transactions/:id/capture", OPER, 0, pc_h_txn_capture },
 	{ POST,	"/api/transactions/:id/cancel",	OPER, 0, pc_h_txn_cancel },
 	{ POST,	"/api/transactions/:id/refunds", OPER, 0, pc_h_txn_refund },
+	{ GET,	"/api/audit/events",		AUDIT, 0, pc_h_audit_events },
+	{ GET,	"/api/audit/verify",		AUDIT, 0, pc_h_audit_verify },
+	{ GET,	"/api/alerts",			ADMIN | AUDIT, 0, pc_h_alerts },
+	{ POST,	"/api/alerts/:id/ack",		ADMIN | AUDIT, 0,
+	    pc_h_alert_ack },
+	{ GET,	"/api/inventory",		ADMIN | AUDIT, 0,
+	    pc_h_inventory },
 };
 
 static int	pc_dispatch_route(struct http_request *,

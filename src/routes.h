@@ -44,5 +44,10 @@ int	pc_h_txn_detail(struct http_request *);
 int	pc_h_txn_capture(struct http_request *);
 int	pc_h_txn_cancel(struct http_request *);
 int	pc_h_txn_refund(struct http_request *);
+int	pc_h_audit_events(struct http_request *);
+int	pc_h_audit_verify(struct http_request *);
+int	pc_h_alerts(struct http_request *);
+int	pc_h_alert_ack(struct http_request *);
+int	pc_h_inventory(struct http_request *);
 
 #endif

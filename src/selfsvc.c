@@ -161,11 +161,14 @@ pc_prove_lookup(struct pc_prove *p, struct pc_req *r)
 	}
 	(void)snprintf(p->user_id, sizeof(p->user_id), "%" PRId64,
 	    r->s.user_id);
+	/* The same lock and block state login sees. */
 	pc_dbq_init(&p->q, PC_DB_AUTH,
-	    "SELECT $1::bigint, username, password_hash, totp_state, "
-	    "totp_secret, false, false, false, 0 "
-	    "FROM auth.own_credentials($1::bigint)");
+	    "SELECT user_id, username, password_hash, totp_state, "
+	    "totp_secret, disabled, locked, source_blocked, "
+	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0) "
+	    "FROM auth.own_factors($1::bigint, $2::inet)");
 	pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+	pc_dbq_param(&p->q, r->source, strlen(r->source));
 }
 
 /* Decide what the lookup allows; 1 to go on hashing, 0 if answered. */

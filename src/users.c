@@ -392,7 +392,7 @@ static int
 pc_uact_otp_answer(struct http_request *req, struct pc_uact *u)
 {
 	struct pc_jsonw		w;
-	char			uri[512], *svg, *out;
+	char			uri[2048], *svg, *out;
 	size_t			len;
 	int			n;
 

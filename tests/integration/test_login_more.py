@@ -96,3 +96,58 @@ def test_forwarded_for_believed_from_trusted_proxy(make_server, new_user):
     login_ok(srv, user, headers={"X-Forwarded-For": "192.0.2.1, 10.9.9.9"})
     # Only the entry the trusted proxy itself added (the last) counts.
     assert last_event(user["username"], "login.success")[0] == "10.9.9.9"
+
+
+# --- fixes from the security review --------------------------------------
+
+def failure_reasons_for(name):
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT details->>'reason' FROM audit.events "
+                    "WHERE event = 'login.failure' AND target = %s "
+                    "ORDER BY id", (name,))
+        return [r[0] for r in cur.fetchall()]
+
+
+def test_unknown_names_lock_like_accounts(make_server):
+    """After the threshold, an unknown name is handled as locked (no
+    argon2 work) exactly like a real account, so a fast answer does not
+    reveal that an account exists."""
+    import uuid
+    srv = make_server("namelock", policy=dict(
+        NO_SOURCE_BLOCK, lockout_threshold="2",
+        lockout_seconds="60")).start()
+    name = "ghost_" + uuid.uuid4().hex[:8]
+    for _ in range(3):
+        r = requests.post(srv.url + "/api/login", verify=False, json={
+            "username": name, "password": "Wrong-password-123",
+            "otp": "123456"})
+        assert r.status_code == 401
+    assert failure_reasons_for(name) == ["unknown_user", "unknown_user",
+                                         "locked"]
+
+
+def test_reauth_refused_while_locked(make_server):
+    from test_users import ready, fresh_code
+    srv = make_server("reauthlock", policy=dict(
+        NO_SOURCE_BLOCK, lockout_threshold="2",
+        lockout_seconds="60")).start()
+    sess, = ready(srv, "admin")
+    # Lock the account from elsewhere with wrong passwords.
+    for _ in range(2):
+        r = requests.post(srv.url + "/api/login", verify=False, json={
+            "username": sess.username, "password": "Wrong-password-123",
+            "otp": "123456"})
+        assert r.status_code == 401
+    r = sess.post("/api/reauth", {"password": sess.user["password"],
+                                  "otp": fresh_code(sess.user)})
+    assert r.status_code == 401, r.text
+    assert failure_reasons_for(sess.username)[-1] == "locked"
+
+
+def test_oversized_search_cursor_is_refused(plain_server):
+    from test_users import ready
+    sess, = ready(plain_server, "operator")
+    r = sess.get("/api/transactions?cursor=" + "A" * 252)
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_request"
+    assert sess.get("/api/me").status_code == 200

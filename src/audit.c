@@ -1,0 +1,571 @@
+/*
+ * audit.c: the audit trail as auditors and admins see it.
+ *   GET  /api/audit/events     browse (filters, keyset pages)  auditors
+ *   GET  /api/audit/verify     walk the SHA-256 chain          auditors
+ *   GET  /api/alerts           alerts, newest first            admins, auditors
+ *   POST /api/alerts/:id/ack   acknowledge with a comment      admins, auditors
+ *   GET  /api/inventory        where personal data lives       admins, auditors
+ * Reads go through pc_auditor (read-only) for auditors; every view of
+ * the trail is itself recorded (through pc_auth's audit.record()).
+ * Worker 1 also seals the chain and turns new alerts into log lines.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cardguard.h"
+#include "jsonw.h"
+#include "qs.h"
+#include "routes.h"
+
+#define PC_AUDIT_SEAL_MS	10000
+
+static const char *const pc_audit_filters[] = { "from", "to", "actor",
+    "event", "outcome", "source", "target", "limit", "before", NULL };
+
+static const char pc_audit_events_sql[] =
+    "SELECT id, extract(epoch FROM at)::bigint, actor_id, actor_name, "
+    "actor_role, host(source), event, target, outcome, details::text "
+    "FROM audit.events "
+    "WHERE ($1::timestamp IS NULL OR at >= ($1::timestamp AT TIME ZONE $8)) "
+    "AND ($2::timestamp IS NULL OR at < ($2::timestamp AT TIME ZONE $8)) "
+    "AND ($3::text IS NULL OR actor_name = $3) "
+    "AND ($4::text IS NULL OR event = $4) "
+    "AND ($5::text IS NULL OR outcome = $5) "
+    "AND ($6::inet IS NULL OR source = $6::inet) "
+    "AND ($7::text IS NULL OR target = $7) "
+    "AND ($9::bigint IS NULL OR id < $9::bigint) "
+    "ORDER BY id DESC LIMIT $10::int";
+
+enum pc_audit_kind {
+	PC_AUDIT_EVENTS = 1,
+	PC_AUDIT_VERIFY,
+	PC_AUDIT_ALERTS,
+	PC_AUDIT_ACK,
+	PC_AUDIT_INVENTORY,
+};
+
+struct pc_audit {
+	int			step;
+	struct pc_dbq		q;
+	struct pc_dbq		rec;
+	struct pc_qs		qs;
+	char			actor[24], id[24], limit[16];
+	char			comment[512];
+	char			outcome[16], details[256], rule[40];
+	char			*out;
+	size_t			out_len;
+	int			status;
+};
+
+struct pc_audit_bg {
+	struct kore_pgsql	sql;
+	int			alerts;
+};
+
+static void	pc_audit_free(void *);
+static int	pc_audit(struct http_request *, enum pc_audit_kind);
+static int	pc_audit_prepare(struct http_request *, struct pc_audit *,
+		    enum pc_audit_kind);
+static int	pc_audit_render(struct http_request *, struct pc_audit *,
+		    enum pc_audit_kind);
+static void	pc_audit_tick(void *, u_int64_t);
+static void	pc_audit_bg_done(struct kore_pgsql *, void *);
+static void	pc_audit_bg_query(int);
+
+static int64_t	pc_audit_alert_seen = -1;
+
+static void
+pc_audit_free(void *arg)
+{
+	struct pc_audit	*a = arg;
+
+	pc_dbq_cleanup(&a->q);
+	pc_dbq_cleanup(&a->rec);
+	if (a->out != NULL) {
+		free(a->out);
+		a->out = NULL;
+	}
+}
+
+/* Worker 1 seals the chain and reports new alerts every 10 s. */
+void
+pc_audit_worker_init(void)
+{
+	if (worker == NULL || worker->id != 1)
+		return;
+	kore_timer_add(pc_audit_tick, PC_AUDIT_SEAL_MS, NULL, 0);
+}
+
+static void
+pc_audit_tick(void *arg, u_int64_t now)
+{
+	(void)arg;
+	(void)now;
+	pc_audit_bg_query(0);
+	pc_audit_bg_query(1);
+}
+
+static void
+pc_audit_bg_query(int alerts)
+{
+	struct pc_audit_bg	*bg;
+	const char		*v[1];
+	int			len[1], fmt[1];
+	char			seen[24];
+
+	bg = kore_calloc(1, sizeof(*bg));
+	bg->alerts = alerts;
+	kore_pgsql_init(&bg->sql);
+	kore_pgsql_bind_callback(&bg->sql, pc_audit_bg_done, bg);
+	if (!kore_pgsql_setup(&bg->sql, PC_DB_AUTH, KORE_PGSQL_ASYNC)) {
+		kore_pgsql_cleanup(&bg->sql);
+		kore_free(bg);
+		return;
+	}
+	(void)snprintf(seen, sizeof(seen), "%" PRId64, pc_audit_alert_seen);
+	v[0] = seen;
+	len[0] = (int)strlen(seen);
+	fmt[0] = 0;
+	if (!kore_pgsql_query_param_fields(&bg->sql, alerts ?
+	    "SELECT id, rule, severity, key, count FROM audit.alerts "
+	    "WHERE id > $1::bigint AND $1::bigint >= 0 "
+	    "UNION ALL SELECT coalesce(max(id), 0), NULL, NULL, NULL, NULL "
+	    "FROM audit.alerts ORDER BY 1" :
+	    "SELECT audit.seal() WHERE $1::bigint IS NOT NULL",
+	    KORE_PGSQL_FORMAT_TEXT, 1, v, len, fmt)) {
+		/* Releasing the connection would call back: detach first. */
+		bg->sql.cb = NULL;
+		kore_pgsql_cleanup(&bg->sql);
+		kore_free(bg);
+	}
+}
+
+static void
+pc_audit_bg_done(struct kore_pgsql *sql, void *arg)
+{
+	struct pc_audit_bg	*bg = arg;
+	int			i, n;
+
+	switch (sql->state) {
+	case KORE_PGSQL_STATE_WAIT:
+		break;
+	case KORE_PGSQL_STATE_RESULT:
+		if (bg->alerts) {
+			n = PQntuples(sql->result);
+			for (i = 0; i < n; i++) {
+				if (PQgetisnull(sql->result, i, 1)) {
+					pc_audit_alert_seen = strtoll(
+					    PQgetvalue(sql->result, i, 0),
+					    NULL, 10);
+					continue;
+				}
+				/* Alerts reach syslog, not only the table. */
+				kore_log(strcmp(PQgetvalue(sql->result, i, 2),
+				    "alert") == 0 ? LOG_ALERT : LOG_WARNING,
+				    "ALERT %s rule=%s key=%s count=%s",
+				    PQgetvalue(sql->result, i, 0),
+				    PQgetvalue(sql->result, i, 1),
+				    PQgetvalue(sql->result, i, 3),
+				    PQgetvalue(sql->result, i, 4));
+			}
+		}
+		kore_pgsql_continue(sql);
+		break;
+	case KORE_PGSQL_STATE_COMPLETE:
+		kore_pgsql_cleanup(sql);
+		kore_free(bg);
+		break;
+	case KORE_PGSQL_STATE_ERROR:
+		kore_log(LOG_WARNING, "audit: background %s failed: %s",
+		    bg->alerts ? "alert scan" : "sealing",
+		    sql->error ? sql->error : "?");
+		kore_pgsql_continue(sql);
+		break;
+	default:
+		kore_pgsql_continue(sql);
+		break;
+	}
+}
+
+static int
+pc_audit_prepare(struct http_request *req, struct pc_audit *a,
+    enum pc_audit_kind kind)
+{
+	struct pc_req		*r;
+	struct kore_json	json;
+	struct kore_json_item	*c;
+	uint8_t			body[1024];
+	const char		*v, *names[] = { "from", "to", "actor", "event",
+				    "outcome", "source", "target" };
+	ssize_t			n;
+	size_t			i;
+	long			lim;
+	int			ok;
+
+	r = pc_req_get(req);
+	(void)snprintf(a->actor, sizeof(a->actor), "%" PRId64, r->s.user_id);
+	(void)snprintf(a->id, sizeof(a->id), "%" PRId64, r->path_id);
+
+	switch (kind) {
+	case PC_AUDIT_EVENTS:
+		if (pc_qs_parse(&a->qs, req->query_string,
+		    pc_audit_filters) == -1)
+			goto bad;
+		for (i = 0; i < a->qs.n; i++) {
+			if (pc_cardguard_find(a->qs.value[i],
+			    strlen(a->qs.value[i]))) {
+				pc_http_error(req, 400, "card_number_refused",
+				    "Card numbers are not accepted here.");
+				return (0);
+			}
+		}
+		lim = 50;
+		if ((v = pc_qs_get(&a->qs, "limit")) != NULL &&
+		    ((lim = strtol(v, NULL, 10)) < 1 || lim > 200 ||
+		    strspn(v, "0123456789") != strlen(v)))
+			goto bad;
+		(void)snprintf(a->limit, sizeof(a->limit), "%ld", lim);
+		if ((v = pc_qs_get(&a->qs, "before")) != NULL &&
+		    (strspn(v, "0123456789") != strlen(v) || strlen(v) > 18))
+			goto bad;
+		for (i = 0; i < 2; i++) {
+			if ((v = pc_qs_get(&a->qs, names[i])) != NULL &&
+			    (strlen(v) != 19 || v[10] != 'T'))
+				goto bad;
+		}
+		pc_dbq_init(&a->q, PC_DB_AUDITOR, pc_audit_events_sql);
+		for (i = 0; i < 7; i++) {
+			v = pc_qs_get(&a->qs, names[i]);
+			pc_dbq_param(&a->q, v, v != NULL ? strlen(v) : 0);
+		}
+		pc_dbq_param(&a->q, pc_policy.timezone,
+		    strlen(pc_policy.timezone));
+		v = pc_qs_get(&a->qs, "before");
+		pc_dbq_param(&a->q, v, v != NULL ? strlen(v) : 0);
+		pc_dbq_param(&a->q, a->limit, strlen(a->limit));
+		return (1);
+	case PC_AUDIT_VERIFY:
+		pc_dbq_init(&a->q, PC_DB_AUDITOR, "SELECT intact, checked, "
+		    "last_event, problem, problem_event, unsealed "
+		    "FROM audit.verify()");
+		return (1);
+	case PC_AUDIT_ALERTS:
+		pc_dbq_init(&a->q, strcmp(r->s.role, "auditor") == 0 ?
+		    PC_DB_AUDITOR : PC_DB_AUTH,
+		    "SELECT id, rule, severity, key, "
+		    "extract(epoch FROM first_seen)::bigint, "
+		    "extract(epoch FROM last_seen)::bigint, count, "
+		    "array_to_json(event_ids)::text, "
+		    "extract(epoch FROM acknowledged_at)::bigint, "
+		    "acknowledged_by, ack_comment FROM audit.alerts "
+		    "ORDER BY (acknowledged_at IS NULL) DESC, last_seen DESC, "
+		    "id DESC LIMIT 200");
+		return (1);
+	case PC_AUDIT_INVENTORY:
+		pc_dbq_init(&a->q, strcmp(r->s.role, "auditor") == 0 ?
+		    PC_DB_AUDITOR : PC_DB_AUTH,
+		    "SELECT schema_name, table_name, column_name, category, "
+		    "purpose, row_count, array_to_json(readers)::text "
+		    "FROM meta.inventory()");
+		return (1);
+	case PC_AUDIT_ACK:
+		ok = 0;
+		n = http_body_read(req, body, sizeof(body));
+		if (n > 0 && req->http_body_length == 0) {
+			kore_json_init(&json, body, (size_t)n);
+			if (kore_json_parse(&json) &&
+			    json.root->type == KORE_JSON_TYPE_OBJECT &&
+			    (c = kore_json_find_string(json.root,
+			    "comment")) != NULL && c->data.string[0] != '\0' &&
+			    kore_strlcpy(a->comment, c->data.string,
+			    sizeof(a->comment)) < 501)
+				ok = 1;
+			kore_json_cleanup(&json);
+		}
+		if (!ok)
+			goto bad;
+		if (pc_cardguard_find(a->comment, strlen(a->comment))) {
+			pc_http_error(req, 400, "card_number_refused",
+			    "Card numbers are not accepted here.");
+			return (0);
+		}
+		pc_dbq_init(&a->q, PC_DB_AUTH, "SELECT audit.acknowledge("
+		    "$1::bigint, $2::bigint, $3, $4, $5::inet, $6)");
+		pc_dbq_param(&a->q, a->id, strlen(a->id));
+		pc_dbq_param(&a->q, a->actor, strlen(a->actor));
+		pc_dbq_param(&a->q, r->s.username, strlen(r->s.username));
+		pc_dbq_param(&a->q, r->s.role, strlen(r->s.role));
+		pc_dbq_param(&a->q, r->source, strlen(r->source));
+		pc_dbq_param(&a->q, a->comment, strlen(a->comment));
+		return (1);
+	}
+
+bad:
+	pc_http_error(req, 400, "invalid_request",
+	    "A parameter is not acceptable.");
+	return (0);
+}
+
+/* Build the answer in a->out; the view itself is recorded next. */
+static int
+pc_audit_render(struct http_request *req, struct pc_audit *a,
+    enum pc_audit_kind kind)
+{
+	struct pc_jsonw		w;
+	PGresult		*res;
+	int			i, n;
+
+	res = a->q.result;
+	n = PQntuples(res);
+	a->status = 200;
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+
+	switch (kind) {
+	case PC_AUDIT_EVENTS:
+		pc_jsonw_array_open(&w, "events");
+		for (i = 0; i < n; i++) {
+			pc_jsonw_object_open(&w, NULL);
+			pc_jsonw_int(&w, "id", strtoll(PQgetvalue(res, i, 0),
+			    NULL, 10));
+			pc_jsonw_int(&w, "at", strtoll(PQgetvalue(res, i, 1),
+			    NULL, 10));
+			if (PQgetisnull(res, i, 2))
+				pc_jsonw_null(&w, "actor_id");
+			else
+				pc_jsonw_int(&w, "actor_id",
+				    strtoll(PQgetvalue(res, i, 2), NULL, 10));
+			pc_jsonw_string(&w, "actor_name", PQgetisnull(res, i,
+			    3) ? NULL : PQgetvalue(res, i, 3));
+			pc_jsonw_string(&w, "actor_role", PQgetisnull(res, i,
+			    4) ? NULL : PQgetvalue(res, i, 4));
+			pc_jsonw_string(&w, "source", PQgetisnull(res, i, 5) ?
+			    NULL : PQgetvalue(res, i, 5));
+			pc_jsonw_string(&w, "event", PQgetvalue(res, i, 6));
+			pc_jsonw_string(&w, "target", PQgetisnull(res, i, 7) ?
+			    NULL : PQgetvalue(res, i, 7));
+			pc_jsonw_string(&w, "outcome", PQgetvalue(res, i, 8));
+			pc_jsonw_raw(&w, "details", PQgetvalue(res, i, 9));
+			pc_jsonw_object_close(&w);
+		}
+		pc_jsonw_array_close(&w);
+		if (n == atoi(a->limit) && n > 0) {
+			pc_jsonw_string(&w, "next_before",
+			    PQgetvalue(res, n - 1, 0));
+		} else {
+			pc_jsonw_null(&w, "next_before");
+		}
+		(void)snprintf(a->details, sizeof(a->details),
+		    "{\"rows\": %d}", n);
+		(void)snprintf(a->outcome, sizeof(a->outcome), "success");
+		break;
+	case PC_AUDIT_VERIFY:
+		if (n != 1)
+			break;
+		pc_jsonw_bool(&w, "intact", PQgetvalue(res, 0, 0)[0] == 't');
+		pc_jsonw_int(&w, "checked", strtoll(PQgetvalue(res, 0, 1),
+		    NULL, 10));
+		pc_jsonw_int(&w, "last_event", strtoll(PQgetvalue(res, 0, 2),
+		    NULL, 10));
+		pc_jsonw_string(&w, "problem", PQgetisnull(res, 0, 3) ? NULL :
+		    PQgetvalue(res, 0, 3));
+		if (PQgetisnull(res, 0, 4))
+			pc_jsonw_null(&w, "problem_event");
+		else
+			pc_jsonw_int(&w, "problem_event",
+			    strtoll(PQgetvalue(res, 0, 4), NULL, 10));
+		if (PQgetisnull(res, 0, 5))
+			pc_jsonw_null(&w, "unsealed");
+		else
+			pc_jsonw_int(&w, "unsealed",
+			    strtoll(PQgetvalue(res, 0, 5), NULL, 10));
+		if (PQgetvalue(res, 0, 0)[0] == 't') {
+			(void)snprintf(a->outcome, sizeof(a->outcome),
+			    "success");
+			(void)snprintf(a->details, sizeof(a->details),
+			    "{\"intact\": true, \"last_event\": %lld}",
+			    strtoll(PQgetvalue(res, 0, 2), NULL, 10));
+		} else {
+			(void)snprintf(a->outcome, sizeof(a->outcome),
+			    "failure");
+			(void)snprintf(a->details, sizeof(a->details),
+			    "{\"intact\": false, \"problem_event\": %lld}",
+			    strtoll(PQgetvalue(res, 0, 4), NULL, 10));
+			(void)snprintf(a->rule, sizeof(a->rule),
+			    "chain_verification_failed");
+			kore_log(LOG_ALERT, "audit chain verification failed "
+			    "at event %s (%s)", PQgetvalue(res, 0, 4),
+			    PQgetvalue(res, 0, 3));
+		}
+		break;
+	case PC_AUDIT_ALERTS:
+		pc_jsonw_array_open(&w, "alerts");
+		for (i = 0; i < n; i++) {
+			pc_jsonw_object_open(&w, NULL);
+			pc_jsonw_int(&w, "id", strtoll(PQgetvalue(res, i, 0),
+			    NULL, 10));
+			pc_jsonw_string(&w, "rule", PQgetvalue(res, i, 1));
+			pc_jsonw_string(&w, "severity", PQgetvalue(res, i, 2));
+			pc_jsonw_string(&w, "key", PQgetvalue(res, i, 3));
+			pc_jsonw_int(&w, "first_seen",
+			    strtoll(PQgetvalue(res, i, 4), NULL, 10));
+			pc_jsonw_int(&w, "last_seen",
+			    strtoll(PQgetvalue(res, i, 5), NULL, 10));
+			pc_jsonw_int(&w, "count", strtoll(PQgetvalue(res, i, 6),
+			    NULL, 10));
+			pc_jsonw_raw(&w, "event_ids", PQgetvalue(res, i, 7));
+			if (PQgetisnull(res, i, 8))
+				pc_jsonw_null(&w, "acknowledged_at");
+			else
+				pc_jsonw_int(&w, "acknowledged_at",
+				    strtoll(PQgetvalue(res, i, 8), NULL, 10));
+			pc_jsonw_string(&w, "acknowledged_by",
+			    PQgetisnull(res, i, 9) ? NULL :
+			    PQgetvalue(res, i, 9));
+			pc_jsonw_string(&w, "comment", PQgetisnull(res, i, 10) ?
+			    NULL : PQgetvalue(res, i, 10));
+			pc_jsonw_object_close(&w);
+		}
+		pc_jsonw_array_close(&w);
+		(void)snprintf(a->outcome, sizeof(a->outcome), "success");
+		(void)snprintf(a->details, sizeof(a->details),
+		    "{\"rows\": %d}", n);
+		break;
+	case PC_AUDIT_INVENTORY:
+		pc_jsonw_array_open(&w, "columns");
+		for (i = 0; i < n; i++) {
+			pc_jsonw_object_open(&w, NULL);
+			pc_jsonw_string(&w, "schema", PQgetvalue(res, i, 0));
+			pc_jsonw_string(&w, "table", PQgetvalue(res, i, 1));
+			pc_jsonw_string(&w, "column", PQgetvalue(res, i, 2));
+			pc_jsonw_string(&w, "category", PQgetvalue(res, i, 3));
+			pc_jsonw_string(&w, "purpose", PQgetvalue(res, i, 4));
+			pc_jsonw_int(&w, "rows", strtoll(PQgetvalue(res, i, 5),
+			    NULL, 10));
+			pc_jsonw_raw(&w, "readable_by", PQgetvalue(res, i, 6));
+			pc_jsonw_object_close(&w);
+		}
+		pc_jsonw_array_close(&w);
+		(void)snprintf(a->outcome, sizeof(a->outcome), "success");
+		(void)snprintf(a->details, sizeof(a->details),
+		    "{\"columns\": %d}", n);
+		break;
+	case PC_AUDIT_ACK:
+		if (n != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
+			pc_jsonw_free(&w);
+			pc_http_error(req, 404, "not_found",
+			    "No such open alert.");
+			return (0);
+		}
+		pc_jsonw_string(&w, "status", "acknowledged");
+		break;
+	}
+
+	pc_jsonw_object_close(&w);
+	if ((a->out = pc_jsonw_finish(&w, &a->out_len)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (0);
+	}
+	return (1);
+}
+
+static int
+pc_audit(struct http_request *req, enum pc_audit_kind kind)
+{
+	struct pc_req		*r;
+	struct pc_audit		*a;
+	const char		*ev;
+
+	r = pc_req_get(req);
+	a = pc_req_handler_state(req, sizeof(*a), pc_audit_free);
+
+	for (;;) {
+		switch (a->step) {
+		case 0:
+			if (!pc_audit_prepare(req, a, kind))
+				return (KORE_RESULT_OK);
+			a->step = 1;
+			continue;
+		case 1:
+			switch (pc_dbq_wait(req, &a->q)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			if (!pc_audit_render(req, a, kind))
+				return (KORE_RESULT_OK);
+			if (kind == PC_AUDIT_ACK)
+				break;
+			/* Looking at the trail is itself an event. */
+			ev = kind == PC_AUDIT_EVENTS ? "audit.events_viewed" :
+			    kind == PC_AUDIT_VERIFY ? "audit.verified" :
+			    kind == PC_AUDIT_ALERTS ? "alerts.viewed" :
+			    "inventory.viewed";
+			pc_dbq_init(&a->rec, PC_DB_AUTH,
+			    "SELECT audit.record($1::bigint, $2, $3, $4::inet, "
+			    "$5, 'audit', $6, $7::jsonb, nullif($8, ''), "
+			    "'alert')");
+			pc_dbq_param(&a->rec, a->actor, strlen(a->actor));
+			pc_dbq_param(&a->rec, r->s.username,
+			    strlen(r->s.username));
+			pc_dbq_param(&a->rec, r->s.role, strlen(r->s.role));
+			pc_dbq_param(&a->rec, r->source, strlen(r->source));
+			pc_dbq_param(&a->rec, ev, strlen(ev));
+			pc_dbq_param(&a->rec, a->outcome, strlen(a->outcome));
+			pc_dbq_param(&a->rec, a->details, strlen(a->details));
+			pc_dbq_param(&a->rec, a->rule, strlen(a->rule));
+			a->step = 2;
+			continue;
+		case 2:
+			switch (pc_dbq_wait(req, &a->rec)) {
+			case PC_DB_RETRY:
+				return (KORE_RESULT_RETRY);
+			case PC_DB_ERROR:
+				return (KORE_RESULT_OK);
+			case PC_DB_DONE:
+				break;
+			}
+			break;
+		}
+		break;
+	}
+
+	pc_http_json(req, a->status ? a->status : 200, a->out, a->out_len);
+	return (KORE_RESULT_OK);
+}
+
+int
+pc_h_audit_events(struct http_request *req)
+{
+	return (pc_audit(req, PC_AUDIT_EVENTS));
+}
+
+int
+pc_h_audit_verify(struct http_request *req)
+{
+	return (pc_audit(req, PC_AUDIT_VERIFY));
+}
+
+int
+pc_h_alerts(struct http_request *req)
+{
+	return (pc_audit(req, PC_AUDIT_ALERTS));
+}
+
+int
+pc_h_alert_ack(struct http_request *req)
+{
+	return (pc_audit(req, PC_AUDIT_ACK));
+}
+
+int
+pc_h_inventory(struct http_request *req)
+{
+	return (pc_audit(req, PC_AUDIT_INVENTORY));
+}
