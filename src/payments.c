@@ -96,7 +96,6 @@ static int	pc_txn_op_prepare(struct http_request *, struct pc_txn *);
 static void	pc_txn_row_json(struct pc_jsonw *, const char *, PGresult *,
 		    int, int);
 static int	pc_txn_digits(const char *, size_t);
-static int	pc_txn_local_time(const char *);
 static int	pc_txn(struct http_request *, enum pc_txn_kind);
 
 static void
@@ -123,30 +122,6 @@ pc_txn_digits(const char *s, size_t max)
 		if (s[i] < '0' || s[i] > '9')
 			return (0);
 	}
-	return (1);
-}
-
-/* "YYYY-MM-DDTHH:MM:SS", a real calendar date and time of day. */
-static int
-pc_txn_local_time(const char *v)
-{
-	static const int	mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
-				    30, 31, 30, 31 };
-	int			y, mo, d, h, mi, s, n;
-
-	/* NOLINTNEXTLINE(cert-err34-c): widths bound each field; strspn and the separators check the rest */
-	if (strlen(v) != 19 || sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y,
-	    &mo, &d, &h, &mi, &s, &n) != 6 || n != 19 || v[4] != '-' ||
-	    v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' ||
-	    strspn(v, "0123456789-T:") != 19)
-		return (0);
-	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] || h > 23 || mi > 59 || s > 59)
-		return (0);
-	/* 29 February only in leap years. */
-	if (mo == 2 && d == 29 &&
-	    !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return (0);
 	return (1);
 }
 
@@ -182,7 +157,7 @@ pc_txn_search_prepare(struct http_request *req, struct pc_txn *t,
 
 	for (i = 0; i < 2; i++) {
 		v = pc_qs_get(&t->qs, names[i]);
-		if (v != NULL && !pc_txn_local_time(v))
+		if (v != NULL && !pc_qs_local_time(v))
 			goto bad;
 	}
 	if ((v = pc_qs_get(&t->qs, "status")) != NULL) {

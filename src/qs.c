@@ -1,6 +1,7 @@
 /*
  * qs.c: strict query-string parsing. See qs.h.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "qs.h"
@@ -136,4 +137,28 @@ pc_qs_get(const struct pc_qs *qs, const char *name)
 			return (qs->value[i][0] != '\0' ? qs->value[i] : NULL);
 	}
 	return (NULL);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS", a real calendar date and time of day. */
+int
+pc_qs_local_time(const char *v)
+{
+	static const int	mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
+				    30, 31, 30, 31 };
+	int			y, mo, d, h, mi, s, n;
+
+	/* NOLINTNEXTLINE(cert-err34-c): widths bound each field; strspn and the separators check the rest */
+	if (strlen(v) != 19 || sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y,
+	    &mo, &d, &h, &mi, &s, &n) != 6 || n != 19 || v[4] != '-' ||
+	    v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' ||
+	    strspn(v, "0123456789-T:") != 19)
+		return (0);
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] || h > 23 || mi > 59 || s > 59)
+		return (0);
+	/* 29 February only in leap years. */
+	if (mo == 2 && d == 29 &&
+	    !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return (0);
+	return (1);
 }

@@ -24,6 +24,9 @@ struct pc_qs {
  * in allowed (NULL-terminated) are an error. 0 or -1.
  */
 int		pc_qs_parse(struct pc_qs *, const char *, const char *const *);
+/* "YYYY-MM-DDTHH:MM:SS" naming a real date and time of day: 1 or 0. */
+int		pc_qs_local_time(const char *);
+
 /* The value of name, or NULL when absent or empty. */
 const char	*pc_qs_get(const struct pc_qs *, const char *);
 
