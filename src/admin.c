@@ -79,6 +79,7 @@ static void	admin_hex(const uint8_t *, size_t, char *, size_t);
 static int	admin_unhex(const char *, uint8_t *, size_t);
 static void	admin_field(FILE *, const char *);
 static int	admin_seed_demo(struct admin_ctx *, int, char **);
+static void	admin_seed_transactions(struct admin_ctx *, long);
 static void	admin_random_password(char *, size_t);
 static void	admin_create_user(struct admin_ctx *,
 		    const struct pc_argon2_params *, const char *, const char *,
@@ -343,6 +344,95 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	pc_wipe(hash, sizeof(hash));
 }
 
+/* Realistic spread: statuses, amounts, brands, JP and Latin names. */
+static const char admin_seed_sql[] =
+    "WITH names(i, name, email) AS (VALUES "
+    " (0, '山田 太郎', 'taro.yamada'), (1, '佐藤 花子', 'hanako.sato'),"
+    " (2, '鈴木 一郎', 'ichiro.suzuki'), (3, '高橋 美咲', 'misaki.t'),"
+    " (4, 'Yuki Tanaka', 'yuki.tanaka'), (5, 'John Smith', 'jsmith'),"
+    " (6, 'Maria Garcia', 'mgarcia'), (7, '渡辺 健', 'ken.watanabe'),"
+    " (8, 'Anna Müller', 'anna.mueller'), (9, '伊藤 さくら', 'sakura.ito')"
+    "), base AS (SELECT g, $3::bigint AS off "
+    " FROM generate_series($1::bigint, $2::bigint) g), "
+    "rows AS (SELECT g, off, "
+    " (ARRAY['captured','captured','captured','authorized',"
+    "  'cancelled','partially_refunded','refunded','failed'])"
+    "  [1 + (hashint8(g + off) & 7)] AS status, "
+    " 100 + ((hashint8(g * 7 + off) & 2147483647) % 200000) AS amount "
+    " FROM base) "
+    "INSERT INTO payments.transactions (merchant_order_id, amount, "
+    " currency, status, card_brand, card_last4, cardholder_name, "
+    " cardholder_email, captured_amount, refunded_amount, created_at, "
+    " updated_at) "
+    "SELECT 'ORD-' || to_char(g + off, 'FM0000000000'), amount, 'JPY', "
+    " status, (ARRAY['visa','mastercard','jcb','amex','diners',"
+    "  'discover'])[1 + ((hashint8(g * 3 + off) & 2147483647) % 6)], "
+    " lpad(((hashint8(g * 5 + off) & 2147483647) % 10000)::text, 4, '0'), "
+    " n.name, n.email || '@example.com', "
+    " CASE WHEN status IN ('captured', 'partially_refunded', "
+    "  'refunded') THEN amount ELSE 0 END, "
+    " CASE status WHEN 'refunded' THEN amount "
+    "  WHEN 'partially_refunded' THEN amount / 2 ELSE 0 END, "
+    " t, t "
+    "FROM rows r JOIN names n ON n.i = "
+    " (hashint8(g * 11 + off) & 2147483647) % 10 "
+    "CROSS JOIN LATERAL (SELECT now() - make_interval(secs => "
+    " ((hashint8(g * 13 + off) & 2147483647) % (90 * 86400))) AS t) tt";
+
+/*
+ * n transactions; large runs insert two halves at once on two
+ * connections (index maintenance dominates and the machine has cores).
+ */
+static void
+admin_seed_transactions(struct admin_ctx *ctx, long n)
+{
+	PGresult	*res;
+	PGconn		*db1, *db2;
+	const char	*p[3];
+	char		lo[24], mid[24], hi[24], off[24], mid1[24];
+	long		half;
+
+	res = admin_exec(ctx, "SELECT coalesce(max(id), 0) FROM "
+	    "payments.transactions", 0, NULL, 1);
+	(void)snprintf(off, sizeof(off), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	half = n >= 100000 ? n / 2 : 0;
+	(void)snprintf(lo, sizeof(lo), "1");
+	(void)snprintf(mid, sizeof(mid), "%ld", half);
+	(void)snprintf(mid1, sizeof(mid1), "%ld", half + 1);
+	(void)snprintf(hi, sizeof(hi), "%ld", n);
+
+	db2 = NULL;
+	if (half > 0) {
+		db1 = ctx->db;
+		admin_connect(ctx, "pc_owner");
+		db2 = ctx->db;
+		ctx->db = db1;
+		p[0] = mid1;
+		p[1] = hi;
+		p[2] = off;
+		if (!PQsendQueryParams(db2, admin_seed_sql, 3, NULL, p, NULL,
+		    NULL, 0))
+			admin_fatal("database: %s", PQerrorMessage(db2));
+	}
+
+	p[0] = lo;
+	p[1] = half > 0 ? mid : hi;
+	p[2] = off;
+	PQclear(admin_exec(ctx, admin_seed_sql, 3, p, 0));
+
+	if (db2 != NULL) {
+		while ((res = PQgetResult(db2)) != NULL) {
+			if (PQresultStatus(res) != PGRES_COMMAND_OK)
+				admin_fatal("database: %s",
+				    PQresultErrorMessage(res));
+			PQclear(res);
+		}
+		PQfinish(db2);
+	}
+}
+
 /*
  * Demo users (one per role, enrolled, known password and TOTP secret)
  * and N demo transactions. Development policies only.
@@ -356,7 +446,7 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 	FILE			*fp;
 	const char		*p[5];
 	char			*json, *end;
-	char			nbuf[16], details[128];
+	char			details[128];
 	size_t			i, k, jlen;
 	long			n;
 	int			fd, created;
@@ -404,43 +494,7 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 	pc_jsonw_array_close(&w);
 	pc_jsonw_object_close(&w);
 
-	/* Realistic spread: statuses, amounts, brands, JP and Latin names. */
-	(void)snprintf(nbuf, sizeof(nbuf), "%ld", n);
-	p[0] = nbuf;
-	PQclear(admin_exec(ctx,
-	    "WITH names(i, name, email) AS (VALUES "
-	    " (0, '山田 太郎', 'taro.yamada'), (1, '佐藤 花子', 'hanako.sato'),"
-	    " (2, '鈴木 一郎', 'ichiro.suzuki'), (3, '高橋 美咲', 'misaki.t'),"
-	    " (4, 'Yuki Tanaka', 'yuki.tanaka'), (5, 'John Smith', 'jsmith'),"
-	    " (6, 'Maria Garcia', 'mgarcia'), (7, '渡辺 健', 'ken.watanabe'),"
-	    " (8, 'Anna Müller', 'anna.mueller'), (9, '伊藤 さくら', 'sakura.ito')"
-	    "), base AS (SELECT g, (SELECT coalesce(max(id), 0) "
-	    " FROM payments.transactions) AS off "
-	    " FROM generate_series(1, $1::int) g), "
-	    "rows AS (SELECT g, off, "
-	    " (ARRAY['captured','captured','captured','authorized',"
-	    "  'cancelled','partially_refunded','refunded','failed'])"
-	    "  [1 + (hashint8(g + off) & 7)] AS status, "
-	    " 100 + ((hashint8(g * 7 + off) & 2147483647) % 200000) AS amount "
-	    " FROM base) "
-	    "INSERT INTO payments.transactions (merchant_order_id, amount, "
-	    " currency, status, card_brand, card_last4, cardholder_name, "
-	    " cardholder_email, captured_amount, refunded_amount, created_at, "
-	    " updated_at) "
-	    "SELECT 'ORD-' || to_char(g + off, 'FM0000000000'), amount, 'JPY', "
-	    " status, (ARRAY['visa','mastercard','jcb','amex','diners',"
-	    "  'discover'])[1 + ((hashint8(g * 3 + off) & 2147483647) % 6)], "
-	    " lpad(((hashint8(g * 5 + off) & 2147483647) % 10000)::text, 4, '0'), "
-	    " n.name, n.email || '@example.com', "
-	    " CASE WHEN status IN ('captured', 'partially_refunded', "
-	    "  'refunded') THEN amount ELSE 0 END, "
-	    " CASE status WHEN 'refunded' THEN amount "
-	    "  WHEN 'partially_refunded' THEN amount / 2 ELSE 0 END, "
-	    " t, t "
-	    "FROM rows r JOIN names n ON n.i = (hashint8(g * 11 + off) & 2147483647) % 10 "
-	    "CROSS JOIN LATERAL (SELECT now() - make_interval(secs => "
-	    " ((hashint8(g * 13 + off) & 2147483647) % (90 * 86400))) AS t) tt",
-	    1, p, 0));
+	admin_seed_transactions(ctx, n);
 
 	(void)snprintf(details, sizeof(details),
 	    "{\"users\": %d, \"transactions\": %ld}", created, n);
