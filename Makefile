@@ -60,10 +60,14 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   openssl oathtool argon2 libcmocka-dev python3 python3-pytest \
 		   python3-requests python3-psycopg2 python3-pyotp curl \
 		   ca-certificates passwd util-linux procps patch tzdata \
-		   coreutils librsvg2-bin zbar-tools
+		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
+		   libclang-rt-14-dev
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps run test unit integration clean distclean seed
+FUZZ_SECONDS	?= 10
+
+.PHONY: all deps run test unit integration clean distclean seed check \
+	sanitize fuzz
 
 all: $(BUILD)/payconsole $(BUILD)/payconsole-admin
 
@@ -148,8 +152,21 @@ unit: $(UNIT_BIN)
 integration: all
 	scripts/test-integration
 
+# Static analysis, sanitizers and fuzzing run on every test run.
+check: all
+	scripts/static-check
+
+sanitize:
+	scripts/sanitize-check
+
+fuzz:
+	scripts/fuzz $(FUZZ_SECONDS)
+
 test: deps
 	$(MAKE) all unit
+	scripts/static-check
+	scripts/sanitize-check
+	scripts/fuzz 5
 	scripts/test-integration
 
 run: deps
@@ -160,7 +177,7 @@ seed: all
 	scripts/devstack seed var $(N)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz
 
 distclean: clean
 	scripts/devstack stop var 2>/dev/null || true
