@@ -42,6 +42,11 @@ static struct sock_filter filter_payconsole[] = {
 	KORE_SYSCALL_DENY(clone3, ENOSYS),
 	KORE_SYSCALL_ALLOW(rseq),
 	KORE_SYSCALL_ALLOW(newfstatat),
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan builds only: its allocator asks for these in task threads. */
+	KORE_SYSCALL_ALLOW(gettid),
+	KORE_SYSCALL_ALLOW(sched_getaffinity),
+#endif
 };
 
 static void	pc_startup_log_allowlist(void);
