@@ -94,7 +94,6 @@ struct pc_session {
 };
 
 struct pc_req {
-	int			phase;
 	int			authed;
 	int64_t			path_id;	/* the route's :id, if any */
 	char			source[64];	/* text form, for SQL inet */
@@ -130,8 +129,6 @@ int		pc_req_in_hours(int64_t *);
 
 struct pc_hash_out {
 	int		match;
-	int		rehashed;
-	char		rehash[PC_PASSWORD_HASH_MAX];
 	int		hashed;
 	char		new_hash[PC_PASSWORD_HASH_MAX];
 };
