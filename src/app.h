@@ -120,6 +120,8 @@ void		*pc_req_handler_state(struct http_request *, size_t,
 		    void (*)(void *));
 int		pc_req_session(struct http_request *, int);
 int		pc_req_in_hours(int64_t *);
+int		pc_req_body_text(struct http_request *, const char *, char *,
+		    size_t, size_t);
 
 /* hashjob.c: argon2id in a task thread, bounded per worker. */
 #include <kore/tasks.h>

@@ -197,15 +197,10 @@ pc_audit_prepare(struct http_request *req, struct pc_audit *a,
     enum pc_audit_kind kind)
 {
 	struct pc_req		*r;
-	struct kore_json	json;
-	struct kore_json_item	*c;
-	uint8_t			body[1024];
 	const char		*v, *names[] = { "from", "to", "actor", "event",
 				    "outcome", "source", "target" };
-	ssize_t			n;
 	size_t			i;
 	long			lim;
-	int			ok;
 	uint8_t			addr[16];
 
 	r = pc_req_get(req);
@@ -284,26 +279,9 @@ pc_audit_prepare(struct http_request *req, struct pc_audit *a,
 		    "FROM meta.inventory()");
 		return (1);
 	case PC_AUDIT_ACK:
-		ok = 0;
-		n = http_body_read(req, body, sizeof(body));
-		if (n > 0 && req->http_body_length == 0) {
-			kore_json_init(&json, body, (size_t)n);
-			if (kore_json_parse(&json) &&
-			    json.root->type == KORE_JSON_TYPE_OBJECT &&
-			    (c = kore_json_find_string(json.root,
-			    "comment")) != NULL && c->data.string[0] != '\0' &&
-			    kore_strlcpy(a->comment, c->data.string,
-			    sizeof(a->comment)) < 501)
-				ok = 1;
-			kore_json_cleanup(&json);
-		}
-		if (!ok)
-			goto bad;
-		if (pc_cardguard_find(a->comment, strlen(a->comment))) {
-			pc_http_error(req, 400, "card_number_refused",
-			    "Card numbers are not accepted here.");
+		if (!pc_req_body_text(req, "comment", a->comment,
+		    sizeof(a->comment), 501))
 			return (0);
-		}
 		pc_dbq_init(&a->q, PC_DB_AUTH, "SELECT audit.acknowledge("
 		    "$1::bigint, $2::bigint, $3, $4, $5::inet, $6)");
 		pc_dbq_param(&a->q, a->id, strlen(a->id));

@@ -1,7 +1,11 @@
 /*
- * handlers.c: liveness and static assets.
+ * handlers.c: liveness, the public hours notice and static assets.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "jsonw.h"
 
 #include "assets.h"
 #include "routes.h"
@@ -51,13 +55,51 @@ pc_h_healthz(struct http_request *req)
 	return (KORE_RESULT_OK);
 }
 
+/*
+ * GET /api/hours: the allowed hours and timezone, for the login page.
+ * Public: the same facts a refused login tells anyone on the allowlist.
+ */
+int
+pc_h_hours(struct http_request *req)
+{
+	struct pc_jsonw		w;
+	char			hours[16];
+	char			*out;
+	size_t			len;
+	int64_t			end;
+	int			open;
+
+	open = pc_req_in_hours(&end);
+	(void)snprintf(hours, sizeof(hours), "%02d:%02d-%02d:%02d",
+	    pc_policy.hours.start_min / 60, pc_policy.hours.start_min % 60,
+	    pc_policy.hours.end_min / 60, pc_policy.hours.end_min % 60);
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_string(&w, "hours", hours);
+	pc_jsonw_string(&w, "timezone", pc_policy.timezone);
+	pc_jsonw_bool(&w, "open", open);
+	pc_jsonw_int(&w, "window_end", open ? end : 0);
+	pc_jsonw_object_close(&w);
+	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (KORE_RESULT_OK);
+	}
+	pc_http_json(req, 200, out, len);
+	free(out);
+	return (KORE_RESULT_OK);
+}
+
 int
 pc_h_asset(struct http_request *req)
 {
 	size_t		i;
+	const char	*path;
 
+	/* The console is one page; "/" is its entry. */
+	path = strcmp(req->path, "/") == 0 ? "/index.html" : req->path;
 	for (i = 0; pc_assets[i].path != NULL; i++) {
-		if (strcmp(pc_assets[i].path, req->path) == 0)
+		if (strcmp(pc_assets[i].path, path) == 0)
 			break;
 	}
 	if (pc_assets[i].path == NULL) {

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "isoweek.h"
 #include "perm.h"
 
 uint8_t
@@ -40,6 +41,7 @@ pc_perm_path_match(const char *pattern, const char *path, int64_t *id)
 	const char	*p, *s;
 	size_t		n;
 	int64_t		v;
+	int		y, w;
 
 	*id = 0;
 	p = pattern;
@@ -59,6 +61,17 @@ pc_perm_path_match(const char *pattern, const char *path, int64_t *id)
 			*id = v;
 			s += n;
 			p += 3;
+			continue;
+		}
+		if (strncmp(p, ":week", 5) == 0 &&
+		    (p[5] == '/' || p[5] == '\0')) {
+			for (n = 0; s[n] != '\0' && s[n] != '/' && n < 9; n++)
+				;
+			if (pc_isoweek_parse(s, n, &y, &w) == -1)
+				return (0);
+			*id = (int64_t)y * 100 + w;
+			s += n;
+			p += 5;
 			continue;
 		}
 		if (*p != *s)

@@ -38,9 +38,10 @@ enum pc_perm_verdict pc_perm_decide(uint8_t roles, uint8_t flags,
 	    uint8_t role, int must_change, int64_t reauth_at, int64_t now);
 
 /*
- * Match a path against a pattern whose segments are literal or ":id"
- * (1 to 18 decimal digits, no leading zero). Returns 1 and the id (0 if
- * the pattern has none) or 0.
+ * Match a path against a pattern whose segments are literal, ":id"
+ * (1 to 18 decimal digits, no leading zero) or ":week" (an ISO week that
+ * exists, "2026-W47", given as the id 202647). Returns 1 and the id (0
+ * if the pattern has none) or 0.
  */
 int	pc_perm_path_match(const char *pattern, const char *path,
 	    int64_t *id);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cardguard.h"
 #include "cidr.h"
 #include "password.h"
 
@@ -218,4 +219,49 @@ pc_req_session(struct http_request *req, int state_changing)
 	r->authed = 1;
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * The one text field of a small JSON object body ({"comment": "..."}),
+ * into out: non-empty, shorter than max bytes, free of card numbers.
+ * Returns 1, or 0 after answering 400 (invalid_request or
+ * card_number_refused).
+ */
+int
+pc_req_body_text(struct http_request *req, const char *key, char *out,
+    size_t len, size_t max)
+{
+	struct kore_json	json;
+	struct kore_json_item	*c;
+	uint8_t			body[2048];
+	ssize_t			n;
+	int			ok;
+
+	ok = 0;
+	out[0] = '\0';
+	n = http_body_read(req, body, sizeof(body));
+	if (n > 0 && req->http_body_length == 0) {
+		kore_json_init(&json, body, (size_t)n);
+		if (kore_json_parse(&json) &&
+		    json.root->type == KORE_JSON_TYPE_OBJECT &&
+		    (c = kore_json_find_string(json.root, key)) != NULL &&
+		    c->data.string[0] != '\0' && max <= len &&
+		    kore_strlcpy(out, c->data.string, len) < max)
+			ok = 1;
+		kore_json_cleanup(&json);
+	}
+	pc_wipe(body, sizeof(body));
+	if (!ok) {
+		out[0] = '\0';
+		pc_http_error(req, 400, "invalid_request",
+		    "A parameter is not acceptable.");
+		return (0);
+	}
+	if (pc_cardguard_find(out, strlen(out))) {
+		out[0] = '\0';
+		pc_http_error(req, 400, "card_number_refused",
+		    "Card numbers are not accepted here.");
+		return (0);
+	}
+	return (1);
 }

@@ -23,6 +23,7 @@
 
 static const struct pc_route pc_routes[] = {
 	{ GET,	"/healthz",			0, PUBLIC, pc_h_healthz },
+	{ GET,	"/api/hours",			0, PUBLIC, pc_h_hours },
 	{ POST,	"/api/login",			0, PUBLIC, pc_h_login },
 	{ POST,	"/api/otp/confirm",		0, PUBLIC, pc_h_otp_confirm },
 	{ GET,	"/api/me",			ANY, MCOK, pc_h_me },
@@ -58,6 +59,13 @@ static const struct pc_route pc_routes[] = {
 	    pc_h_alert_ack },
 	{ GET,	"/api/inventory",		ADMIN | AUDIT, 0,
 	    pc_h_inventory },
+	{ GET,	"/api/reviews",			ADMIN | AUDIT, 0, pc_h_reviews },
+	{ GET,	"/api/reviews/:week",		ADMIN | AUDIT, 0,
+	    pc_h_review_week },
+	{ POST,	"/api/reviews/:week/signoff",	AUDIT, 0,
+	    pc_h_review_signoff },
+	{ POST,	"/api/reviews/:week/confirm",	ADMIN | AUDIT, 0,
+	    pc_h_review_confirm },
 };
 
 static int	pc_dispatch_route(struct http_request *,
@@ -121,6 +129,8 @@ pc_dispatch(struct http_request *req)
 	}
 
 	if (!path_known && req->method == HTTP_METHOD_GET) {
+		if (strcmp(req->path, "/") == 0)
+			return (pc_h_asset(req));
 		for (i = 0; pc_assets[i].path != NULL; i++) {
 			if (strcmp(pc_assets[i].path, req->path) == 0)
 				return (pc_h_asset(req));

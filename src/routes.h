@@ -23,6 +23,11 @@ int	pc_dispatch(struct http_request *);
 /* Handlers (one file per concern). */
 int	pc_h_healthz(struct http_request *);
 int	pc_h_asset(struct http_request *);
+int	pc_h_hours(struct http_request *);
+int	pc_h_reviews(struct http_request *);
+int	pc_h_review_week(struct http_request *);
+int	pc_h_review_signoff(struct http_request *);
+int	pc_h_review_confirm(struct http_request *);
 int	pc_h_login(struct http_request *);
 int	pc_h_logout(struct http_request *);
 int	pc_h_me(struct http_request *);

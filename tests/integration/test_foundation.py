@@ -378,3 +378,19 @@ def test_source_that_keeps_trying_raises_an_alert(server):
     assert row is not None, server.output()
     assert row[0] == "alert"
     assert row[2]["count"] >= 10
+
+
+def test_hours_notice_is_public_and_follows_policy(make_server):
+    """The login page shows the allowed hours: GET /api/hours answers
+    without a session, from the policy in force."""
+    srv = make_server("hours-notice", policy={
+        "hours": "00:00-00:01", "timezone": "UTC"}).start()
+    r = requests.get(srv.url + "/api/hours", verify=False, timeout=10)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["hours"] == "00:00-00:01"
+    assert body["timezone"] == "UTC"
+    assert isinstance(body["open"], bool)
+    assert set(body) == {"hours", "timezone", "open", "window_end"}
+    # Nothing more: no version, no policy digest, no allowlist.
+    assert "allow" not in r.text and "digest" not in r.text

@@ -39,7 +39,8 @@ def table_routes():
             for bit in roles.split("|"):
                 who |= ROLE_BITS[bit.strip()]
         public = "PUBLIC" in flags
-        out.append((method, path.replace(":id", "{id}"),
+        out.append((method, path.replace(":id", "{id}")
+                    .replace(":week", "{week}"),
                     PUBLIC if public else frozenset(who), handler))
     return out
 
@@ -58,7 +59,8 @@ def test_every_table_route_has_roles_or_is_public():
         assert who == PUBLIC or who, (method, path, handler)
         # Public routes are exactly the ones a stranger needs.
         if who == PUBLIC:
-            assert path in ("/healthz", "/api/login", "/api/otp/confirm")
+            assert path in ("/healthz", "/api/hours", "/api/login",
+                            "/api/otp/confirm")
 
 
 def test_matrix_covers_exactly_the_table():

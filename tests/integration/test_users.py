@@ -314,6 +314,7 @@ def _login_body(target):
 # (method, path, who may call it, body for a call with target id)
 MATRIX = [
     ("GET", "/healthz", PUBLIC, None),
+    ("GET", "/api/hours", PUBLIC, None),
     ("POST", "/api/login", PUBLIC, _login_body),
     ("POST", "/api/otp/confirm", PUBLIC, _login_body),
     ("GET", "/api/me", SIGNED_IN, None),
@@ -345,6 +346,12 @@ MATRIX = [
     ("POST", "/api/alerts/{id}/ack", {"admin", "auditor"},
      lambda t: {"comment": "matrix"}),
     ("GET", "/api/inventory", {"admin", "auditor"}, None),
+    ("GET", "/api/reviews", {"admin", "auditor"}, None),
+    ("GET", "/api/reviews/{week}", {"admin", "auditor"}, None),
+    # {} is malformed: an allowed caller gets 400 and nothing is signed.
+    ("POST", "/api/reviews/{week}/signoff", {"auditor"}, lambda t: {}),
+    ("POST", "/api/reviews/{week}/confirm", {"admin", "auditor"},
+     lambda t: {}),
     # Last: it ends the session the rows above use.
     ("POST", "/api/logout", SIGNED_IN, lambda t: {}),
 ]
@@ -367,7 +374,7 @@ def test_permission_matrix(users_server, request, who):
     tid = directory_id(target["username"])
     wrong = []
     for method, path, allowed, body in MATRIX:
-        path = path.replace("{id}", str(tid))
+        path = path.replace("{id}", str(tid)).replace("{week}", "2026-W01")
         data = body(tid) if body else None
         if sess is None:
             r = api(srv, method, path, body=data)

@@ -73,6 +73,17 @@ static const struct {
 	{ "/api/users/:id/sessions/revoke", "/api/users/5/sessions/revoke",
 	    1, 5 },
 	{ "/api/users/:id/sessions/revoke", "/api/users/5/sessions", 0, 0 },
+	{ "/api/reviews/:week", "/api/reviews/2026-W47", 1, 202647 },
+	{ "/api/reviews/:week/signoff", "/api/reviews/2026-W01/signoff", 1,
+	    202601 },
+	{ "/api/reviews/:week", "/api/reviews/2020-W53", 1, 202053 },
+	{ "/api/reviews/:week", "/api/reviews/2021-W53", 0, 0 },
+	{ "/api/reviews/:week", "/api/reviews/2026-W47/", 0, 0 },
+	{ "/api/reviews/:week", "/api/reviews/2026-W470", 0, 0 },
+	{ "/api/reviews/:week", "/api/reviews/2026-w47", 0, 0 },
+	{ "/api/reviews/:week", "/api/reviews/", 0, 0 },
+	{ "/api/reviews/:week/signoff", "/api/reviews/2026-W47/confirm", 0,
+	    0 },
 };
 
 static void
