@@ -63,6 +63,10 @@ int			pc_db_bytea(const char *, uint8_t *, size_t, size_t *);
 
 /* audit.c */
 void	pc_audit_worker_init(void);
+void	pc_audit_worker_stop(void);
+
+/* The policy file, relative to the site directory. */
+#define PC_POLICY_FILE		"policy.conf"
 
 /* auth.c */
 struct pc_failq {

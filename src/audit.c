@@ -62,9 +62,16 @@ struct pc_audit {
 	int			status;
 };
 
+enum pc_audit_bg_kind {
+	PC_BG_SEAL = 0,
+	PC_BG_ALERTS,
+	PC_BG_STARTED,
+};
+
 struct pc_audit_bg {
 	struct kore_pgsql	sql;
-	int			alerts;
+	enum pc_audit_bg_kind	kind;
+	int			ok;
 };
 
 static void	pc_audit_free(void *);
@@ -75,9 +82,15 @@ static int	pc_audit_render(struct http_request *, struct pc_audit *,
 		    enum pc_audit_kind);
 static void	pc_audit_tick(void *, u_int64_t);
 static void	pc_audit_bg_done(struct kore_pgsql *, void *);
-static void	pc_audit_bg_query(int);
+static void	pc_audit_bg_query(enum pc_audit_bg_kind);
+static void	pc_audit_started(void *, u_int64_t);
+static char	*pc_audit_lifecycle_details(int);
 
 static int64_t	pc_audit_alert_seen = -1;
+/* The start (or a worker restart) is recorded once, retried until then. */
+static int	pc_audit_start_pending;
+static int	pc_audit_start_inflight;
+static int	pc_audit_restarted;
 
 static void
 pc_audit_free(void *arg)
@@ -98,28 +111,148 @@ pc_audit_worker_init(void)
 {
 	if (worker == NULL || worker->id != 1)
 		return;
+	pc_audit_restarted = worker->restarted;
+	pc_audit_start_pending = 1;
 	kore_timer_add(pc_audit_tick, PC_AUDIT_SEAL_MS, NULL, 0);
+	/* Once the event loop runs, so the query has a loop to run in. */
+	kore_timer_add(pc_audit_started, 10, NULL, 1);
+}
+
+/*
+ * Details of server.started / server.stopped: the parent's pid and the
+ * recording worker; with the policy's digest, environment, hours and zone
+ * for policy.loaded (policy = 1). NULL on allocation failure.
+ */
+static char *
+pc_audit_lifecycle_details(int policy)
+{
+	struct pc_jsonw		w;
+	char			hours[16];
+	size_t			len;
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	if (policy) {
+		(void)snprintf(hours, sizeof(hours), "%02d:%02d-%02d:%02d",
+		    pc_policy.hours.start_min / 60,
+		    pc_policy.hours.start_min % 60,
+		    pc_policy.hours.end_min / 60, pc_policy.hours.end_min % 60);
+		pc_jsonw_string(&w, "digest", pc_policy.digest);
+		pc_jsonw_string(&w, "environment", pc_policy.environment ==
+		    PC_POLICY_ENV_DEVELOPMENT ? "development" : "production");
+		pc_jsonw_string(&w, "hours", hours);
+		pc_jsonw_string(&w, "timezone", pc_policy.timezone);
+		pc_jsonw_int(&w, "allow_entries", (int64_t)pc_policy.allow_count);
+	} else {
+		pc_jsonw_int(&w, "pid", (int64_t)kore_pid);
+		pc_jsonw_int(&w, "worker", (int64_t)worker->id);
+	}
+	pc_jsonw_object_close(&w);
+	return (pc_jsonw_finish(&w, &len));
+}
+
+static void
+pc_audit_started(void *arg, u_int64_t now)
+{
+	(void)arg;
+	(void)now;
+	if (pc_audit_start_pending && !pc_audit_start_inflight)
+		pc_audit_bg_query(PC_BG_STARTED);
 }
 
 static void
 pc_audit_tick(void *arg, u_int64_t now)
 {
-	(void)arg;
-	(void)now;
-	pc_audit_bg_query(0);
-	pc_audit_bg_query(1);
+	pc_audit_started(arg, now);
+	pc_audit_bg_query(PC_BG_SEAL);
+	pc_audit_bg_query(PC_BG_ALERTS);
+}
+
+/*
+ * A clean stop, recorded by worker 1 on its way out (synchronously: the
+ * event loop has ended). A kill -9 leaves no record; the next start does.
+ */
+void
+pc_audit_worker_stop(void)
+{
+	struct kore_pgsql	sql;
+	const char		*v[1];
+	int			len[1], fmt[1];
+	char			*details;
+
+	if (worker == NULL || worker->id != 1)
+		return;
+	if ((details = pc_audit_lifecycle_details(0)) == NULL)
+		return;
+	v[0] = details;
+	len[0] = (int)strlen(details);
+	fmt[0] = 0;
+	kore_pgsql_init(&sql);
+	if (!kore_pgsql_setup(&sql, PC_DB_AUTH, KORE_PGSQL_SYNC) ||
+	    !kore_pgsql_query_param_fields(&sql,
+	    "SELECT audit.record(NULL, 'payconsole', NULL, NULL, "
+	    "'server.stopped', 'payconsole', 'info', $1::jsonb)",
+	    KORE_PGSQL_FORMAT_TEXT, 1, v, len, fmt)) {
+		kore_log(LOG_WARNING, "audit: the stop cannot be recorded");
+	}
+	kore_pgsql_cleanup(&sql);
+	free(details);
 }
 
 static void
-pc_audit_bg_query(int alerts)
+pc_audit_bg_query(enum pc_audit_bg_kind kind)
 {
 	struct pc_audit_bg	*bg;
-	const char		*v[1];
-	int			len[1], fmt[1];
+	const char		*v[3];
+	int			len[3], fmt[3];
 	char			seen[24];
+	char			*started, *policy;
+
+	if (kind == PC_BG_STARTED) {
+		started = pc_audit_lifecycle_details(0);
+		policy = pc_audit_lifecycle_details(1);
+		if (started == NULL || policy == NULL) {
+			free(started);
+			free(policy);
+			return;
+		}
+		bg = kore_calloc(1, sizeof(*bg));
+		bg->kind = kind;
+		kore_pgsql_init(&bg->sql);
+		kore_pgsql_bind_callback(&bg->sql, pc_audit_bg_done, bg);
+		v[0] = started;
+		v[1] = policy;
+		v[2] = PC_POLICY_FILE;
+		len[0] = (int)strlen(started);
+		len[1] = (int)strlen(policy);
+		len[2] = (int)strlen(PC_POLICY_FILE);
+		fmt[0] = fmt[1] = fmt[2] = 0;
+		pc_audit_start_inflight = 1;
+		/* A restarted worker is not a new start of the server. */
+		if (!kore_pgsql_setup(&bg->sql, PC_DB_AUTH, KORE_PGSQL_ASYNC) ||
+		    !kore_pgsql_query_param_fields(&bg->sql,
+		    pc_audit_restarted ?
+		    "SELECT audit.record(NULL, 'payconsole', NULL, NULL, "
+		    "'server.worker_restarted', 'payconsole', 'info', "
+		    "$1::jsonb) WHERE $2::jsonb IS NOT NULL "
+		    "AND $3::text IS NOT NULL" :
+		    "SELECT audit.record(NULL, 'payconsole', NULL, NULL, "
+		    "'server.started', 'payconsole', 'info', $1::jsonb), "
+		    "audit.record(NULL, 'payconsole', NULL, NULL, "
+		    "'policy.loaded', $3, 'info', $2::jsonb)",
+		    KORE_PGSQL_FORMAT_TEXT, 3, v, len, fmt)) {
+			pc_audit_start_inflight = 0;
+			bg->sql.cb = NULL;
+			kore_pgsql_cleanup(&bg->sql);
+			kore_free(bg);
+		}
+		free(started);
+		free(policy);
+		return;
+	}
 
 	bg = kore_calloc(1, sizeof(*bg));
-	bg->alerts = alerts;
+	bg->kind = kind;
 	kore_pgsql_init(&bg->sql);
 	kore_pgsql_bind_callback(&bg->sql, pc_audit_bg_done, bg);
 	if (!kore_pgsql_setup(&bg->sql, PC_DB_AUTH, KORE_PGSQL_ASYNC)) {
@@ -131,7 +264,7 @@ pc_audit_bg_query(int alerts)
 	v[0] = seen;
 	len[0] = (int)strlen(seen);
 	fmt[0] = 0;
-	if (!kore_pgsql_query_param_fields(&bg->sql, alerts ?
+	if (!kore_pgsql_query_param_fields(&bg->sql, kind == PC_BG_ALERTS ?
 	    "SELECT id, rule, severity, key, count FROM audit.alerts "
 	    "WHERE id > $1::bigint AND $1::bigint >= 0 "
 	    "UNION ALL SELECT coalesce(max(id), 0), NULL, NULL, NULL, NULL "
@@ -150,12 +283,15 @@ pc_audit_bg_done(struct kore_pgsql *sql, void *arg)
 {
 	struct pc_audit_bg	*bg = arg;
 	int			i, n;
+	char			key[512];
 
 	switch (sql->state) {
 	case KORE_PGSQL_STATE_WAIT:
 		break;
 	case KORE_PGSQL_STATE_RESULT:
-		if (bg->alerts) {
+		if (bg->kind == PC_BG_STARTED)
+			bg->ok = 1;
+		if (bg->kind == PC_BG_ALERTS) {
 			n = PQntuples(sql->result);
 			for (i = 0; i < n; i++) {
 				if (PQgetisnull(sql->result, i, 1)) {
@@ -164,25 +300,39 @@ pc_audit_bg_done(struct kore_pgsql *sql, void *arg)
 					    NULL, 10);
 					continue;
 				}
-				/* Alerts reach syslog, not only the table. */
+				/*
+				 * Alerts reach syslog, not only the table.
+				 * The key may be a name someone typed: it
+				 * is written as a JSON string, one line.
+				 */
+				if (pc_json_escape(PQgetvalue(sql->result, i,
+				    3), (size_t)PQgetlength(sql->result, i, 3),
+				    key, sizeof(key)) == -1)
+					(void)kore_strlcpy(key, "\"...\"",
+					    sizeof(key));
 				kore_log(strcmp(PQgetvalue(sql->result, i, 2),
 				    "alert") == 0 ? LOG_ALERT : LOG_WARNING,
 				    "ALERT %s rule=%s key=%s count=%s",
 				    PQgetvalue(sql->result, i, 0),
-				    PQgetvalue(sql->result, i, 1),
-				    PQgetvalue(sql->result, i, 3),
+				    PQgetvalue(sql->result, i, 1), key,
 				    PQgetvalue(sql->result, i, 4));
 			}
 		}
 		kore_pgsql_continue(sql);
 		break;
 	case KORE_PGSQL_STATE_COMPLETE:
+		if (bg->kind == PC_BG_STARTED) {
+			pc_audit_start_inflight = 0;
+			if (bg->ok)
+				pc_audit_start_pending = 0;
+		}
 		kore_pgsql_cleanup(sql);
 		kore_free(bg);
 		break;
 	case KORE_PGSQL_STATE_ERROR:
 		kore_log(LOG_WARNING, "audit: background %s failed: %s",
-		    bg->alerts ? "alert scan" : "sealing",
+		    bg->kind == PC_BG_ALERTS ? "alert scan" :
+		    bg->kind == PC_BG_SEAL ? "sealing" : "start record",
 		    sql->error ? sql->error : "?");
 		kore_pgsql_continue(sql);
 		break;

@@ -18,7 +18,7 @@
 #include "password.h"
 #include "totp.h"
 
-#define PC_POLICY_FILE		"policy.conf"
+
 #define PC_ZONEINFO		"/usr/share/zoneinfo"
 
 struct pc_policy	pc_policy;
@@ -28,6 +28,7 @@ struct pc_kek		pc_kek;
 int	kore_parent_configure(int, char **);
 void	kore_parent_teardown(void);
 void	kore_worker_configure(void);
+void	kore_worker_teardown(void);
 void	kore_seccomp_hook(void);
 
 /*
@@ -143,6 +144,12 @@ kore_worker_configure(void)
 	prm.p = pc_policy.argon2_p;
 	if (pc_password_dummy_hash(&prm) == NULL)
 		fatalx("cannot compute the dummy password hash");
+}
+
+void
+kore_worker_teardown(void)
+{
+	pc_audit_worker_stop();
 }
 
 void
