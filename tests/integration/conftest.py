@@ -80,6 +80,7 @@ class Server:
             f.write("runas payconsole\nkeymgr_root %s\n" % tls)
             f.write("keymgr_runas pckeymgr\n")
             f.write("pidfile %s\n" % os.path.join(self.dir, "kore.pid"))
+            f.write("accesslog %s\n" % os.path.join(self.dir, "access.log"))
         self.policy_path = os.path.join(self.dir, "policy.conf")
         with open(self.policy_path, "w") as f:
             f.write(raw_policy if raw_policy is not None
