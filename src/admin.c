@@ -28,12 +28,14 @@
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "jsonw.h"
 #include "password.h"
 #include "policy.h"
 #include "qr.h"
+#include "qs.h"
 #include "secretbox.h"
 #include "totp.h"
 
@@ -88,6 +90,9 @@ static int	admin_cmd_create_user(struct admin_ctx *, int, char **);
 static int	admin_cmd_bootstrap_admin(struct admin_ctx *, int, char **);
 static int	admin_cmd_list_users(struct admin_ctx *, int, char **);
 static int	admin_cmd_audit_verify(struct admin_ctx *, int, char **);
+static int	admin_cmd_audit_purge(struct admin_ctx *, int, char **);
+static void	admin_purge_export(struct admin_ctx *, const char *,
+		    const char *, char *);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
 static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
@@ -107,7 +112,9 @@ admin_usage(void)
 	    "exists)\n"
 	    "  list-users\n"
 	    "  unlock USERNAME\n"
-	    "  audit-verify\n"
+	    "  audit verify   (also: audit-verify)\n"
+	    "  audit purge --before YYYY-MM-DD --out FILE   (events older "
+	    "than 12 months)\n"
 	    "  rotate-key NEW-KEY-FILE   (re-seal TOTP secrets under a new "
 	    "key)\n"
 	    "  seed-demo OUT.json N   (development policies only)\n");
@@ -942,6 +949,137 @@ admin_cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv)
 	return (intact ? 0 : 1);
 }
 
+/*
+ * audit purge --before YYYY-MM-DD --out FILE: the retention procedure
+ * (migrations/012_retention.sql). In one REPEATABLE READ transaction:
+ * seal, verify, export the sealed range older than the date (midnight in
+ * the policy timezone) to FILE as JSON lines with each event's chain
+ * link, fsync it, then audit.purge() deletes exactly that range, keeps
+ * its last link as the anchor and records audit.purged. Any failure
+ * rolls everything back; the export file is never overwritten.
+ */
+static int
+admin_cmd_audit_purge(struct admin_ctx *ctx, int argc, char **argv)
+{
+	PGresult	*res;
+	const char	*before, *out, *p[6];
+	char		local[32], through[24], sha[65], real[PATH_MAX];
+	long long	n;
+
+	if (argc != 4 || strcmp(argv[0], "--before") != 0 ||
+	    strcmp(argv[2], "--out") != 0)
+		admin_usage();
+	before = argv[1];
+	out = argv[3];
+	if (strlen(before) != 10 || (size_t)snprintf(local, sizeof(local),
+	    "%sT00:00:00", before) >= sizeof(local) ||
+	    !pc_qs_local_time(local))
+		admin_fatal("--before wants a date, YYYY-MM-DD");
+
+	admin_connect(ctx, "pc_ops");
+	PQclear(admin_exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0,
+	    NULL, 0));
+	PQclear(admin_exec(ctx, "SELECT audit.seal()", 0, NULL, 0));
+	res = admin_exec(ctx, "SELECT intact, coalesce(problem_event, 0) "
+	    "FROM audit.verify()", 0, NULL, 1);
+	if (PQgetvalue(res, 0, 0)[0] != 't') {
+		admin_fatal("audit chain broken at event %s: nothing purged",
+		    PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+
+	p[0] = local;
+	p[1] = ctx->policy.timezone;
+	res = admin_exec(ctx, "SELECT through_event, events FROM "
+	    "audit.purge_range($1::timestamp AT TIME ZONE $2)", 2, p, 1);
+	(void)snprintf(through, sizeof(through), "%s", PQgetvalue(res, 0, 0));
+	n = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	if (n == 0) {
+		PQclear(admin_exec(ctx, "ROLLBACK", 0, NULL, 0));
+		printf("nothing to purge before %s\n", before);
+		return (0);
+	}
+
+	admin_purge_export(ctx, out, through, sha);
+	if (realpath(out, real) == NULL)
+		admin_fatal("%s: %s", out, strerror(errno));
+
+	p[0] = local;
+	p[1] = ctx->policy.timezone;
+	p[2] = through;
+	p[3] = sha;
+	p[4] = real;
+	p[5] = ctx->actor;
+	res = admin_exec(ctx, "SELECT audit.purge($1::timestamp AT TIME ZONE "
+	    "$2, $3::bigint, $4, $5, $6)", 6, p, 1);
+	n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+
+	printf("purged %lld events through event %s; export %s sha256 %s\n",
+	    n, through, real, sha);
+	return (0);
+}
+
+/* The range as JSON lines, fetched in batches, hashed as written. */
+static void
+admin_purge_export(struct admin_ctx *ctx, const char *path,
+    const char *through, char *sha)
+{
+	static const char	hex[] = "0123456789abcdef";
+	EVP_MD_CTX		*md;
+	PGresult		*res;
+	const char		*p[1];
+	unsigned char		h[EVP_MAX_MD_SIZE];
+	unsigned int		hl, k;
+	FILE			*fp;
+	int			fd, i, rows;
+	size_t			len;
+
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd == -1)
+		admin_fatal("%s: %s (an export is never overwritten)", path,
+		    strerror(errno));
+	if ((fp = fdopen(fd, "w")) == NULL)
+		admin_fatal("%s: %s", path, strerror(errno));
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		admin_fatal("SHA-256 unavailable");
+
+	p[0] = through;
+	PQclear(admin_exec(ctx, "DECLARE purge_export NO SCROLL CURSOR FOR "
+	    "SELECT line FROM audit.export_range($1::bigint) AS line", 1, p,
+	    0));
+	do {
+		res = admin_exec(ctx, "FETCH 5000 FROM purge_export", 0, NULL,
+		    0);
+		rows = PQntuples(res);
+		for (i = 0; i < rows; i++) {
+			len = (size_t)PQgetlength(res, i, 0);
+			if (fwrite(PQgetvalue(res, i, 0), 1, len, fp) != len ||
+			    fputc('\n', fp) == EOF)
+				admin_fatal("%s: write failed", path);
+			if (EVP_DigestUpdate(md, PQgetvalue(res, i, 0),
+			    len) != 1 || EVP_DigestUpdate(md, "\n", 1) != 1)
+				admin_fatal("SHA-256 failed");
+		}
+		PQclear(res);
+	} while (rows > 0);
+	PQclear(admin_exec(ctx, "CLOSE purge_export", 0, NULL, 0));
+
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0)
+		admin_fatal("%s: cannot be written to disk", path);
+	if (EVP_DigestFinal_ex(md, h, &hl) != 1)
+		admin_fatal("SHA-256 failed");
+	EVP_MD_CTX_free(md);
+	for (k = 0; k < hl && k < 32; k++) {
+		sha[2 * k] = hex[h[k] >> 4];
+		sha[2 * k + 1] = hex[h[k] & 0x0f];
+	}
+	sha[64] = '\0';
+}
+
 int
 main(int argc, char **argv)
 {
@@ -952,7 +1090,7 @@ main(int argc, char **argv)
 	int			ch, ret;
 
 	site = ".";
-	while ((ch = getopt(argc, argv, "d:")) != -1) {
+	while ((ch = getopt(argc, argv, "+d:")) != -1) {
 		switch (ch) {
 		case 'd':
 			site = optarg;
@@ -994,6 +1132,12 @@ main(int argc, char **argv)
 		ret = admin_cmd_list_users(&ctx, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "audit-verify") == 0)
 		ret = admin_cmd_audit_verify(&ctx, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
+	    strcmp(argv[1], "verify") == 0)
+		ret = admin_cmd_audit_verify(&ctx, argc - 2, argv + 2);
+	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
+	    strcmp(argv[1], "purge") == 0)
+		ret = admin_cmd_audit_purge(&ctx, argc - 2, argv + 2);
 	else if (strcmp(argv[0], "unlock") == 0)
 		ret = admin_cmd_unlock(&ctx, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "rotate-key") == 0)
