@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "csvw.h"
+#include "utf8.h"
 
 #define CSVW_INITIAL		256
 #define CSVW_FFFD		"\xef\xbf\xbd"
@@ -41,7 +42,6 @@ static int	csvw_reserve(struct pc_csvw *, size_t);
 static void	csvw_put(struct pc_csvw *, const char *, size_t);
 static void	csvw_sep(struct pc_csvw *);
 static int	csvw_formula(const unsigned char *, size_t);
-static size_t	csvw_utf8_len(const unsigned char *, size_t);
 
 void
 pc_csvw_init(struct pc_csvw *w)
@@ -87,6 +87,7 @@ pc_csvw_field(struct pc_csvw *w, const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i, run, n;
+	uint32_t		 cp;
 
 	if (s == NULL)
 		len = 0;
@@ -109,8 +110,8 @@ pc_csvw_field(struct pc_csvw *w, const char *s, size_t len)
 				n = 1;
 				continue;
 			}
-			if ((n = csvw_utf8_len(p + i + run,
-			    len - i - run)) == 0)
+			if ((n = pc_utf8_seq(p + i + run, len - i - run,
+			    &cp)) == 0)
 				break;
 		}
 		if (run > 0) {
@@ -241,41 +242,3 @@ csvw_formula(const unsigned char *s, size_t len)
 	return (0);
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (2..4), or 0: overlong forms,
- * surrogates, code points above U+10FFFF and truncated sequences are not.
- */
-static size_t
-csvw_utf8_len(const unsigned char *s, size_t len)
-{
-	uint32_t	cp, min;
-	size_t		n, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return (0);
-	}
-
-	if (len < n)
-		return (0);
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-
-	return (n);
-}

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "utf8.h"
 
 #define JSONW_DEPTH_MAX		32
 #define JSONW_INITIAL		256
@@ -42,7 +43,6 @@ static int	jsonw_begin(struct pc_jsonw *, const char *);
 static void	jsonw_open(struct pc_jsonw *, const char *, int);
 static void	jsonw_close(struct pc_jsonw *, int);
 static void	jsonw_misuse(struct pc_jsonw *);
-static size_t	jsonw_utf8_len(const unsigned char *, size_t, uint32_t *);
 static int	jsonw_ascii_safe(unsigned char);
 static size_t	jsonw_escape_next(const unsigned char *, size_t, size_t *,
 		    char *, const char **);
@@ -366,46 +366,6 @@ jsonw_close(struct pc_jsonw *w, int array)
 	w->depth--;
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (2..4), or 0: overlong forms,
- * surrogates, code points above U+10FFFF and truncated sequences are not.
- */
-static size_t
-jsonw_utf8_len(const unsigned char *s, size_t len, uint32_t *cpp)
-{
-	uint32_t	cp, min;
-	size_t		n, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return (0);
-	}
-
-	if (len < n)
-		return (0);
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-
-	*cpp = cp;
-	return (n);
-}
-
 static int
 jsonw_ascii_safe(unsigned char c)
 {
@@ -444,7 +404,7 @@ jsonw_escape_next(const unsigned char *s, size_t len, size_t *off,
 			n = 1;
 			continue;
 		}
-		n = jsonw_utf8_len(s + i + run, len - i - run, &cp);
+		n = pc_utf8_seq(s + i + run, len - i - run, &cp);
 		if (n == 0 || cp == 0x2028 || cp == 0x2029)
 			break;
 	}
@@ -457,7 +417,7 @@ jsonw_escape_next(const unsigned char *s, size_t len, size_t *off,
 	*chunk = esc;
 	c = s[i];
 	if (c >= 0x80) {
-		n = jsonw_utf8_len(s + i, len - i, &cp);
+		n = pc_utf8_seq(s + i, len - i, &cp);
 		if (n == 0) {
 			/* One replacement for each byte that is not UTF-8. */
 			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): esc is counted, never a C string */

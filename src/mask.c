@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "mask.h"
+#include "utf8.h"
 
 #define MASK_STARS		"***"
 #define MASK_STARS_LEN		3
@@ -43,7 +44,6 @@ struct mask_out {
 	int		 full;
 };
 
-static size_t	mask_utf8_len(const unsigned char *, size_t, uint32_t *);
 static size_t	mask_next(const unsigned char *, size_t, uint32_t *);
 static size_t	mask_space(const unsigned char *, size_t);
 static int	mask_shown(uint32_t);
@@ -129,46 +129,6 @@ pc_mask_email(const char *in, size_t len, char *out, size_t outlen)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s (2..4), or 0: overlong forms,
- * surrogates, code points above U+10FFFF and truncated sequences are not.
- */
-static size_t
-mask_utf8_len(const unsigned char *s, size_t len, uint32_t *cpp)
-{
-	uint32_t	cp, min;
-	size_t		n, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return (0);
-	}
-
-	if (len < n)
-		return (0);
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-
-	*cpp = cp;
-	return (n);
-}
-
-/*
  * The code point at s (len > 0) and its length; an invalid byte is one
  * U+FFFD of length 1.
  */
@@ -181,7 +141,7 @@ mask_next(const unsigned char *s, size_t len, uint32_t *cpp)
 		*cpp = s[0];
 		return (1);
 	}
-	if ((n = mask_utf8_len(s, len, cpp)) == 0) {
+	if ((n = pc_utf8_seq(s, len, cpp)) == 0) {
 		*cpp = 0xfffd;
 		return (1);
 	}

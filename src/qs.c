@@ -1,10 +1,12 @@
 /*
  * qs.c: strict query-string parsing. See qs.h.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "qs.h"
+#include "utf8.h"
 
 static int	pc_qs_hex(char);
 static int	pc_qs_utf8_ok(const unsigned char *, size_t);
@@ -21,12 +23,15 @@ pc_qs_hex(char c)
 	return (-1);
 }
 
-/* Valid UTF-8, no C0 controls or DEL, no overlongs or surrogates. */
+/*
+ * Valid UTF-8 (utf8.c) without control characters: no C0, no DEL, no C1
+ * (U+0080 to U+009F).
+ */
 static int
 pc_qs_utf8_ok(const unsigned char *s, size_t len)
 {
-	size_t		i, n, k;
-	unsigned int	cp, min;
+	size_t		i, n;
+	uint32_t	cp;
 
 	for (i = 0; i < len; i += n) {
 		if (s[i] < 0x80) {
@@ -35,23 +40,8 @@ pc_qs_utf8_ok(const unsigned char *s, size_t len)
 			n = 1;
 			continue;
 		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			n = 2; cp = s[i] & 0x1f; min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 3; cp = s[i] & 0x0f; min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			n = 4; cp = s[i] & 0x07; min = 0x10000;
-		} else {
-			return (0);
-		}
-		if (i + n > len)
-			return (0);
-		for (k = 1; k < n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return (0);
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		if ((n = pc_utf8_seq(s + i, len - i, &cp)) == 0 ||
+		    (cp >= 0x80 && cp <= 0x9f))
 			return (0);
 	}
 	return (1);

@@ -38,6 +38,9 @@ static const struct {
 	{ "status=%0a", 0, NULL, NULL },
 	{ "status=%7f", 0, NULL, NULL },
 	{ "status=%c0%af", 0, NULL, NULL },
+	{ "status=%c2%85", 0, NULL, NULL },		/* C1 control NEL */
+	{ "status=%c2%9f", 0, NULL, NULL },
+	{ "order_prefix=%c2%a0", 1, "order_prefix", "\xc2\xa0" },
 	{ "status=%ed%a0%80", 0, NULL, NULL },
 	{ "status=%ff", 0, NULL, NULL },
 	{ "=x", 0, NULL, NULL },
