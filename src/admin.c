@@ -996,7 +996,16 @@ admin_cmd_audit_purge(struct admin_ctx *ctx, int argc, char **argv)
 	n = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
 	if (n == 0) {
+		/* A run that removes nothing is on the record too. */
 		PQclear(admin_exec(ctx, "ROLLBACK", 0, NULL, 0));
+		p[0] = local;
+		p[1] = ctx->policy.timezone;
+		p[2] = ctx->actor;
+		PQclear(admin_exec(ctx, "INSERT INTO audit.events (actor_name, "
+		    "actor_role, event, target, outcome, details) VALUES ($3, "
+		    "'cli', 'audit.purged', 'audit.events', 'success', "
+		    "jsonb_build_object('events', 0, 'before', "
+		    "$1::timestamp AT TIME ZONE $2))", 3, p, 0));
 		printf("nothing to purge before %s\n", before);
 		return (0);
 	}

@@ -65,6 +65,9 @@ int			pc_db_bytea(const char *, uint8_t *, size_t, size_t *);
 void	pc_audit_worker_init(void);
 void	pc_audit_worker_stop(void);
 
+/* The parent's pid, set before the workers fork (payconsole.c). */
+extern pid_t	pc_server_pid;
+
 /* The policy file, relative to the site directory. */
 #define PC_POLICY_FILE		"policy.conf"
 

@@ -143,8 +143,9 @@ pc_audit_lifecycle_details(int policy)
 		pc_jsonw_string(&w, "hours", hours);
 		pc_jsonw_string(&w, "timezone", pc_policy.timezone);
 		pc_jsonw_int(&w, "allow_entries", (int64_t)pc_policy.allow_count);
+		pc_jsonw_string(&w, "path", PC_POLICY_FILE);
 	} else {
-		pc_jsonw_int(&w, "pid", (int64_t)kore_pid);
+		pc_jsonw_int(&w, "pid", (int64_t)pc_server_pid);
 		pc_jsonw_int(&w, "worker", (int64_t)worker->id);
 	}
 	pc_jsonw_object_close(&w);

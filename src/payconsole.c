@@ -27,6 +27,7 @@ struct pc_kek		pc_kek;
 
 int	kore_parent_configure(int, char **);
 void	kore_parent_teardown(void);
+void	kore_parent_daemonized(void);
 void	kore_worker_configure(void);
 void	kore_worker_teardown(void);
 void	kore_seccomp_hook(void);
@@ -87,12 +88,15 @@ pc_startup_log_allowlist(void)
 	}
 }
 
+pid_t	pc_server_pid;
+
 int
 kore_parent_configure(int argc, char **argv)
 {
 	char		err[PC_POLICY_ERR_MAX], line[1024];
 
 	kore_default_getopt(argc, argv);
+	pc_server_pid = getpid();
 
 	if (pc_policy_load(&pc_policy, PC_POLICY_FILE, err, sizeof(err)) == -1)
 		pc_startup_fail("%s", err);
@@ -157,6 +161,13 @@ kore_seccomp_hook(void)
 {
 	(void)kore_seccomp_filter("payconsole", filter_payconsole,
 	    KORE_FILTER_LEN(filter_payconsole));
+}
+
+/* Daemonised, the parent has a new pid: the one the records name. */
+void
+kore_parent_daemonized(void)
+{
+	pc_server_pid = getpid();
 }
 
 void

@@ -32,7 +32,8 @@
 	"card_last4, cardholder_name, cardholder_email, "		\
 	"extract(epoch FROM created_at)::bigint, "			\
 	"extract(epoch FROM updated_at)::bigint, version, "		\
-	"(extract(epoch FROM created_at) * 1000000)::bigint"
+	"(extract(epoch FROM created_at) * 1000000)::bigint, "		\
+	"captured_amount, refunded_amount"
 
 /*
  * One fixed query for every combination of filters: an absent filter is
@@ -276,6 +277,10 @@ pc_txn_row_json(struct pc_jsonw *w, const char *key, PGresult *res, int row,
 	    NULL, 10));
 	pc_jsonw_int(w, "version", strtoll(PQgetvalue(res, row, 11),
 	    NULL, 10));
+	pc_jsonw_int(w, "captured_amount", strtoll(PQgetvalue(res, row, 13),
+	    NULL, 10));
+	pc_jsonw_int(w, "refunded_amount", strtoll(PQgetvalue(res, row, 14),
+	    NULL, 10));
 	pc_jsonw_object_close(w);
 }
 
@@ -433,7 +438,7 @@ pc_txn_detail_answer(struct http_request *req, struct pc_txn *t)
 	pc_jsonw_init(&w);
 	pc_jsonw_object_open(&w, NULL);
 	pc_txn_row_json(&w, "transaction", res, 0, t->masked);
-	pc_jsonw_raw(&w, "refunds", PQgetvalue(res, 0, 13));
+	pc_jsonw_raw(&w, "refunds", PQgetvalue(res, 0, 15));
 	pc_jsonw_object_close(&w);
 	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
 		pc_http_error(req, 500, "internal", "Internal error.");
@@ -590,7 +595,9 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 					    "j->>'cardholder_name', "
 					    "j->>'cardholder_email', "
 					    "j->>'created_at', j->>'updated_at', "
-					    "j->>'version', 0, refunds::text "
+					    "j->>'version', 0, "
+					    "j->>'captured_amount', "
+					    "j->>'refunded_amount', refunds::text "
 					    "FROM payments.view_transaction("
 					    "$1::bigint, $2, $3::inet, "
 					    "$4::bigint) AS v(j, refunds)");

@@ -366,6 +366,15 @@ def test_legal_transitions_through_the_api(pay, people):
     assert all(x["actor_name"] in (oper.username,
                                    oper.user["display_name"])
                for x in d["refunds"]), d
+    # Detail and search both state the captured and refunded totals, so
+    # the screen never has to guess what is left to refund.
+    row = tx_row(t)
+    assert (d["captured_amount"], d["refunded_amount"]) == \
+        (row["captured_amount"], row["refunded_amount"]) == (1234, 1234)
+    found = [x for x in search(srv, oper, amount_min=1234,
+                               amount_max=1234)[0] if x["id"] == t]
+    assert found and (found[0]["captured_amount"],
+                      found[0]["refunded_amount"]) == (1234, 1234)
 
     # captured -> refunded in one step.
     f = make_tx("captured", 500)
