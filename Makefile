@@ -61,13 +61,13 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   python3-requests python3-psycopg2 python3-pyotp curl \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
-		   libclang-rt-14-dev
+		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
 
 .PHONY: all deps run test unit integration clean distclean seed check \
-	sanitize fuzz
+	sanitize fuzz bench browser-deps
 
 all: $(BUILD)/payconsole $(BUILD)/payconsole-admin
 
@@ -82,6 +82,17 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install \
 		    -y -q --no-install-recommends $$missing; \
 	fi
+	@# Node.js and npm drive the browser tests; use the machine's if it
+	@# has them (Debian's npm conflicts with other Node.js packages).
+	@command -v npm >/dev/null 2>&1 || \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install \
+		    -y -q --no-install-recommends nodejs npm
+
+# playwright-core from the npm registry (package-lock.json), driving
+# Debian's /usr/bin/chromium; it never downloads a browser.
+browser-deps: deps
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+	    npm ci --no-audit --no-fund
 
 # --- Kore from Debian's source, patched --------------------------------
 
@@ -162,12 +173,18 @@ sanitize:
 fuzz:
 	scripts/fuzz $(FUZZ_SECONDS)
 
-test: deps
+test: deps browser-deps
 	$(MAKE) all unit
 	scripts/static-check
 	scripts/sanitize-check
 	scripts/fuzz 5
 	scripts/test-integration
+
+# A benchmark, never a test: figures against ceilings measured in the
+# same run, written to bench/results/<date>.md (bench/run).
+bench: deps
+	$(MAKE) all
+	$(PY) bench/run
 
 run: deps
 	$(MAKE) all
