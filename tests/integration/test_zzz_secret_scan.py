@@ -1,0 +1,387 @@
+"""Issue 6 acceptance: after the whole suite (this file sorts last), a scan
+of every row of audit.events and audit.alerts and of every log file the
+suite's servers wrote finds no password, TOTP secret, session or CSRF
+token, key, password hash or Luhn-valid card number.
+
+What to look for comes from:
+  * $PC_STACK/secrets.txt, one "kind<TAB>value" a line. This module
+    appends to it itself (see "collection" below); conftest may append to
+    it too (record_secret()).
+  * the demo accounts ($PC_STACK/demo/accounts.json), the key-encryption
+    key files ($PC_STACK/keys/*.key) and the TLS private key;
+  * fixed passwords the tests type, and patterns: generated passwords,
+    the tests' password shapes, 43-character base64url tokens, the
+    session cookie, otpauth URIs, base32 TOTP secrets, argon2 hashes,
+    and card numbers (13-19 digits, optionally separated by single
+    spaces or hyphens, passing the Luhn check).
+
+Collection: pytest imports every test module before it runs the first
+test, so importing this module installs, for the whole session, two
+pass-through recorders that change no behaviour: one around
+subprocess.run (the JSON payconsole-admin prints for create-user and
+bootstrap-admin: password and TOTP secret) and one around requests'
+HTTPAdapter.send (passwords in request bodies; session cookies, CSRF
+tokens and otpauth secrets in answers). What they see goes to
+$PC_STACK/secrets.txt. Findings are reported with the secret masked."""
+import glob
+import json
+import os
+import re
+import subprocess
+import threading
+
+import requests.adapters
+
+from conftest import ADMIN, STACK, db
+
+SECRETS_FILE = os.path.join(STACK, "secrets.txt") if STACK else None
+MIN_PASSWORD = 8            # shorter "passwords" in malformed-body tests
+_lock = threading.Lock()
+_seen = set()
+
+
+# --- collection ---------------------------------------------------------------
+
+def record_secret(kind, value):
+    """Remember one secret the suite used (appended to secrets.txt)."""
+    if not isinstance(value, str) or not value or SECRETS_FILE is None:
+        return
+    if kind == "password" and len(value) < MIN_PASSWORD:
+        return
+    with _lock:
+        if (kind, value) in _seen:
+            return
+        _seen.add((kind, value))
+        try:
+            fd = os.open(SECRETS_FILE, os.O_WRONLY | os.O_APPEND |
+                         os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
+                f.write("%s\t%s\n" % (kind, value.replace("\n", " ")))
+        except OSError:
+            pass
+
+
+OTPAUTH_SECRET = re.compile(r"[?&]secret=([A-Z2-7]+=*)")
+COOKIE_TOKEN = re.compile(r"__Host-pc_session=([A-Za-z0-9_-]{43})")
+PASSWORD_KEYS = ("password", "current_password", "new_password")
+
+
+def _record_json(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in PASSWORD_KEYS:
+                record_secret("password", v)
+            elif k == "totp_secret_base32":
+                record_secret("totp_secret", v)
+            elif k == "otpauth_uri" and isinstance(v, str):
+                for s in OTPAUTH_SECRET.findall(v):
+                    record_secret("totp_secret", s)
+            elif k == "csrf_token":
+                record_secret("csrf_token", v)
+            else:
+                _record_json(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            _record_json(v)
+
+
+def _record_text(text):
+    try:
+        _record_json(json.loads(text))
+    except (ValueError, TypeError):
+        pass
+
+
+def _install_recorders():
+    if getattr(subprocess.run, "_pc_recorder", False):
+        return
+    real_run = subprocess.run
+
+    def run(*args, **kw):
+        r = real_run(*args, **kw)
+        try:
+            argv = args[0] if args else kw.get("args")
+            if isinstance(argv, (list, tuple)) and argv and \
+                    os.path.basename(str(argv[0])) == \
+                    os.path.basename(ADMIN) and r.stdout:
+                out = r.stdout
+                if isinstance(out, bytes):
+                    out = out.decode("utf-8", "replace")
+                for line in out.splitlines() or [out]:
+                    _record_text(line)
+                _record_text(out)
+        except Exception:   # a recorder never breaks a test
+            pass
+        return r
+    run._pc_recorder = True
+    subprocess.run = run
+
+    real_send = requests.adapters.HTTPAdapter.send
+
+    def send(self, request, *args, **kw):
+        try:
+            body = request.body
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            if body:
+                _record_text(body)
+            for m in COOKIE_TOKEN.finditer(request.headers.get("Cookie",
+                                                               "")):
+                record_secret("session_token", m.group(1))
+        except Exception:
+            pass
+        resp = real_send(self, request, *args, **kw)
+        try:
+            for c in resp.raw.headers.getlist("Set-Cookie"):
+                for m in COOKIE_TOKEN.finditer(c):
+                    record_secret("session_token", m.group(1))
+            ctype = resp.headers.get("Content-Type", "")
+            if "json" in ctype and len(resp.content) < 1 << 20:
+                _record_text(resp.content.decode("utf-8", "replace"))
+        except Exception:
+            pass
+        return resp
+    send._pc_recorder = True
+    requests.adapters.HTTPAdapter.send = send
+
+
+_install_recorders()
+
+
+# --- what to look for ---------------------------------------------------------
+
+# Passwords the tests type literally.
+FIXED_PASSWORDS = ("Some-password-123", "Wrong-password-123",
+                   "Password1234")
+# Shapes of the tests' and the CLI's passwords.
+PASSWORD_PATTERNS = {
+    # test_users.new_password()
+    "test password": re.compile(r"Fresh-[0-9a-f]{32}9a"),
+    # test_login.wrong_password(): "Not-" + a real password + "-9"
+    "wrong password": re.compile(r"Not-[A-Za-z0-9-]{8,}-9"),
+    # payconsole-admin: 20 characters of an unambiguous alphabet
+    "generated password": re.compile(
+        r"(?<![A-Za-z0-9])(?=[a-km-np-zA-HJ-NP-Z2-9]*[a-z])"
+        r"(?=[a-km-np-zA-HJ-NP-Z2-9]*[A-Z])(?=[a-km-np-zA-HJ-NP-Z2-9]*"
+        r"[2-9])[a-km-np-zA-HJ-NP-Z2-9]{20}(?![A-Za-z0-9])"),
+}
+OTHER_PATTERNS = {
+    "session cookie": re.compile(r"__Host-pc_session=[A-Za-z0-9_-]{8,}"),
+    # 256 random bits, base64url: session and CSRF tokens (src/token.h)
+    "43-char token": re.compile(
+        r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z])"
+        r"(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"),
+    "otpauth URI": re.compile(r"otpauth://", re.I),
+    "TOTP secret parameter": re.compile(r"secret=[A-Z2-7]{16,}"),
+    # 160-bit secrets in base32 (32 characters), as the CLI prints them
+    "base32 secret": re.compile(
+        r"(?<![A-Za-z0-9])(?=[A-Z2-7]*[2-7])[A-Z2-7]{32}(?![A-Za-z0-9])"),
+    "argon2 hash": re.compile(r"\$argon2(id|i|d)\$"),
+    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+}
+DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9])*(?![0-9])")
+SECRET_DETAIL_KEY = re.compile(
+    r"pass|otp|token|secret|cookie|csrf|^code$|^pan$|card_number", re.I)
+
+
+def luhn(digits):
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def card_numbers(text):
+    """Luhn-valid runs of 13-19 digits (single spaces or hyphens allowed
+    between digits)."""
+    found = []
+    for m in DIGIT_RUN.finditer(text):
+        digits = re.sub(r"[ -]", "", m.group(0))
+        if 13 <= len(digits) <= 19 and luhn(digits):
+            found.append(m.group(0))
+    return found
+
+
+def known_secrets():
+    """{value: kind} of every concrete secret known."""
+    secrets = {}
+    if SECRETS_FILE and os.path.exists(SECRETS_FILE):
+        with open(SECRETS_FILE, encoding="utf-8") as f:
+            for line in f:
+                kind, _, value = line.rstrip("\n").partition("\t")
+                if value and (kind != "password" or
+                              len(value) >= MIN_PASSWORD):
+                    secrets[value] = kind
+    # A file conftest may write (see the report): one secret a line.
+    for extra in ("secrets.log",):
+        path = os.path.join(STACK, extra)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    kind, sep, value = line.rstrip("\n").partition("\t")
+                    if not sep:
+                        kind, value = "secret", kind
+                    if len(value) >= MIN_PASSWORD:
+                        secrets[value] = kind
+    demo = os.path.join(STACK, "demo", "accounts.json")
+    if os.path.exists(demo):
+        with open(demo, encoding="utf-8") as f:
+            for a in json.load(f)["accounts"]:
+                secrets[a["password"]] = "demo password"
+                secrets[a["totp_secret_base32"]] = "demo TOTP secret"
+    for p in FIXED_PASSWORDS:
+        secrets[p] = "test password"
+    for path in glob.glob(os.path.join(STACK, "keys", "*.key")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                for hexkey in re.findall(r"[0-9a-fA-F]{32,}", f.read()):
+                    secrets[hexkey] = "key-encryption key"
+                    secrets[hexkey.upper()] = "key-encryption key"
+        except OSError:
+            pass
+    key_pem = os.path.join(STACK, "tls", "key.pem")
+    if os.path.exists(key_pem):
+        with open(key_pem, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if len(line) >= 40 and not line.startswith("-----"):
+                    secrets[line] = "TLS private key"
+    return secrets
+
+
+def mask(s):
+    s = str(s)
+    if len(s) <= 6:
+        return "%s… (%d chars)" % (s[:1], len(s))
+    return "%s…%s (%d chars)" % (s[:3], s[-2:], len(s))
+
+
+def scan_text(where, text, secrets, findings):
+    for value, kind in secrets.items():
+        if value in text:
+            findings.append("%s: %s %s" % (where, kind, mask(value)))
+    for kind, rx in list(PASSWORD_PATTERNS.items()) + \
+            list(OTHER_PATTERNS.items()):
+        for m in rx.finditer(text):
+            if m.group(0) not in secrets:
+                findings.append("%s: %s %s" % (where, kind,
+                                               mask(m.group(0))))
+    for pan in card_numbers(text):
+        findings.append("%s: Luhn-valid number %s" % (where, mask(pan)))
+
+
+def report(findings, limit=200):
+    uniq = list(dict.fromkeys(findings))
+    return "%d finding(s):\n%s%s" % (
+        len(uniq), "\n".join(uniq[:limit]),
+        "\n…" if len(uniq) > limit else "")
+
+
+def log_files():
+    """Every log the suite's servers wrote: site directories under the
+    stack (server.log, Kore's access log wherever a site put it)."""
+    files = set()
+    for pat in ("sites/*/*.log", "sites/*/**/*access*", "sites/**/*.log"):
+        files.update(glob.glob(os.path.join(STACK, pat), recursive=True))
+    return sorted(f for f in files if os.path.isfile(f))
+
+
+# --- the scans ----------------------------------------------------------------
+
+def test_audit_events_hold_no_secret():
+    secrets = known_secrets()
+    findings = []
+    n = 0
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, event, row_to_json(e)::text, details "
+                    "FROM audit.events e ORDER BY id")
+        rows = cur.fetchall()
+    for eid, event, text, details in rows:
+        n += 1
+        where = "audit.events id=%d (%s)" % (eid, event)
+        scan_text(where, text, secrets, findings)
+        # Also the JSON as stored, unescaped strings included.
+        scan_text(where + " details", json.dumps(
+            details, ensure_ascii=False), secrets, findings)
+        for k, v in _items(details):
+            # A count of secrets is fine; a text under such a key is not.
+            if SECRET_DETAIL_KEY.search(k) and isinstance(v, str) and v:
+                findings.append("%s: details key %r holds text"
+                                % (where, k))
+    assert n > 0
+    assert not findings, report(findings)
+
+
+def _items(o):
+    """(key, value) of every object member, nested ones included."""
+    if isinstance(o, dict):
+        for k, v in o.items():
+            yield k, v
+            yield from _items(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from _items(v)
+
+
+def test_audit_alerts_hold_no_secret():
+    secrets = known_secrets()
+    findings = []
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, rule, row_to_json(a)::text "
+                    "FROM audit.alerts a ORDER BY id")
+        for aid, rule, text in cur.fetchall():
+            scan_text("audit.alerts id=%d (%s)" % (aid, rule), text,
+                      secrets, findings)
+    assert not findings, report(findings)
+
+
+def test_server_logs_hold_no_secret():
+    secrets = known_secrets()
+    files = log_files()
+    assert files, "no server log under %s/sites" % STACK
+    findings = []
+    for path in files:
+        rel = os.path.relpath(path, STACK)
+        with open(path, "rb") as f:
+            for no, raw in enumerate(f, 1):
+                scan_text("%s:%d" % (rel, no),
+                          raw.decode("utf-8", "replace"), secrets,
+                          findings)
+    assert not findings, report(findings)
+
+
+def test_scanner_finds_what_it_looks_for():
+    """The scanner itself: each kind of secret is found, masked."""
+    secrets = {"Sekr3t-Pa55word-xyz": "password"}
+    samples = [
+        "login with Sekr3t-Pa55word-xyz",
+        "pan 4111 1111 1111 1111 here",
+        "pan 4111-1111-1111-1111",
+        "cookie __Host-pc_session=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCde",
+        "token AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCde.",
+        "otpauth://totp/payconsole:x?secret=JQEGT7LI54KTN2LJO4RJ2AIII5GLQUUY",
+        "pw Fresh-" + "0123456789abcdef" * 2 + "9a",
+        "gen L6SL623JrdYj9havpYTS end",
+        "$argon2id$v=19$m=8192,t=1,p=1$abc",
+    ]
+    for s in samples:
+        found = []
+        scan_text("sample", s, secrets, found)
+        assert found, s
+        assert not any("Sekr3t-Pa55word-xyz" in f or "4111111111111111" in f
+                       or "1111 1111" in f for f in found), found
+    clean = ["[wrk 1]: login: failure reason=bad_password source=127.0.0.1",
+             '{"id": 12, "at": "2026-11-23T10:11:12.123456+00:00", '
+             '"details": {"step": 59412345, "session": 17}}',
+             "order 1234567890123 no", "sha256 " + "ab12" * 16,
+             "t_0123456789 k-" + "0" * 32]
+    assert not luhn("1234567890123")
+    for s in clean:
+        found = []
+        scan_text("sample", s, {}, found)
+        assert not found, (s, found)
