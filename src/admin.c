@@ -93,6 +93,7 @@ static int	admin_cmd_audit_verify(struct admin_ctx *, int, char **);
 static int	admin_cmd_audit_purge(struct admin_ctx *, int, char **);
 static void	admin_purge_export(struct admin_ctx *, const char *,
 		    const char *, char *);
+static void	admin_fsync_dir(const char *);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
 static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
@@ -100,6 +101,8 @@ static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
 
 /* Keys in memory, wiped on every way out, admin_fatal() included. */
 static struct pc_kek	*admin_kek_cur;
+/* An export written by a purge that has not committed yet. */
+static const char	*admin_unlink_on_fatal;
 static struct pc_kek	 admin_kek_new;
 
 static void
@@ -129,6 +132,8 @@ admin_fatal(const char *fmt, ...)
 	if (admin_kek_cur != NULL)
 		pc_kek_wipe(admin_kek_cur);
 	pc_kek_wipe(&admin_kek_new);
+	if (admin_unlink_on_fatal != NULL)
+		(void)unlink(admin_unlink_on_fatal);
 
 	va_start(ap, fmt);
 	fprintf(stderr, "payconsole-admin: ");
@@ -977,9 +982,10 @@ admin_cmd_audit_purge(struct admin_ctx *ctx, int argc, char **argv)
 		admin_fatal("--before wants a date, YYYY-MM-DD");
 
 	admin_connect(ctx, "pc_ops");
+	/* Sealing first, on its own: the snapshot below then sees it. */
+	PQclear(admin_exec(ctx, "SELECT audit.seal()", 0, NULL, 0));
 	PQclear(admin_exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0,
 	    NULL, 0));
-	PQclear(admin_exec(ctx, "SELECT audit.seal()", 0, NULL, 0));
 	res = admin_exec(ctx, "SELECT intact, coalesce(problem_event, 0) "
 	    "FROM audit.verify()", 0, NULL, 1);
 	if (PQgetvalue(res, 0, 0)[0] != 't') {
@@ -1025,10 +1031,35 @@ admin_cmd_audit_purge(struct admin_ctx *ctx, int argc, char **argv)
 	n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+	admin_unlink_on_fatal = NULL;
 
 	printf("purged %lld events through event %s; export %s sha256 %s\n",
 	    n, through, real, sha);
 	return (0);
+}
+
+/* The directory entry of a new file reaches the disk too. */
+static void
+admin_fsync_dir(const char *path)
+{
+	char	dir[PATH_MAX];
+	char	*slash;
+	int	fd;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir))
+		admin_fatal("path too long");
+	if ((slash = strrchr(dir, '/')) == NULL)
+		(void)snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1) {
+		(void)unlink(path);
+		admin_fatal("%s: %s", dir, strerror(errno));
+	}
+	(void)close(fd);
 }
 
 /* The range as JSON lines, fetched in batches, hashed as written. */
@@ -1050,6 +1081,8 @@ admin_purge_export(struct admin_ctx *ctx, const char *path,
 	if (fd == -1)
 		admin_fatal("%s: %s (an export is never overwritten)", path,
 		    strerror(errno));
+	/* Until the purge commits, a failure removes the export. */
+	admin_unlink_on_fatal = path;
 	if ((fp = fdopen(fd, "w")) == NULL)
 		admin_fatal("%s: %s", path, strerror(errno));
 	if ((md = EVP_MD_CTX_new()) == NULL ||
@@ -1077,8 +1110,11 @@ admin_purge_export(struct admin_ctx *ctx, const char *path,
 	} while (rows > 0);
 	PQclear(admin_exec(ctx, "CLOSE purge_export", 0, NULL, 0));
 
-	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0)
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || fclose(fp) != 0) {
+		(void)unlink(path);
 		admin_fatal("%s: cannot be written to disk", path);
+	}
+	admin_fsync_dir(path);
 	if (EVP_DigestFinal_ex(md, h, &hl) != 1)
 		admin_fatal("SHA-256 failed");
 	EVP_MD_CTX_free(md);

@@ -15,11 +15,13 @@
 #include "app.h"
 #include "cardguard.h"
 #include "cidr.h"
+#include "utf8.h"
 #include "password.h"
 
 static void	pc_req_free(struct http_request *);
 static void	pc_req_source(struct http_request *, char *, size_t);
 static int	pc_req_csrf_ok(struct http_request *, const uint8_t *);
+static int	pc_req_text_ok(const char *);
 static void	pc_req_copy(char *, size_t, const char *);
 
 static void
@@ -221,9 +223,34 @@ pc_req_session(struct http_request *req, int state_changing)
 	return (KORE_RESULT_OK);
 }
 
+/* Valid UTF-8 without C0 or C1 controls or DEL; newlines and tabs pass. */
+static int
+pc_req_text_ok(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			i, n, len;
+	uint32_t		cp;
+
+	len = strlen(s);
+	for (i = 0; i < len; i += n) {
+		if (p[i] < 0x80) {
+			if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') ||
+			    p[i] == 0x7f)
+				return (0);
+			n = 1;
+			continue;
+		}
+		if ((n = pc_utf8_seq(p + i, len - i, &cp)) == 0 ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return (0);
+	}
+	return (1);
+}
+
 /*
  * The one text field of a small JSON object body ({"comment": "..."}),
- * into out: non-empty, shorter than max bytes, free of card numbers.
+ * into out: non-empty, shorter than max bytes, valid UTF-8 without
+ * control characters but newline and tab, free of card numbers.
  * Returns 1, or 0 after answering 400 (invalid_request or
  * card_number_refused).
  */
@@ -246,7 +273,8 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
 		    json.root->type == KORE_JSON_TYPE_OBJECT &&
 		    (c = kore_json_find_string(json.root, key)) != NULL &&
 		    c->data.string[0] != '\0' && max <= len &&
-		    kore_strlcpy(out, c->data.string, len) < max)
+		    kore_strlcpy(out, c->data.string, len) < max &&
+		    pc_req_text_ok(out))
 			ok = 1;
 		kore_json_cleanup(&json);
 	}

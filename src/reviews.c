@@ -204,6 +204,14 @@ pc_review_render(struct http_request *req, struct pc_review *v,
 	} else if (strcmp(s, "same_person") == 0) {
 		code = s;
 		msg = "The confirmation must come from a different person.";
+	} else if (strcmp(s, "signer_administered_by_you") == 0) {
+		code = s;
+		msg = "You created or changed the signer's account: another "
+		    "person must confirm.";
+	} else if (strcmp(s, "review_changed") == 0) {
+		code = s;
+		msg = "The figures changed after the sign-off: the week must "
+		    "be reviewed again.";
 	} else {
 		code = "unavailable";
 		msg = "The service is temporarily unavailable.";

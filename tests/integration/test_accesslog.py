@@ -113,3 +113,37 @@ def test_sighup_reopens_the_log(log_server):
     # Still serving, the same workers.
     assert requests.get(srv.url + "/healthz", verify=False,
                         timeout=10).status_code == 200
+
+
+def test_reopen_refuses_a_link_planted_in_the_log_directory(log_server,
+                                                            tmp_path):
+    """Whoever can write in the log's directory must not make the root
+    parent create or append to another file: a symbolic link (or a hard
+    link, or a file that is not root's) in place of the log is refused."""
+    srv = log_server
+    path = access_log(srv)
+    victim_dir = tmp_path / "rootonly"
+    victim_dir.mkdir(mode=0o700)
+    victim = victim_dir / "created-by-root"
+    os.rename(path, path + ".old")
+    os.symlink(str(victim), path)
+    try:
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        deadline = time.time() + FLUSH_WAIT
+        while "accesslog reopen" not in srv.output() and \
+                time.time() < deadline:
+            time.sleep(0.2)
+        requests.get(srv.url + "/healthz", verify=False, timeout=10,
+                     headers={"User-Agent": "through-the-link"})
+        time.sleep(1)
+        assert not victim.exists()
+        assert "accesslog reopen(%s)" % path in srv.output()
+    finally:
+        os.unlink(path)
+        os.rename(path + ".old", path)
+        os.kill(srv.proc.pid, signal.SIGHUP)
+    # Service goes on, and the proper file is used again after the HUP.
+    r = requests.get(srv.url + "/healthz", verify=False, timeout=10,
+                     headers={"User-Agent": "back-to-normal"})
+    assert r.status_code == 200
+    wait_for(path, b"back-to-normal")

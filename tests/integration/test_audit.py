@@ -606,3 +606,24 @@ def test_events_browse_malformed_values_are_bad_requests(audit_server):
                 "invalid_request":
             wrong.append("%s: %d %s" % (q, r.status_code, r.text[:100]))
     assert not wrong, "\n".join(wrong)
+
+
+def test_sealer_never_steps_over_a_young_event():
+    """An event with a later id but an earlier time (the superuser can
+    write one; a clock can step back) must not be sealed ahead of a
+    younger event with a smaller id, which would leave that one outside
+    the chain for good."""
+    young = record("t_seal", None, "test.young", fresh_target(), "info")
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO audit.events (at, actor_name, event, "
+                    "outcome) VALUES (now() - interval '1 day', 't_seal', "
+                    "'test.backdated', 'info') RETURNING id")
+        backdated = cur.fetchone()[0]
+    assert backdated > young
+    with db("pc_auth") as conn, conn.cursor() as cur:
+        cur.execute("SELECT audit.seal()")      # the 60 s minimum age
+    assert not is_sealed(young) and not is_sealed(backdated)
+    assert db_verify() == (True, None, None)
+    seal_all()
+    assert is_sealed(young) and is_sealed(backdated)
+    assert db_verify() == (True, None, None)

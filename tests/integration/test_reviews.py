@@ -42,14 +42,18 @@ def at(day, hour=12, minute=0, second=0):
                                        seconds=second)
 
 
+KNOWN_IDS = {}      # seeded names that stand for accounts: a fake id
+
+
 def insert(rows):
     with db("postgres") as conn, conn.cursor() as cur:
         for when, actor, event, target, outcome, source, details in rows:
             cur.execute(
-                "INSERT INTO audit.events (at, actor_name, source, event, "
-                "target, outcome, details) VALUES (%s, %s, %s::inet, %s, "
-                "%s, %s, %s)", (when, actor, source, event, target, outcome,
-                                Json(details or {})))
+                "INSERT INTO audit.events (at, actor_id, actor_name, source, "
+                "event, target, outcome, details) VALUES (%s, %s, %s, "
+                "%s::inet, %s, %s, %s, %s)",
+                (when, KNOWN_IDS.get(actor), actor, source, event, target,
+                 outcome, Json(details or {})))
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +63,8 @@ def seeded_week():
     alice, bob, ghost = ("rv_alice_" + tag, "rv_bob_" + tag,
                          "rv_ghost_" + tag)
     op1, op2, adm = "rv_op1_" + tag, "rv_op2_" + tag, "rv_adm_" + tag
+    for i, name in enumerate((alice, bob, op1, op2, adm)):
+        KNOWN_IDS[name] = 900000 + i
     src = "127.0.0.1"
     rows = [
         # Logins: alice 3 successes and 2 failures, bob 1 success and a
@@ -133,16 +139,17 @@ def test_review_figures_exact(people, seeded_week):
     assert body["week"] == WEEK
     assert (body["from"], body["to"]) == ("2025-03-03", "2025-03-09")
     assert body["timezone"] == "Asia/Tokyo"
-    mine = {x["username"]: x for x in body["logins"]
-            if x["username"] in (u["alice"], u["bob"], u["ghost"])}
-    assert mine == {
-        u["alice"]: {"username": u["alice"], "successes": 3, "failures": 2,
-                     "lockouts": 0},
-        u["bob"]: {"username": u["bob"], "successes": 1, "failures": 0,
-                   "lockouts": 1},
-        u["ghost"]: {"username": u["ghost"], "successes": 0, "failures": 1,
-                     "lockouts": 0},
-    }
+    # A name typed at the login form that is no account (often a
+    # password in the wrong field) is never shown: it is "(unknown)".
+    assert body["logins"] == [
+        {"username": "(unknown)", "successes": 0, "failures": 1,
+         "lockouts": 0},
+        {"username": u["alice"], "successes": 3, "failures": 2,
+         "lockouts": 0},
+        {"username": u["bob"], "successes": 1, "failures": 0,
+         "lockouts": 1},
+    ]
+    assert u["ghost"] not in r.text
     # Nothing else happened in that week: the totals are exactly ours.
     assert body["totals"]["logins"] == 4
     assert body["failures"] == 3 and body["totals"]["failures"] == 3
@@ -271,6 +278,8 @@ def test_two_person_signoff(people, seeded_week):
                     "('review.signed_off', 'review.confirmed') ORDER BY id",
                     (WEEK,))
         rows = cur.fetchall()
+    # The sign-off names the digest of the figures it signed.
+    assert len(rows[0][3].pop("figures_sha256")) == 64
     assert rows == [
         (a1.user["username"], "review.signed_off", "success",
          {"comment": "Reviewed <b>all</b>"}),
@@ -279,6 +288,62 @@ def test_two_person_signoff(people, seeded_week):
         (adm.user["username"], "review.confirmed", "success",
          {"comment": "Confirmed", "signed_off_by": a1.user["username"]}),
     ]
+
+
+def test_confirmation_refused_to_who_administered_the_signer(people):
+    """One admin must not complete the review through an auditor account
+    they created or re-credentialed; and figures that change after the
+    sign-off (a back-dated event) stop the confirmation."""
+    week = "2025-W11"
+    a1, a2, adm = people["auditor1"], people["auditor2"], people["admin"]
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO audit.events (actor_id, actor_name, "
+                    "actor_role, event, target, outcome) VALUES (%s, %s, "
+                    "'admin', 'otp.enrolment_started', %s, 'success')",
+                    (adm.id, adm.user["username"],
+                     a1.user["username"]))
+    path = "/api/reviews/%s/" % week
+    r = a1.post(path + "signoff", {"comment": "fine"})
+    assert r.status_code == 201, r.text
+    assert_error(adm.post(path + "confirm", {"comment": "mine"}), 409,
+                 "signer_administered_by_you")
+    # The figures change behind the sign-off: nobody may confirm them.
+    insert([(datetime.datetime(2025, 3, 12, 12, tzinfo=TZ), "late",
+             "login.failure", "late", "failure", "127.0.0.1",
+             {"reason": "password"})])
+    state = a2.get("/api/reviews/" + week).json()["signoff"]
+    assert state["changed_since_signoff"] is True
+    assert state["complete"] is False
+    assert_error(a2.post(path + "confirm", {"comment": "ok"}), 409,
+                 "review_changed")
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT actor_name, details->>'reason' FROM audit.events "
+                    "WHERE target = %s AND event = 'review.confirmed' "
+                    "ORDER BY id", (week,))
+        assert cur.fetchall() == [
+            (adm.user["username"], "signer_administered_by_you"),
+            (a2.user["username"], "review_changed")]
+
+
+def test_runtime_roles_cannot_backdate_or_renumber_events():
+    """Runtime roles write the trail only through audit.record(): no
+    chosen time (back-dating into a signed week), no chosen id."""
+    for role in ("pc_auth", "pc_payments"):
+        with pytest.raises(Exception) as e:
+            with db(role) as conn, conn.cursor() as cur:
+                cur.execute("INSERT INTO audit.events (event, outcome) "
+                            "VALUES ('x.y', 'info')")
+        assert "permission denied" in str(e.value)
+    with pytest.raises(Exception) as e:
+        with db("pc_ops") as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO audit.events (at, event, outcome) "
+                        "VALUES ('2025-03-05', 'x.y', 'info')")
+    assert "permission denied" in str(e.value)
+    with pytest.raises(Exception):
+        with db("pc_ops") as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO audit.events (id, event, outcome) "
+                        "OVERRIDING SYSTEM VALUE VALUES (99999999, 'x.y', "
+                        "'info')")
 
 
 def test_signoff_table_is_append_only(people):
@@ -321,3 +386,18 @@ def test_reviews_forbidden_to_operators(people):
     assert_error(op.get("/api/reviews/" + WEEK), 403, "forbidden")
     r = api(op.srv, "GET", "/api/reviews")
     assert r.status_code == 401
+
+
+def test_comment_must_be_clean_text(people):
+    """Comments are text: invalid UTF-8 arrives as \\ufffd only if the
+    client sends it so; control characters (C0 but newline and tab, DEL,
+    C1) are refused with 400, not stored."""
+    a1 = people["auditor1"]
+    path = "/api/reviews/2025-W12/signoff"
+    for bad in ("a\x00b", "a\x1b[31mb", "a\x7fb", "a\u0085b", "a\u009bb"):
+        r = api(a1.srv, "POST", path, a1.token, a1.csrf, {"comment": bad})
+        assert r.status_code == 400, (bad, r.status_code, r.text)
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM audit.reviews WHERE week = "
+                    "'2025-W12'")
+        assert cur.fetchone()[0] == 0
