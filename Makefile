@@ -67,7 +67,7 @@ SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS	?= 10
 
 .PHONY: all deps run test unit integration clean distclean seed check \
-	sanitize fuzz bench browser-deps
+	sanitize fuzz bench browser-deps integration-asan
 
 all: $(BUILD)/payconsole $(BUILD)/payconsole-admin
 
@@ -170,6 +170,9 @@ check: all
 sanitize:
 	scripts/sanitize-check
 
+integration-asan:
+	scripts/test-integration-asan
+
 fuzz:
 	scripts/fuzz $(FUZZ_SECONDS)
 
@@ -179,6 +182,8 @@ test: deps browser-deps
 	scripts/sanitize-check
 	scripts/fuzz 5
 	scripts/test-integration
+	@# Once more against the ASan+UBSan binaries; any report fails it.
+	scripts/test-integration-asan
 
 # A benchmark, never a test: figures against ceilings measured in the
 # same run, written to bench/results/<date>.md (bench/run).

@@ -2,8 +2,10 @@
 that scripts/test-integration created (PC_STACK), each in its own site
 directory with the policy a test needs."""
 import contextlib
+import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,8 +23,15 @@ urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 STACK = os.environ.get("PC_STACK", "")
 TOP = os.environ.get("PC_TOP", os.path.abspath(os.path.join(
     os.path.dirname(__file__), "..", "..")))
-BIN = os.path.join(TOP, "build", "payconsole")
-ADMIN = os.path.join(TOP, "build", "payconsole-admin")
+# PC_BUILD=build-asan runs the suite against the ASan+UBSan binaries
+# (scripts/test-integration-asan).
+BUILD = os.environ.get("PC_BUILD", "build")
+BIN = os.path.join(TOP, BUILD, "payconsole")
+ADMIN = os.path.join(TOP, BUILD, "payconsole-admin")
+SANITIZED = os.environ.get("PC_SANITIZE") == "1"
+SANITIZER_REPORT = re.compile(
+    r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|"
+    r"SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)")
 SOCK = os.path.join(STACK, "root", "run")
 
 # Small argon2 parameters keep the suite fast; production floors are
@@ -64,6 +73,7 @@ class Server:
     """One payconsole process in its own site directory."""
 
     def __init__(self, name, policy=None, workers=1, raw_policy=None):
+        self.name = name
         self.dir = os.path.join(STACK, "sites", name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
@@ -92,12 +102,48 @@ class Server:
     def url(self):
         return "https://127.0.0.1:%d" % self.port
 
+    def sanitizer_dirs(self):
+        """Where sanitizer reports land: log_path is relative, so the
+        parent writes under the site, the workers under their chroot
+        and the key manager under tls/ (its chroot)."""
+        return [os.path.join(self.dir, "sanitizer"),
+                os.path.join(STACK, "root", "sanitizer"),
+                os.path.join(self.dir, "tls", "sanitizer")]
+
+    def sanitizer_env(self):
+        env = dict(os.environ)
+        if not SANITIZED:
+            return env
+        for d in self.sanitizer_dirs():
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, 0o1777)
+            for f in glob.glob(os.path.join(d, self.name + ".*")):
+                os.unlink(f)
+        log = "log_path=sanitizer/%s" % self.name
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            env[var] = ":".join(x for x in (env.get(var, ""), log) if x)
+        return env
+
+    def sanitizer_reports(self):
+        """Sanitizer reports of this server: its log_path files, and its
+        output in case a report could not reach them."""
+        found = []
+        for d in self.sanitizer_dirs():
+            for f in glob.glob(os.path.join(d, self.name + ".*")):
+                with open(f, "rb") as fh:
+                    found.append((f, fh.read().decode("utf-8", "replace")))
+        out = self.output()
+        if SANITIZER_REPORT.search(out):
+            found.append((self.log_path, out))
+        return found
+
     def start(self, wait=True):
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             ["stdbuf", "-oL", "-eL", BIN, "-f"], cwd=self.dir,
             stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            stdin=subprocess.DEVNULL, start_new_session=True,
+            env=self.sanitizer_env())
         if wait:
             self.wait_ready()
         return self
@@ -135,6 +181,11 @@ class Server:
                 self.proc.wait()
         if self.proc:
             self.log.close()
+        if SANITIZED:
+            reports = self.sanitizer_reports()
+            assert not reports, "sanitizer report(s) from %s:\n%s" % (
+                self.name, "\n".join("== %s\n%s" % (f, text[-6000:])
+                                     for f, text in reports))
 
     def pids(self):
         """(pid, user, args) of the server and its children."""
