@@ -152,6 +152,7 @@ struct pc_hashjob {
 int	pc_hashjob_start(struct http_request *, struct pc_hashjob *,
 	    const char *, const char *, size_t, const char *, size_t);
 int	pc_hashjob_poll(struct http_request *, struct pc_hashjob *);
+int	pc_hashjob_reserve(struct http_request *, struct pc_hashjob *);
 void	pc_hashjob_release(struct pc_hashjob *);
 
 /* http_util.c: every answer goes through these. */

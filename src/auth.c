@@ -27,6 +27,7 @@
 #include "password.h"
 #include "routes.h"
 #include "totp.h"
+#include "utf8.h"
 
 #define PC_LOGIN_USER_MAX	256
 #define PC_LOGIN_OTP_MAX	16
@@ -123,7 +124,7 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 
 	ok = 0;
 	kore_json_init(&json, body, (size_t)n);
-	if (kore_json_parse(&json) &&
+	if (pc_utf8_valid(body, (size_t)n) && kore_json_parse(&json) &&
 	    json.root->type == KORE_JSON_TYPE_OBJECT &&
 	    (u = kore_json_find_string(json.root, "username")) != NULL &&
 	    (p = kore_json_find_string(json.root, "password")) != NULL &&
@@ -390,6 +391,12 @@ pc_h_login(struct http_request *req)
 				    strlen(l->source));
 				l->step = PC_LOGIN_OUTSIDE;
 				continue;
+			}
+			/* The hashing slot first: a turned-away attempt costs
+			 * the database nothing. */
+			if (pc_hashjob_reserve(req, &l->hj) != KORE_RESULT_OK) {
+				pc_wipe(l->password, sizeof(l->password));
+				return (KORE_RESULT_OK);
 			}
 			pc_dbq_init(&l->q, PC_DB_AUTH,
 			    "SELECT user_id, username, display_name, role, "

@@ -73,6 +73,35 @@ pc_hashjob_task(struct kore_task *t)
 }
 
 /*
+ * Take an in-flight slot (once per job; kept until the hash is done or
+ * the request ends). Logins take it before they ask the database
+ * anything, so an attempt turned away costs neither a hash nor a query.
+ * KORE_RESULT_OK, or KORE_RESULT_ERROR after answering 429.
+ */
+int
+pc_hashjob_reserve(struct http_request *req, struct pc_hashjob *hj)
+{
+	if (hj->counted)
+		return (KORE_RESULT_OK);
+	if (pc_hash_inflight >= pc_policy.argon2_inflight) {
+		http_response_header(req, "retry-after", "1");
+		pc_http_error(req, 429, "rate_limited",
+		    "Too many sign-in attempts are in progress; "
+		    "try again shortly.");
+		return (KORE_RESULT_ERROR);
+	}
+	pc_hash_inflight++;
+	hj->counted = 1;
+	if (pc_hash_inflight > pc_hash_inflight_max) {
+		pc_hash_inflight_max = pc_hash_inflight;
+		kore_log(LOG_NOTICE, "argon2: in-flight high-water mark %u "
+		    "(bound %u)", pc_hash_inflight_max,
+		    pc_policy.argon2_inflight);
+	}
+	return (KORE_RESULT_OK);
+}
+
+/*
  * Start a job. verify may be NULL (then the dummy hash is used and the
  * result's match is meaningless); newpw may be NULL. Returns
  * KORE_RESULT_OK, or KORE_RESULT_ERROR after answering 429.
@@ -89,21 +118,8 @@ pc_hashjob_start(struct http_request *req, struct pc_hashjob *hj,
 	if (len > PC_HASH_PASS_MAX || newlen > PC_HASH_PASS_MAX)
 		fatal("pc_hashjob_start: password too long");
 
-	if (pc_hash_inflight >= pc_policy.argon2_inflight) {
-		http_response_header(req, "retry-after", "1");
-		pc_http_error(req, 429, "rate_limited",
-		    "Too many sign-in attempts are in progress; "
-		    "try again shortly.");
+	if (pc_hashjob_reserve(req, hj) != KORE_RESULT_OK)
 		return (KORE_RESULT_ERROR);
-	}
-	pc_hash_inflight++;
-	hj->counted = 1;
-	if (pc_hash_inflight > pc_hash_inflight_max) {
-		pc_hash_inflight_max = pc_hash_inflight;
-		kore_log(LOG_NOTICE, "argon2: in-flight high-water mark %u "
-		    "(bound %u)", pc_hash_inflight_max,
-		    pc_policy.argon2_inflight);
-	}
 
 	prm.t = pc_policy.argon2_t;
 	prm.m_kib = pc_policy.argon2_m_kib;

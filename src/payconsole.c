@@ -39,11 +39,14 @@ void	kore_seccomp_hook(void);
  *              so it falls back to clone, which tasks.c allows.
  *   rseq       glibc registers restartable sequences in every new thread.
  *   newfstatat glibc's fstat() is implemented with it.
+ *   getppid    Kore's access log asks whether the parent is gone after
+ *              waiting 1 s for room in a full log buffer (accesslog.c).
  */
 static struct sock_filter filter_payconsole[] = {
 	KORE_SYSCALL_DENY(clone3, ENOSYS),
 	KORE_SYSCALL_ALLOW(rseq),
 	KORE_SYSCALL_ALLOW(newfstatat),
+	KORE_SYSCALL_ALLOW(getppid),
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan builds only: its allocator asks for these in task threads. */
 	KORE_SYSCALL_ALLOW(gettid),

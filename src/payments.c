@@ -24,6 +24,7 @@
 #include "mask.h"
 #include "qs.h"
 #include "routes.h"
+#include "utf8.h"
 
 #define PC_TXN_LIMIT_MAX	200
 #define PC_TXN_EXPORT_CAP	10000
@@ -504,7 +505,8 @@ pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
 	if (t->kind == PC_TXN_REFUND) {
 		ok = 0;
 		kore_json_init(&json, body, (size_t)n);
-		if (n > 0 && kore_json_parse(&json) &&
+		if (n > 0 && pc_utf8_valid(body, (size_t)n) &&
+		    kore_json_parse(&json) &&
 		    json.root->type == KORE_JSON_TYPE_OBJECT &&
 		    (a = kore_json_find_integer_u64(json.root,
 		    "amount")) != NULL &&

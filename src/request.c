@@ -269,7 +269,7 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
 	n = http_body_read(req, body, sizeof(body));
 	if (n > 0 && req->http_body_length == 0) {
 		kore_json_init(&json, body, (size_t)n);
-		if (kore_json_parse(&json) &&
+		if (pc_utf8_valid(body, (size_t)n) && kore_json_parse(&json) &&
 		    json.root->type == KORE_JSON_TYPE_OBJECT &&
 		    (c = kore_json_find_string(json.root, key)) != NULL &&
 		    c->data.string[0] != '\0' && max <= len &&

@@ -18,6 +18,7 @@
 #include "app.h"
 #include "cardguard.h"
 #include "routes.h"
+#include "utf8.h"
 
 enum pc_prove_mode {
 	PC_PROVE_CONFIRM = 1,
@@ -101,7 +102,7 @@ pc_prove_parse(struct http_request *req, struct pc_prove *p)
 	ok = 0;
 	u = n = pw = o = NULL;
 	kore_json_init(&json, body, (size_t)len);
-	if (!kore_json_parse(&json) ||
+	if (!pc_utf8_valid(body, (size_t)len) || !kore_json_parse(&json) ||
 	    json.root->type != KORE_JSON_TYPE_OBJECT)
 		goto out;
 	pw = kore_json_find_string(json.root, p->mode == PC_PROVE_PASSWORD ?

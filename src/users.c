@@ -19,6 +19,7 @@
 #include "qr.h"
 #include "routes.h"
 #include "totp.h"
+#include "utf8.h"
 
 /* Room for the enrolment QR code as SVG. */
 #define PC_USERS_SVG_MAX	(256 * 1024)
@@ -213,7 +214,7 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 
 	ok = 0;
 	kore_json_init(&json, body, (size_t)n);
-	if (!kore_json_parse(&json) ||
+	if (!pc_utf8_valid(body, (size_t)n) || !kore_json_parse(&json) ||
 	    json.root->type != KORE_JSON_TYPE_OBJECT)
 		goto out;
 

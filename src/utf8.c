@@ -40,3 +40,21 @@ pc_utf8_seq(const unsigned char *s, size_t len, uint32_t *cpp)
 	*cpp = cp;
 	return (n);
 }
+
+int
+pc_utf8_valid(const void *s, size_t len)
+{
+	const unsigned char	*p = s;
+	size_t			i, n;
+	uint32_t		cp;
+
+	for (i = 0; i < len; i += n) {
+		if (p[i] < 0x80) {
+			n = 1;
+			continue;
+		}
+		if ((n = pc_utf8_seq(p + i, len - i, &cp)) == 0)
+			return (0);
+	}
+	return (1);
+}

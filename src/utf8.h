@@ -15,4 +15,7 @@
  */
 size_t	pc_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp);
 
+/* 1 if s[0..len) is entirely valid UTF-8 (NUL included), else 0. */
+int	pc_utf8_valid(const void *s, size_t len);
+
 #endif
