@@ -656,6 +656,9 @@
 			p.arg = '';
 		}
 		route = ROUTES[name];
+		/* Shown once: leaving the enrolment screen forgets the secret. */
+		if (name !== 'otp')
+			state.enrolment = null;
 		renderSeq += 1;
 		const main = document.getElementById('main');
 		main.textContent = '';
@@ -1798,7 +1801,12 @@
 		toast(userErr(r), 'bad');
 	}
 
-	/* The server's QR code, parsed as SVG (never as HTML), scripts out. */
+	/*
+	 * The server's QR code (src/qr.c: one rect, one path of "M x y h n
+	 * v1 h-n z" runs). Nothing of the received markup is imported: the
+	 * size and the path data are checked against that grammar and a new
+	 * SVG is built from them.
+	 */
 	function qrNode(text) {
 		const doc = new DOMParser().parseFromString(text,
 		    'image/svg+xml');
@@ -1807,18 +1815,25 @@
 		    root.namespaceURI !== SVGNS ||
 		    doc.getElementsByTagName('parsererror').length)
 			return null;
-		root.querySelectorAll('script, foreignObject').forEach(
-		    function (n) { n.remove(); });
-		[root].concat(Array.from(root.querySelectorAll('*'))).forEach(
-		    function (n) {
-			Array.from(n.attributes).forEach(function (a) {
-				const nm = a.name.toLowerCase();
-				if (nm.slice(0, 2) === 'on' || nm === 'style' ||
-				    /href$/.test(nm))
-					n.removeAttribute(a.name);
-			});
-		    });
-		const node = document.importNode(root, true);
+		const vb = /^0 0 (\d{1,4}) (\d{1,4})$/.exec(
+		    root.getAttribute('viewBox') || '');
+		const paths = root.getElementsByTagNameNS(SVGNS, 'path');
+		if (!vb || vb[1] !== vb[2] || paths.length !== 1)
+			return null;
+		const d = paths[0].getAttribute('d') || '';
+		if (!/^(M\d{1,4} \d{1,4}h\d{1,4}v1h-\d{1,4}z)*$/.test(d))
+			return null;
+		const node = document.createElementNS(SVGNS, 'svg');
+		node.setAttribute('viewBox', '0 0 ' + vb[1] + ' ' + vb[1]);
+		node.setAttribute('shape-rendering', 'crispEdges');
+		const bg = document.createElementNS(SVGNS, 'rect');
+		bg.setAttribute('width', vb[1]);
+		bg.setAttribute('height', vb[1]);
+		bg.setAttribute('fill', '#ffffff');
+		const fg = document.createElementNS(SVGNS, 'path');
+		fg.setAttribute('fill', '#000000');
+		fg.setAttribute('d', d);
+		node.append(bg, fg);
 		node.setAttribute('role', 'img');
 		node.setAttribute('aria-label', t('qr_label'));
 		node.setAttribute('class', 'qr-svg');
@@ -1845,15 +1860,13 @@
 		uri.value = en.uri;
 		const uriLabel = h('label', { for: 'otp-uri',
 		    text: t('otp_uri') });
+		/* Selected for the user to copy; never put on the clipboard by
+		 * us, where clipboard history would keep the secret. */
 		const copy = btn(t('copy'), { class: 'btn small', id: 'otp-copy' },
 		    function () {
+			uri.focus();
 			uri.select();
-			if (navigator.clipboard)
-				navigator.clipboard.writeText(en.uri).then(
-				    function () { toast(t('copied')); },
-				    function () { toast(t('copy_manual')); });
-			else
-				toast(t('copy_manual'));
+			toast(t('copy_manual'));
 		    });
 		const secret = (/[?&]secret=([A-Z2-7=]+)/.exec(en.uri) || [])[1];
 		main.append(h('p', { class: 'notice warn', id: 'otp-once',
