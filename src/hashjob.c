@@ -10,7 +10,11 @@
  * sides wipe them. The job structure lives in the request's state,
  * which Kore frees only after the task has finished.
  */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "password.h"
@@ -32,6 +36,12 @@ static uint32_t		pc_hash_inflight_max;
 
 static int	pc_hashjob_task(struct kore_task *);
 
+/*
+ * Task threads hash at a lower priority than the event loop (once per
+ * thread): a flood of logins then slows logins, not every other answer.
+ */
+static __thread int	pc_hash_niced;
+
 /* Runs in a task thread. */
 static int
 pc_hashjob_task(struct kore_task *t)
@@ -40,6 +50,10 @@ pc_hashjob_task(struct kore_task *t)
 	struct pc_hash_out		out;
 	struct pc_argon2_params		prm;
 
+	if (!pc_hash_niced) {
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+		pc_hash_niced = 1;
+	}
 	memset(&out, 0, sizeof(out));
 	if (kore_task_channel_read(t, &in, sizeof(in)) != sizeof(in)) {
 		pc_wipe(&in, sizeof(in));

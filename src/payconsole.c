@@ -41,15 +41,18 @@ void	kore_seccomp_hook(void);
  *   newfstatat glibc's fstat() is implemented with it.
  *   getppid    Kore's access log asks whether the parent is gone after
  *              waiting 1 s for room in a full log buffer (accesslog.c).
+ *   gettid, setpriority
+ *              argon2 task threads lower their own priority (hashjob.c).
  */
 static struct sock_filter filter_payconsole[] = {
 	KORE_SYSCALL_DENY(clone3, ENOSYS),
 	KORE_SYSCALL_ALLOW(rseq),
 	KORE_SYSCALL_ALLOW(newfstatat),
 	KORE_SYSCALL_ALLOW(getppid),
-#if defined(__SANITIZE_ADDRESS__)
-	/* ASan builds only: its allocator asks for these in task threads. */
 	KORE_SYSCALL_ALLOW(gettid),
+	KORE_SYSCALL_ALLOW(setpriority),
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan builds only: its allocator asks for this in task threads. */
 	KORE_SYSCALL_ALLOW(sched_getaffinity),
 #endif
 };
