@@ -1110,9 +1110,12 @@ def test_review_signed_off_and_confirmed(ev_server):
     r = aud.post(NEW["signoff_path"].format(week=week),
                  {"comment": comment})
     assert r.status_code in (200, 201), (r.status_code, r.text)
+    # The comment as typed, and the digest of the figures signed.
     check(the_event(m, NEW["review.signed_off"]), m,
           NEW["review.signed_off"], actor_of(aud), week, "success",
-          {"comment": comment})
+          lambda d: d.get("comment") == comment and set(d) ==
+          {"comment", "figures_sha256"} and
+          len(d["figures_sha256"]) == 64)
     # The same person cannot confirm: refused, and the refusal recorded.
     m = mark()
     r = aud.post(NEW["confirm_path"].format(week=week),
