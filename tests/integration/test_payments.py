@@ -369,7 +369,8 @@ def test_legal_transitions_through_the_api(pay, people):
     # Detail and search both state the captured and refunded totals, so
     # the screen never has to guess what is left to refund.
     row = tx_row(t)
-    assert (d["captured_amount"], d["refunded_amount"]) == \
+    assert (d["transaction"]["captured_amount"],
+            d["transaction"]["refunded_amount"]) == \
         (row["captured_amount"], row["refunded_amount"]) == (1234, 1234)
     found = [x for x in search(srv, oper, amount_min=1234,
                                amount_max=1234)[0] if x["id"] == t]
