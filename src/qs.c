@@ -9,7 +9,6 @@
 #include "utf8.h"
 
 static int	pc_qs_hex(char);
-static int	pc_qs_utf8_ok(const unsigned char *, size_t);
 
 static int
 pc_qs_hex(char c)
@@ -21,30 +20,6 @@ pc_qs_hex(char c)
 	if (c >= 'A' && c <= 'F')
 		return (c - 'A' + 10);
 	return (-1);
-}
-
-/*
- * Valid UTF-8 (utf8.c) without control characters: no C0, no DEL, no C1
- * (U+0080 to U+009F).
- */
-static int
-pc_qs_utf8_ok(const unsigned char *s, size_t len)
-{
-	size_t		i, n;
-	uint32_t	cp;
-
-	for (i = 0; i < len; i += n) {
-		if (s[i] < 0x80) {
-			if (s[i] < 0x20 || s[i] == 0x7f)
-				return (0);
-			n = 1;
-			continue;
-		}
-		if ((n = pc_utf8_seq(s + i, len - i, &cp)) == 0 ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return (0);
-	}
-	return (1);
 }
 
 int
@@ -110,7 +85,7 @@ pc_qs_parse(struct pc_qs *qs, const char *q, const char *const *allowed)
 			}
 		}
 		v[o] = '\0';
-		if (!pc_qs_utf8_ok((const unsigned char *)v, o))
+		if (!pc_utf8_text(v, o, 0))
 			return (-1);
 		qs->n++;
 	}

@@ -21,7 +21,6 @@
 static void	pc_req_free(struct http_request *);
 static void	pc_req_source(struct http_request *, char *, size_t);
 static int	pc_req_csrf_ok(struct http_request *, const uint8_t *);
-static int	pc_req_text_ok(const char *);
 static void	pc_req_copy(char *, size_t, const char *);
 
 static void
@@ -223,30 +222,6 @@ pc_req_session(struct http_request *req, int state_changing)
 	return (KORE_RESULT_OK);
 }
 
-/* Valid UTF-8 without C0 or C1 controls or DEL; newlines and tabs pass. */
-static int
-pc_req_text_ok(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			i, n, len;
-	uint32_t		cp;
-
-	len = strlen(s);
-	for (i = 0; i < len; i += n) {
-		if (p[i] < 0x80) {
-			if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') ||
-			    p[i] == 0x7f)
-				return (0);
-			n = 1;
-			continue;
-		}
-		if ((n = pc_utf8_seq(p + i, len - i, &cp)) == 0 ||
-		    (cp >= 0x80 && cp <= 0x9f))
-			return (0);
-	}
-	return (1);
-}
-
 /*
  * The one text field of a small JSON object body ({"comment": "..."}),
  * into out: non-empty, shorter than max bytes, valid UTF-8 without
@@ -274,7 +249,7 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
 		    (c = kore_json_find_string(json.root, key)) != NULL &&
 		    c->data.string[0] != '\0' && max <= len &&
 		    kore_strlcpy(out, c->data.string, len) < max &&
-		    pc_req_text_ok(out))
+		    pc_utf8_text(out, strlen(out), 1))
 			ok = 1;
 		kore_json_cleanup(&json);
 	}

@@ -58,3 +58,25 @@ pc_utf8_valid(const void *s, size_t len)
 	}
 	return (1);
 }
+
+int
+pc_utf8_text(const void *s, size_t len, int lines)
+{
+	const unsigned char	*p = s;
+	size_t			i, n;
+	uint32_t		cp;
+
+	for (i = 0; i < len; i += n) {
+		if (p[i] < 0x80) {
+			if ((p[i] < 0x20 && !(lines && (p[i] == '\n' ||
+			    p[i] == '\t'))) || p[i] == 0x7f)
+				return (0);
+			n = 1;
+			continue;
+		}
+		if ((n = pc_utf8_seq(p + i, len - i, &cp)) == 0 ||
+		    (cp >= 0x80 && cp <= 0x9f))
+			return (0);
+	}
+	return (1);
+}

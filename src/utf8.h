@@ -18,4 +18,10 @@ size_t	pc_utf8_seq(const unsigned char *s, size_t len, uint32_t *cp);
 /* 1 if s[0..len) is entirely valid UTF-8 (NUL included), else 0. */
 int	pc_utf8_valid(const void *s, size_t len);
 
+/*
+ * 1 if s[0..len) is valid UTF-8 text: no C0 control (newline and tab
+ * allowed when lines is set), no DEL, no C1 (U+0080..U+009F); else 0.
+ */
+int	pc_utf8_text(const void *s, size_t len, int lines);
+
 #endif

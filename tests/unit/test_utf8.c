@@ -130,12 +130,48 @@ test_edges(void **state)
 	}
 }
 
+static void
+test_text(void **state)
+{
+	static const struct {
+		const char	*s;
+		int		lines, want;
+	} cases[] = {
+		{ "plain text", 0, 1 },
+		{ "\xe5\xb1\xb1 \xc2\xa0 nbsp", 0, 1 },
+		{ "two\nlines\tand tab", 1, 1 },
+		{ "two\nlines", 0, 0 },
+		{ "tab\t", 0, 0 },
+		{ "cr\r", 1, 0 },
+		{ "esc\x1b[31m", 1, 0 },
+		{ "del\x7f", 1, 0 },
+		{ "nel\xc2\x85", 1, 0 },		/* C1 U+0085 */
+		{ "csi\xc2\x9b", 1, 0 },		/* C1 U+009B */
+		{ "bad\xff", 1, 0 },
+		{ "overlong\xc0\xaf", 1, 0 },
+		{ "", 0, 1 },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (pc_utf8_text(cases[i].s, strlen(cases[i].s),
+		    cases[i].lines) != cases[i].want)
+			fail_msg("text case %zu", i);
+	}
+	/* NUL is a control character, even inside the length. */
+	assert_int_equal(pc_utf8_text("a\0b", 3, 1), 0);
+	assert_int_equal(pc_utf8_valid("a\0b", 3), 1);
+	assert_int_equal(pc_utf8_valid("a\xc0\xaf", 3), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_libc),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_text),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
