@@ -264,6 +264,20 @@ def test_worker_killed_mid_refund_then_retry_applies_once(make_server,
     assert workers(srv) and victim not in workers(srv)
     assert "worker 1 (pid: %d)" % victim in srv.output() or \
         "restarting worker 1" in srv.output()
+    # The respawned worker 1 says so in the trail: a restart, not a new
+    # start of the server, naming the same parent.
+    deadline = time.time() + 30
+    restarted = []
+    while not restarted and time.time() < deadline:
+        with db("postgres") as conn, conn.cursor() as cur:
+            cur.execute("SELECT event, details FROM audit.events WHERE "
+                        "event IN ('server.worker_restarted', "
+                        "'server.started') AND (details->>'pid')::int = %s "
+                        "ORDER BY id", (srv.proc.pid,))
+            restarted = [r for r in cur.fetchall()
+                         if r[0] == "server.worker_restarted"]
+        time.sleep(0.3)
+    assert restarted and restarted[0][1]["worker"] == 1, restarted
 
     # All or nothing.
     rows, events = refund_rows(t), refund_events(since, t)
