@@ -1,6 +1,8 @@
 """Issue 2: the foundation. TLS through the patched key manager, privilege
 separation, role separation in PostgreSQL, the migration runner, the
 fail-closed policy parser, demo data."""
+import datetime
+import email.utils
 import os
 import pwd
 import re
@@ -90,6 +92,33 @@ def test_security_headers_on_errors(server):
     assert r.headers["Referrer-Policy"] == "no-referrer"
     assert r.headers["Cache-Control"] == "no-store"
     assert "Server" not in r.headers
+
+
+def test_date_on_every_answer(server):
+    """RFC 9110 6.6.1 (src/kore/07-date-header.patch): one Date in
+    IMF-fixdate, GMT, on the application's answers, the assets and
+    Kore's own refusals."""
+    answers = [
+        requests.get(server.url + "/healthz", verify=False),
+        requests.get(server.url + "/", verify=False),
+        requests.get(server.url + "/no/such/path", verify=False),
+        requests.post(server.url + "/healthz", verify=False),
+        requests.get(server.url + "/healthz", verify=False,
+                     headers={"X-Big": "a" * 20000}),
+    ]
+    assert [r.status_code for r in answers] == [200, 200, 404, 405, 431]
+    for r in answers:
+        date = r.headers.get("Date")
+        assert date and re.fullmatch(
+            r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|"
+            r"Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT",
+            date), (r.status_code, date)
+        sent = email.utils.parsedate_to_datetime(date)
+        # The server's clock is this machine's: the same day, give or
+        # take (a sanity check of the source, not a timing).
+        skew = abs((sent - datetime.datetime.now(datetime.timezone.utc))
+                   .total_seconds())
+        assert skew < 3600, (date, skew)
 
 
 def test_wrong_method_is_405_json(server):
