@@ -754,9 +754,10 @@
 			const r = await api('POST', '/api/login', body);
 			submit.disabled = false;
 			submit.textContent = t('login_submit');
+			/* Neither factor stays in the page, whatever the answer. */
 			otp.input.value = '';
+			pass.input.value = '';
 			if (r.status === 200 && r.data) {
-				pass.input.value = '';
 				state.loginName = '';
 				adoptMe(r.data);
 				go(r.data.must_change_password ? 'password' :
@@ -782,7 +783,7 @@
 					if (!stale(seq))
 						hoursLine(hoursBox);
 				});
-			otp.input.focus();
+			pass.input.focus();
 		});
 	}
 
@@ -824,6 +825,7 @@
 			const r = await api('POST', '/api/otp/confirm', body);
 			submit.disabled = false;
 			otp.input.value = '';
+			pass.input.value = '';
 			if (r.status === 200) {
 				state.loginName = body.username;
 				state.notice = { kind: 'ok',
@@ -893,6 +895,7 @@
 			    otp: otp.input.value.trim(), new_password: v });
 			submit.disabled = false;
 			otp.input.value = '';
+			cur.input.value = '';
 			if (r.status === 200) {
 				await refreshMe();
 				state.notice = { kind: 'ok', text: t('pw_done') };
@@ -943,6 +946,7 @@
 				    otp: otp.input.value.trim() });
 				ok.disabled = false;
 				otp.input.value = '';
+				pass.input.value = '';
 				if (r.status === 200) {
 					d.close(true);
 					return;

@@ -221,6 +221,15 @@ async function scenarioWrongCode() {
 
 	let err = await submitLogin(page, u.username, u.password, wrongCode(u));
 	assertEq(err, JA.err_invalid_credentials, 'wrong code message');
+	// Neither factor stays in the page; the name does, and the cursor
+	// waits in the password field.
+	assertEq(JSON.stringify(await page.evaluate(() => [
+	    document.querySelector('#login-username').value,
+	    document.querySelector('#login-password').value,
+	    document.querySelector('#login-otp').value,
+	    document.activeElement.id])),
+	    JSON.stringify([u.username, '', '', 'login-password']),
+	    'fields after a failure');
 	await shots.take(page, 'login-wrong-code');
 	err = await submitLogin(page, u.username, 'Not-' + u.password,
 	    await nextCode(u));
@@ -627,9 +636,14 @@ async function scenarioAdmin() {
 	await shots.take(page, 'user-manage');
 	await page.click('#u-unlock');
 	await page.click('#confirm-ok');
-	await page.waitForSelector('#toast:not([hidden])');
-	assertEq(await text(page, '#toast'), fill(JA.done_unlock,
-	    { user: locked }), 'unlocked');
+	// The toast may still show the "user added" of a moment ago: wait
+	// for this action's own words, then compare (which names both).
+	const unlocked = fill(JA.done_unlock, { user: locked });
+	await page.waitForFunction((want) => {
+		const el = document.querySelector('#toast');
+		return el && !el.hidden && el.textContent.trim() === want;
+	}, unlocked, { timeout: 15000 }).catch(() => {});
+	assertEq(await text(page, '#toast'), unlocked, 'unlocked');
 	await page.waitForFunction((n) => {
 		const tr = document.querySelector(
 		    `#users-list tr[data-username="${n}"]`);
