@@ -182,7 +182,7 @@ pc_prove_looked_up(struct http_request *req, struct pc_prove *p)
 
 	res = p->q.result;
 	if (PQntuples(res) != 1) {
-		/* own_credentials: the account is gone or disabled. */
+		/* own_factors: the account is gone or disabled. */
 		pc_http_error(req, 401, "unauthenticated", "Sign in first.");
 		return (0);
 	}

@@ -148,6 +148,79 @@ def test_payments_role_sees_directory_without_secrets():
     assert "username" in cols
 
 
+# What each runtime role may call, by design (migrations 005-014). A new
+# function is private until a migration grants it and this list says so.
+EXECUTE_MATRIX = {
+    "pc_auth": {
+        "audit.acknowledge", "audit.chain_anchor", "audit.record",
+        "audit.review_confirm", "audit.review_digest", "audit.review_json",
+        "audit.review_list", "audit.review_rows", "audit.review_signoff",
+        "audit.review_state", "audit.seal", "audit.verify",
+        "audit.week_bounds", "auth.admin_check", "auth.admin_create_user",
+        "auth.admin_reset_password", "auth.admin_revoke_sessions",
+        "auth.admin_set_disabled", "auth.admin_set_role",
+        "auth.admin_start_enrolment", "auth.admin_unlock",
+        "auth.login_begin", "auth.login_failed", "auth.login_succeeded",
+        "auth.logout", "auth.name_failed", "auth.otp_confirmed",
+        "auth.outside_hours", "auth.own_factors", "auth.password_changed",
+        "auth.reauthenticated", "auth.rehashed", "auth.revoke_all",
+        "auth.session_check", "meta.inventory"},
+    "pc_payments": {
+        "audit.record", "payments.operate", "payments.refund_list",
+        "payments.txn_json", "payments.view_transaction"},
+    "pc_auditor": {
+        "audit.chain_anchor", "audit.event_digest", "audit.review_digest",
+        "audit.review_json", "audit.review_list", "audit.review_rows",
+        "audit.review_state", "audit.verify", "audit.week_bounds",
+        "meta.inventory", "payments.refund_list", "payments.txn_json"},
+    "pc_ops": {
+        "audit.chain_anchor", "audit.event_digest", "audit.export_range",
+        "audit.purge", "audit.purge_range", "audit.record", "audit.seal",
+        "audit.verify"},
+}
+APP_SCHEMAS = ("auth", "payments", "audit", "meta")
+
+
+@pytest.mark.parametrize("role", RUNTIME_ROLES)
+def test_each_role_executes_only_its_functions(role):
+    """Least privilege on functions: before 014 the payment functions
+    were PUBLIC (an auditor could call payments.operate) and pc_auth
+    could read any account's factors through auth.own_credentials."""
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT n.nspname || '.' || p.proname FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = ANY(%s) AND p.prorettype <> 'trigger'::regtype "
+            "AND has_function_privilege(%s, p.oid, 'EXECUTE')",
+            (list(APP_SCHEMAS), role))
+        may = {r[0] for r in cur.fetchall()}
+    assert may == EXECUTE_MATRIX[role], (
+        "granted beyond the design: %s; missing: %s" % (
+            sorted(may - EXECUTE_MATRIX[role]),
+            sorted(EXECUTE_MATRIX[role] - may)))
+
+
+def test_no_application_function_is_public():
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT n.nspname || '.' || p.proname FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = ANY(%s) AND (p.proacl IS NULL OR EXISTS ("
+            "SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0))",
+            (list(APP_SCHEMAS),))
+        public = sorted(r[0] for r in cur.fetchall())
+        # The owner's default for functions still to come.
+        cur.execute(
+            "SELECT count(*) FROM pg_default_acl d "
+            "JOIN pg_roles r ON r.oid = d.defaclrole "
+            "WHERE r.rolname = 'pc_owner' AND d.defaclnamespace = 0 "
+            "AND d.defaclobjtype = 'f' AND NOT EXISTS ("
+            "SELECT 1 FROM aclexplode(d.defaclacl) a WHERE a.grantee = 0)")
+        private_default = cur.fetchone()[0]
+    assert public == [], public
+    assert private_default == 1
+
+
 @pytest.mark.parametrize("role", RUNTIME_ROLES)
 @pytest.mark.parametrize("stmt", [
     "UPDATE audit.events SET outcome = 'success'",
