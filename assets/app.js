@@ -480,7 +480,19 @@
 		return state.me ? state.me.user.role : null;
 	}
 
-	function sessionEnded(why) {
+	/*
+	 * The tabs of one browser share the session cookie: when one of them
+	 * sees the session end (sign-out, expiry, closing hour), it tells the
+	 * others, which take their data off the screen at once rather than at
+	 * their next request.
+	 */
+	const ENDED_NOTICE = { logout: 'notice_logged_out',
+	    elsewhere: 'notice_logged_out_elsewhere', closed: 'notice_closed',
+	    expired: 'notice_expired' };
+	const peers = typeof BroadcastChannel === 'function' ?
+	    new BroadcastChannel('payconsole-session') : null;
+
+	function sessionEnded(why, fromPeer) {
 		if (state.ending)
 			return;
 		state.ending = true;
@@ -488,11 +500,22 @@
 		state.csrf = null;
 		state.enrolment = null;
 		closeDialogs();
-		state.notice = { kind: why === 'logout' ? 'ok' : 'warn',
-		    text: t(why === 'closed' ? 'notice_closed' :
-		    why === 'logout' ? 'notice_logged_out' :
+		if (peers && !fromPeer)
+			peers.postMessage({ ended: why });
+		state.notice = { kind: why === 'logout' || why === 'elsewhere' ?
+		    'ok' : 'warn', text: t(ENDED_NOTICE[why] ||
 		    'notice_expired') };
 		go('login', true);
+	}
+
+	if (peers) {
+		peers.addEventListener('message', function (ev) {
+			const why = ev.data ? ev.data.ended : null;
+			if (!state.me || !Object.prototype.hasOwnProperty.call(
+			    ENDED_NOTICE, why))
+				return;
+			sessionEnded(why === 'logout' ? 'elsewhere' : why, true);
+		});
 	}
 
 	async function logout() {

@@ -236,9 +236,22 @@ async function scenarioWrongCode() {
 	assertEq(err, JA.err_invalid_credentials, 'wrong password message');
 	await login(page, URL, u, 'password-forced');
 	await waitView(page, 'transactions');
+	// A second tab of the same browser shares the session ...
+	const other = await page.context().newPage();
+	problems.watch(other, 'wrongcode');
+	pagesOf('wrongcode').push(other);
+	await other.goto(URL + '/');
+	await waitView(other, 'transactions');
 	await page.click('#logout');
 	await waitView(page, 'login');
 	assertEq(await text(page, '#notice'), JA.notice_logged_out, 'logout');
+	// ... and leaves its data at once, not at its next request.
+	await waitView(other, 'login');
+	assertEq(await text(other, '#notice'), JA.notice_logged_out_elsewhere,
+	    'the other tab');
+	assertEq(await other.locator('#tx-table, table').count(), 0,
+	    'no data left in the other tab');
+	await shots.take(other, 'logout-other-tab');
 	const me = await page.evaluate(async () => (await fetch('/api/me'))
 	    .status);
 	assertEq(me, 401, 'session gone after logout');
