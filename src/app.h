@@ -147,12 +147,21 @@ struct pc_hashjob {
 	int			started;
 	int			counted;
 	struct pc_hash_out	out;
+
+	/* Waiting for a slot (pc_hashjob_wait). */
+	TAILQ_ENTRY(pc_hashjob)	wait_list;
+	struct http_request	*waiter;
+	uint64_t		wait_until;
+	int			queued;
+	int			woken;
 };
 
 int	pc_hashjob_start(struct http_request *, struct pc_hashjob *,
 	    const char *, const char *, size_t, const char *, size_t);
 int	pc_hashjob_poll(struct http_request *, struct pc_hashjob *);
 int	pc_hashjob_reserve(struct http_request *, struct pc_hashjob *);
+int	pc_hashjob_wait(struct http_request *, struct pc_hashjob *);
+int	pc_hashjob_slot_free(void);
 void	pc_hashjob_release(struct pc_hashjob *);
 
 /* http_util.c: every answer goes through these. */

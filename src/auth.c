@@ -35,6 +35,7 @@
 enum pc_login_step {
 	PC_LOGIN_PARSE = 0,
 	PC_LOGIN_OUTSIDE,
+	PC_LOGIN_SLOT,
 	PC_LOGIN_BEGIN,
 	PC_LOGIN_HASH,
 	PC_LOGIN_SUCCEED,
@@ -392,9 +393,16 @@ pc_h_login(struct http_request *req)
 				l->step = PC_LOGIN_OUTSIDE;
 				continue;
 			}
+			l->step = PC_LOGIN_SLOT;
+			continue;
+
+		case PC_LOGIN_SLOT:
 			/* The hashing slot first: a turned-away attempt costs
 			 * the database nothing. */
-			if (pc_hashjob_reserve(req, &l->hj) != KORE_RESULT_OK) {
+			switch (pc_hashjob_wait(req, &l->hj)) {
+			case KORE_RESULT_RETRY:
+				return (KORE_RESULT_RETRY);
+			case KORE_RESULT_ERROR:
 				pc_wipe(l->password, sizeof(l->password));
 				return (KORE_RESULT_OK);
 			}
@@ -511,7 +519,10 @@ pc_h_login(struct http_request *req)
 				prm.t = pc_policy.argon2_t;
 				prm.m_kib = pc_policy.argon2_m_kib;
 				prm.p = pc_policy.argon2_p;
-				if (!pc_password_needs_rehash(l->hash, &prm))
+				/* The session exists: a busy server skips the
+				 * rehash (next login) rather than answer 429. */
+				if (!pc_password_needs_rehash(l->hash, &prm) ||
+				    !pc_hashjob_slot_free())
 					return (pc_login_answer_ok(req, l));
 				/* Both factors passed: now the slow rehash. */
 				if (pc_hashjob_start(req, &l->hj, NULL, NULL,

@@ -3,8 +3,9 @@
  * thread; it verifies a password against an encoded hash (a dummy hash
  * when there is none, so unknown users cost the same), rehashes it when
  * the policy's parameters were raised, and hashes a new password. At
- * most argon2_inflight jobs per worker: beyond that the caller answers
- * 429 instead of queueing without limit.
+ * most argon2_inflight jobs per worker. A login that finds them all
+ * taken waits for one, in arrival order, for at most PC_HASH_WAIT_MS,
+ * then gets 429; other callers get 429 at once.
  *
  * Inputs and outputs travel through the task channel as copies; both
  * sides wipe them. The job structure lives in the request's state,
@@ -34,7 +35,29 @@ struct pc_hash_in {
 static uint32_t		pc_hash_inflight;
 static uint32_t		pc_hash_inflight_max;
 
+/*
+ * Logins waiting for a slot. Refusing them at once let a client that
+ * retries at once (a brute force over many connections) make thousands
+ * of refused attempts a second, each a TLS record in and out, crowding
+ * out every other request of the worker; a waiting attempt costs
+ * nothing until a slot frees, so such a client makes one attempt per
+ * hash instead. Bounded in time and in number (the rest: 429 at once).
+ */
+#define PC_HASH_WAIT_MS		1000
+#define PC_HASH_WAIT_TICK_MS	100
+#define PC_HASH_WAITERS_MAX	512
+
+static TAILQ_HEAD(, pc_hashjob)	pc_hash_waiters =
+    TAILQ_HEAD_INITIALIZER(pc_hash_waiters);
+static uint32_t			pc_hash_nwaiters;
+static struct kore_timer	*pc_hash_timer;
+
 static int	pc_hashjob_task(struct kore_task *);
+static int	pc_hashjob_take(struct pc_hashjob *);
+static void	pc_hashjob_refuse(struct http_request *);
+static void	pc_hashjob_unqueue(struct pc_hashjob *);
+static void	pc_hashjob_wake(struct pc_hashjob *);
+static void	pc_hashjob_tick(void *, uint64_t);
 
 /*
  * Task threads hash at a lower priority than the event loop (once per
@@ -98,12 +121,67 @@ pc_hashjob_reserve(struct http_request *req, struct pc_hashjob *hj)
 	if (hj->counted)
 		return (KORE_RESULT_OK);
 	if (pc_hash_inflight >= pc_policy.argon2_inflight) {
-		http_response_header(req, "retry-after", "1");
-		pc_http_error(req, 429, "rate_limited",
-		    "Too many sign-in attempts are in progress; "
-		    "try again shortly.");
+		pc_hashjob_refuse(req);
 		return (KORE_RESULT_ERROR);
 	}
+	return (pc_hashjob_take(hj));
+}
+
+/*
+ * Like pc_hashjob_reserve(), but wait for a slot: KORE_RESULT_OK with
+ * the slot held, KORE_RESULT_RETRY while the request sleeps in the queue
+ * (call again when it wakes), KORE_RESULT_ERROR after answering 429.
+ */
+int
+pc_hashjob_wait(struct http_request *req, struct pc_hashjob *hj)
+{
+	uint64_t	now;
+	int		woken;
+
+	if (hj->counted)
+		return (KORE_RESULT_OK);
+	now = kore_time_ms();
+	if (hj->wait_until == 0)
+		hj->wait_until = now + PC_HASH_WAIT_MS;
+	woken = hj->woken;
+	hj->woken = 0;
+	pc_hashjob_unqueue(hj);
+
+	/* A free slot goes to the head of the queue first. */
+	if (pc_hash_inflight < pc_policy.argon2_inflight &&
+	    (woken || TAILQ_EMPTY(&pc_hash_waiters)))
+		return (pc_hashjob_take(hj));
+	if (now >= hj->wait_until || pc_hash_nwaiters >= PC_HASH_WAITERS_MAX) {
+		pc_hashjob_refuse(req);
+		return (KORE_RESULT_ERROR);
+	}
+
+	/* Woken but beaten to the slot: keep its place at the head. */
+	if (woken)
+		TAILQ_INSERT_HEAD(&pc_hash_waiters, hj, wait_list);
+	else
+		TAILQ_INSERT_TAIL(&pc_hash_waiters, hj, wait_list);
+	hj->queued = 1;
+	hj->waiter = req;
+	pc_hash_nwaiters++;
+	if (pc_hash_timer == NULL)
+		pc_hash_timer = kore_timer_add(pc_hashjob_tick,
+		    PC_HASH_WAIT_TICK_MS, NULL, KORE_TIMER_ONESHOT);
+	http_request_sleep(req);
+	return (KORE_RESULT_RETRY);
+}
+
+/* Is a slot free now? (For work that is skipped rather than refused.) */
+int
+pc_hashjob_slot_free(void)
+{
+	return (pc_hash_inflight < pc_policy.argon2_inflight &&
+	    TAILQ_EMPTY(&pc_hash_waiters));
+}
+
+static int
+pc_hashjob_take(struct pc_hashjob *hj)
+{
 	pc_hash_inflight++;
 	hj->counted = 1;
 	if (pc_hash_inflight > pc_hash_inflight_max) {
@@ -113,6 +191,55 @@ pc_hashjob_reserve(struct http_request *req, struct pc_hashjob *hj)
 		    pc_policy.argon2_inflight);
 	}
 	return (KORE_RESULT_OK);
+}
+
+static void
+pc_hashjob_refuse(struct http_request *req)
+{
+	http_response_header(req, "retry-after", "1");
+	pc_http_error(req, 429, "rate_limited",
+	    "Too many sign-in attempts are in progress; try again shortly.");
+}
+
+static void
+pc_hashjob_unqueue(struct pc_hashjob *hj)
+{
+	if (!hj->queued)
+		return;
+	TAILQ_REMOVE(&pc_hash_waiters, hj, wait_list);
+	hj->queued = 0;
+	hj->waiter = NULL;
+	pc_hash_nwaiters--;
+}
+
+/* Off the queue and runnable; it looks at the slots again itself. */
+static void
+pc_hashjob_wake(struct pc_hashjob *hj)
+{
+	struct http_request	*req;
+
+	req = hj->waiter;
+	pc_hashjob_unqueue(hj);
+	hj->woken = 1;
+	http_request_wakeup(req);
+}
+
+/* Wakes the waiters whose time is up (they answer 429). */
+static void
+pc_hashjob_tick(void *arg, uint64_t now)
+{
+	struct pc_hashjob	*hj, *next;
+
+	(void)arg;
+	pc_hash_timer = NULL;
+	for (hj = TAILQ_FIRST(&pc_hash_waiters); hj != NULL; hj = next) {
+		next = TAILQ_NEXT(hj, wait_list);
+		if (now >= hj->wait_until)
+			pc_hashjob_wake(hj);
+	}
+	if (!TAILQ_EMPTY(&pc_hash_waiters))
+		pc_hash_timer = kore_timer_add(pc_hashjob_tick,
+		    PC_HASH_WAIT_TICK_MS, NULL, KORE_TIMER_ONESHOT);
 }
 
 /*
@@ -200,10 +327,16 @@ pc_hashjob_poll(struct http_request *req, struct pc_hashjob *hj)
 void
 pc_hashjob_release(struct pc_hashjob *hj)
 {
+	struct pc_hashjob	*next;
+
+	/* A request that ends while it waits (the client hung up). */
+	pc_hashjob_unqueue(hj);
 	if (hj->started && !kore_task_finished(&hj->task))
 		return;
 	if (hj->counted) {
 		hj->counted = 0;
 		pc_hash_inflight--;
+		if ((next = TAILQ_FIRST(&pc_hash_waiters)) != NULL)
+			pc_hashjob_wake(next);
 	}
 }

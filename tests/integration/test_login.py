@@ -7,8 +7,11 @@ Codes come from pyotp, an implementation independent of the server's.
 Each TOTP step is accepted once per user, so every test uses fresh users
 and waits for the next 30 s step when one user must log in twice."""
 import datetime
+import json
 import math
 import re
+import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -642,21 +645,24 @@ def test_malformed_login_request(login_server, body):
 
 # --- 8. argon2 in-flight bound ---------------------------------------------
 
-def test_argon2_inflight_bound(make_server, new_user):
+def test_argon2_inflight_bound(make_server):
+    """At most argon2_inflight hashes per worker; attempts that cannot
+    get a slot within their wait get 429 with Retry-After."""
     srv = make_server("hashbound", workers=1, policy=dict(
         NO_SOURCE_BLOCK, argon2_t="3", argon2_m_kib="65536",
-        argon2_inflight="2", lockout_threshold="10")).start()
-    # Created with this site's policy: its hash costs 64 MiB to check.
-    u = new_user(site=srv.dir)
-    n = 20
+        argon2_inflight="2")).start()
+    # Unknown names, each its own: every attempt costs a full hash (the
+    # dummy hash has this site's parameters), none is locked out early.
+    # Enough that two slots cannot serve them all within one second.
+    n = 60
     barrier = threading.Barrier(n)
     results = [None] * n
 
     def attempt(i):
         try:
             barrier.wait(timeout=60)
-            results[i] = post_login(srv, u["username"], wrong_password(u),
-                                    wrong_code(u))
+            results[i] = post_login(srv, "nobody-%d-%s" % (
+                i, uuid.uuid4().hex[:8]), "Not-a-password-1", "123456")
         except Exception as e:  # reported below
             results[i] = e
 
@@ -688,3 +694,83 @@ def test_argon2_inflight_bound(make_server, new_user):
     for mark, bound in marks:
         assert bound == "2"
         assert 1 <= int(mark) <= 2, marks
+
+
+def test_an_attempt_waits_for_a_busy_slot(make_server):
+    """With the only slot busy, a second attempt is not refused at once:
+    it waits, and gets the slot when the first hash ends within its
+    second, or 429 after that second. (Before, it was 429 at once, so a
+    client retrying at once made thousands of refused attempts a second
+    and crowded out the worker's other requests: make bench, row 3.)"""
+    srv = make_server("hashwait1", workers=1, policy=dict(
+        NO_SOURCE_BLOCK, argon2_t="3", argon2_m_kib="65536",
+        argon2_inflight="1")).start()
+    for rnd in range(3):
+        first = {}
+
+        def run_first():
+            first["r"] = post_login(srv, "nobody-a-%s" % uuid.uuid4().hex[:8],
+                                    "Not-a-password-1", "123456")
+            first["done"] = time.monotonic()
+
+        ta = threading.Thread(target=run_first)
+        ta.start()
+        time.sleep(0.05)        # the first holds the slot (it hashes)
+        t0 = time.monotonic()
+        second = post_login(srv, "nobody-b-%s" % uuid.uuid4().hex[:8],
+                            "Not-a-password-1", "123456")
+        took = time.monotonic() - t0
+        ta.join(timeout=120)
+        assert first["r"].status_code == 401, first["r"].text
+        if first["done"] - t0 < 0.9:
+            # The slot freed within the second's wait: it was served.
+            assert second.status_code == 401, (rnd, took, second.text)
+        else:
+            assert second.status_code == 429, (rnd, took, second.text)
+            assert took >= 0.95, (rnd, took)
+    srv.stop()
+
+
+def test_clients_that_hang_up_while_waiting_leave_the_queue(make_server,
+                                                            new_user):
+    """Attempts queued for a hashing slot whose clients hang up are
+    dropped from the queue when Kore frees them (under ASan a dangling
+    entry is a use-after-free); the worker lives on and the next login
+    goes through."""
+    srv = make_server("hashwait", workers=1, policy=dict(
+        NO_SOURCE_BLOCK, argon2_t="3", argon2_m_kib="65536",
+        argon2_inflight="1")).start()
+    u = new_user(site=srv.dir)
+    body = json.dumps({"username": "nobody-hangup", "password":
+                       "Not-a-password-1", "otp": "123456"}).encode()
+    req = (b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+           b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+           b"\r\n" % len(body)) + body
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    # One attempt holds the only slot; the rest queue behind it ...
+    busy = threading.Thread(target=post_login, args=(
+        srv, "nobody-busy", "Not-a-password-1", "123456"))
+    busy.start()
+    socks = []
+    for _ in range(30):
+        t = ctx.wrap_socket(socket.create_connection(
+            ("127.0.0.1", srv.port), timeout=30))
+        t.sendall(req)
+        socks.append(t)
+    time.sleep(0.3)
+    # ... and hang up before their turn.
+    for t in socks:
+        t.close()
+    busy.join(timeout=120)
+    assert not busy.is_alive()
+    pids = srv.pids()
+    time.sleep(1.5)         # past every waiter's deadline: timer ran
+    r = login_ok(srv, u)
+    assert r.status_code == 200, r.text
+    assert srv.pids() == pids
+    srv.stop()
+    out = srv.output()
+    for bad in ("exited with", "restarting worker", "sandbox violation"):
+        assert bad not in out, out[-3000:]
