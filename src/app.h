@@ -109,6 +109,7 @@ struct pc_req {
 	char			sq_idle[16];
 	char			sq_inhours[8];
 	struct pc_session	s;
+	char			actor[24];	/* s.user_id, for SQL */
 	/*
 	 * The handler's own state lives inside this block, which Kore frees
 	 * only after every task bound to the request has finished, so a
@@ -129,6 +130,9 @@ int		pc_req_session(struct http_request *, int);
 int		pc_req_in_hours(int64_t *);
 int		pc_req_body_text(struct http_request *, const char *, char *,
 		    size_t, size_t);
+void		pc_req_record(struct pc_dbq *, struct pc_req *, const char *,
+		    const char *, const char *, const char *, size_t,
+		    const char *);
 
 /* hashjob.c: argon2id in a task thread, bounded per worker. */
 #include <kore/tasks.h>

@@ -649,19 +649,8 @@ pc_audit(struct http_request *req, enum pc_audit_kind kind)
 			    kind == PC_AUDIT_VERIFY ? "audit.verified" :
 			    kind == PC_AUDIT_ALERTS ? "alerts.viewed" :
 			    "inventory.viewed";
-			pc_dbq_init(&a->rec, PC_DB_AUTH,
-			    "SELECT audit.record($1::bigint, $2, $3, $4::inet, "
-			    "$5, 'audit', $6, $7::jsonb, nullif($8, ''), "
-			    "'alert')");
-			pc_dbq_param(&a->rec, a->actor, strlen(a->actor));
-			pc_dbq_param(&a->rec, r->s.username,
-			    strlen(r->s.username));
-			pc_dbq_param(&a->rec, r->s.role, strlen(r->s.role));
-			pc_dbq_param(&a->rec, r->source, strlen(r->source));
-			pc_dbq_param(&a->rec, ev, strlen(ev));
-			pc_dbq_param(&a->rec, a->outcome, strlen(a->outcome));
-			pc_dbq_param(&a->rec, a->details, strlen(a->details));
-			pc_dbq_param(&a->rec, a->rule, strlen(a->rule));
+			pc_req_record(&a->rec, r, ev, "audit", a->outcome,
+			    a->details, strlen(a->details), a->rule);
 			a->step = 2;
 			continue;
 		case 2:

@@ -363,15 +363,8 @@ pc_txn_audit_read(struct http_request *req, struct pc_txn *t)
 
 	event = t->kind == PC_TXN_EXPORT ? "transactions.exported" :
 	    "transactions.searched";
-	pc_dbq_init(&t->audit, PC_DB_AUTH,
-	    "SELECT audit.record($1::bigint, $2, $3, $4::inet, $5, "
-	    "'payments.transactions', 'success', $6::jsonb)");
-	pc_dbq_param(&t->audit, t->actor, strlen(t->actor));
-	pc_dbq_param(&t->audit, r->s.username, strlen(r->s.username));
-	pc_dbq_param(&t->audit, r->s.role, strlen(r->s.role));
-	pc_dbq_param(&t->audit, r->source, strlen(r->source));
-	pc_dbq_param(&t->audit, event, strlen(event));
-	pc_dbq_param(&t->audit, t->details, len);
+	pc_req_record(&t->audit, r, event, "payments.transactions", "success",
+	    t->details, len, "");
 	return (1);
 }
 

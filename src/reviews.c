@@ -255,17 +255,8 @@ pc_review(struct http_request *req, enum pc_review_kind kind)
 			target = kind == PC_REVIEW_LIST ? "reviews" : v->week;
 			(void)snprintf(v->details, sizeof(v->details),
 			    "{\"format\":\"%s\"}", v->csv ? "csv" : "json");
-			pc_dbq_init(&v->rec, PC_DB_AUTH,
-			    "SELECT audit.record($1::bigint, $2, $3, $4::inet, "
-			    "$5, $6, 'success', $7::jsonb)");
-			pc_dbq_param(&v->rec, v->actor, strlen(v->actor));
-			pc_dbq_param(&v->rec, r->s.username,
-			    strlen(r->s.username));
-			pc_dbq_param(&v->rec, r->s.role, strlen(r->s.role));
-			pc_dbq_param(&v->rec, r->source, strlen(r->source));
-			pc_dbq_param(&v->rec, ev, strlen(ev));
-			pc_dbq_param(&v->rec, target, strlen(target));
-			pc_dbq_param(&v->rec, v->details, strlen(v->details));
+			pc_req_record(&v->rec, r, ev, target, "success",
+			    v->details, strlen(v->details), "");
 			v->step = 2;
 			continue;
 		case 2:
