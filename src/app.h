@@ -130,6 +130,10 @@ int		pc_req_session(struct http_request *, int);
 int		pc_req_in_hours(int64_t *);
 int		pc_req_body_text(struct http_request *, const char *, char *,
 		    size_t, size_t);
+int		pc_req_json(struct http_request *, struct kore_json *, uint8_t *,
+		    size_t);
+void		pc_req_json_done(struct http_request *, struct kore_json *,
+		    uint8_t *, size_t);
 void		pc_req_record(struct pc_dbq *, struct pc_req *, const char *,
 		    const char *, const char *, const char *, size_t,
 		    const char *);

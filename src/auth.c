@@ -27,7 +27,6 @@
 #include "password.h"
 #include "routes.h"
 #include "totp.h"
-#include "utf8.h"
 
 #define PC_LOGIN_USER_MAX	256
 #define PC_LOGIN_OTP_MAX	16
@@ -113,20 +112,11 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 	struct kore_json	json;
 	struct kore_json_item	*u, *p, *o;
 	uint8_t			body[2048];
-	ssize_t			n;
 	size_t			len;
 	int			ok;
 
-	if ((n = http_body_read(req, body, sizeof(body))) <= 0 ||
-	    req->http_body_length > 0) {
-		pc_wipe(body, sizeof(body));
-		return (0);
-	}
-
 	ok = 0;
-	kore_json_init(&json, body, (size_t)n);
-	if (pc_utf8_valid(body, (size_t)n) && kore_json_parse(&json) &&
-	    json.root->type == KORE_JSON_TYPE_OBJECT &&
+	if (pc_req_json(req, &json, body, sizeof(body)) &&
 	    (u = kore_json_find_string(json.root, "username")) != NULL &&
 	    (p = kore_json_find_string(json.root, "password")) != NULL &&
 	    (o = kore_json_find_string(json.root, "otp")) != NULL) {
@@ -146,14 +136,8 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 		}
 		/* A malformed code is a wrong code, not a bad request. */
 		(void)kore_strlcpy(l->otp, o->data.string, sizeof(l->otp));
-		pc_wipe(p->data.string, strlen(p->data.string));
-		pc_wipe(o->data.string, strlen(o->data.string));
 	}
-
-	kore_json_cleanup(&json);
-	pc_wipe(body, sizeof(body));
-	if (req->http_body != NULL)
-		pc_wipe(req->http_body->data, req->http_body->length);
+	pc_req_json_done(req, &json, body, sizeof(body));
 	return (ok);
 }
 

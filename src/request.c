@@ -222,6 +222,80 @@ pc_req_session(struct http_request *req, int state_changing)
 	return (KORE_RESULT_OK);
 }
 
+static void	pc_req_json_wipe(struct kore_json_item *);
+
+/*
+ * A JSON object body: read into buf (the body must be shorter than len),
+ * checked to be valid UTF-8 and parsed into json. Returns 1 when json
+ * holds an object, else 0. Either way, finish with pc_req_json_done().
+ */
+int
+pc_req_json(struct http_request *req, struct kore_json *json, uint8_t *buf,
+    size_t len)
+{
+	ssize_t		n;
+
+	kore_json_init(json, buf, 0);
+	if ((n = http_body_read(req, buf, len)) <= 0 ||
+	    req->http_body_length > 0)
+		return (0);
+	json->length = (size_t)n;
+	return (pc_utf8_valid(buf, (size_t)n) && kore_json_parse(json) &&
+	    json->root->type == KORE_JSON_TYPE_OBJECT);
+}
+
+/*
+ * Every copy of the body wiped, whatever it held (a password under an
+ * unexpected key too): each string and member name of the tree, the
+ * parser's scratch buffer, buf and Kore's body buffer; then freed.
+ */
+void
+pc_req_json_done(struct http_request *req, struct kore_json *json,
+    uint8_t *buf, size_t len)
+{
+	pc_req_json_wipe(json->root);
+	if (json->tmpbuf.data != NULL)
+		pc_wipe(json->tmpbuf.data, json->tmpbuf.length);
+	kore_json_cleanup(json);
+	json->root = NULL;
+	pc_wipe(buf, len);
+	if (req->http_body != NULL)
+		pc_wipe(req->http_body->data, req->http_body->length);
+}
+
+/* Every member name and string of the tree, in document order. */
+static void
+pc_req_json_wipe(struct kore_json_item *root)
+{
+	struct kore_json_item	*it, *next;
+
+	it = root;
+	while (it != NULL) {
+		if (it->name != NULL)
+			pc_wipe(it->name, strlen(it->name));
+		if (it->type == KORE_JSON_TYPE_STRING && it->data.string != NULL)
+			pc_wipe(it->data.string, strlen(it->data.string));
+		if ((it->type == KORE_JSON_TYPE_OBJECT ||
+		    it->type == KORE_JSON_TYPE_ARRAY) &&
+		    (next = TAILQ_FIRST(&it->data.items)) != NULL) {
+			it = next;
+			continue;
+		}
+		/* On to the next member here or of the nearest ancestor. */
+		for (;;) {
+			if (it == root) {
+				it = NULL;
+				break;
+			}
+			if ((next = TAILQ_NEXT(it, list)) != NULL) {
+				it = next;
+				break;
+			}
+			it = it->parent;
+		}
+	}
+}
+
 /*
  * The one text field of a small JSON object body ({"comment": "..."}),
  * into out: non-empty, shorter than max bytes, valid UTF-8 without
@@ -236,24 +310,17 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
 	struct kore_json	json;
 	struct kore_json_item	*c;
 	uint8_t			body[2048];
-	ssize_t			n;
 	int			ok;
 
 	ok = 0;
 	out[0] = '\0';
-	n = http_body_read(req, body, sizeof(body));
-	if (n > 0 && req->http_body_length == 0) {
-		kore_json_init(&json, body, (size_t)n);
-		if (pc_utf8_valid(body, (size_t)n) && kore_json_parse(&json) &&
-		    json.root->type == KORE_JSON_TYPE_OBJECT &&
-		    (c = kore_json_find_string(json.root, key)) != NULL &&
-		    c->data.string[0] != '\0' && max <= len &&
-		    kore_strlcpy(out, c->data.string, len) < max &&
-		    pc_utf8_text(out, strlen(out), 1))
-			ok = 1;
-		kore_json_cleanup(&json);
-	}
-	pc_wipe(body, sizeof(body));
+	if (pc_req_json(req, &json, body, sizeof(body)) &&
+	    (c = kore_json_find_string(json.root, key)) != NULL &&
+	    c->data.string[0] != '\0' && max <= len &&
+	    kore_strlcpy(out, c->data.string, len) < max &&
+	    pc_utf8_text(out, strlen(out), 1))
+		ok = 1;
+	pc_req_json_done(req, &json, body, sizeof(body));
 	if (!ok) {
 		out[0] = '\0';
 		pc_http_error(req, 400, "invalid_request",

@@ -18,7 +18,6 @@
 #include "app.h"
 #include "cardguard.h"
 #include "routes.h"
-#include "utf8.h"
 
 enum pc_prove_mode {
 	PC_PROVE_CONFIRM = 1,
@@ -90,20 +89,11 @@ pc_prove_parse(struct http_request *req, struct pc_prove *p)
 	struct kore_json	json;
 	struct kore_json_item	*u, *pw, *o, *n;
 	uint8_t			body[2048];
-	ssize_t			len;
 	int			ok;
-
-	if ((len = http_body_read(req, body, sizeof(body))) <= 0 ||
-	    req->http_body_length > 0) {
-		pc_wipe(body, sizeof(body));
-		return (0);
-	}
 
 	ok = 0;
 	u = n = pw = o = NULL;
-	kore_json_init(&json, body, (size_t)len);
-	if (!pc_utf8_valid(body, (size_t)len) || !kore_json_parse(&json) ||
-	    json.root->type != KORE_JSON_TYPE_OBJECT)
+	if (!pc_req_json(req, &json, body, sizeof(body)))
 		goto out;
 	pw = kore_json_find_string(json.root, p->mode == PC_PROVE_PASSWORD ?
 	    "current_password" : "password");
@@ -134,16 +124,7 @@ pc_prove_parse(struct http_request *req, struct pc_prove *p)
 	ok = 1;
 
 out:
-	if (pw != NULL && o != NULL) {
-		pc_wipe(pw->data.string, strlen(pw->data.string));
-		pc_wipe(o->data.string, strlen(o->data.string));
-	}
-	if (n != NULL)
-		pc_wipe(n->data.string, strlen(n->data.string));
-	kore_json_cleanup(&json);
-	pc_wipe(body, sizeof(body));
-	if (req->http_body != NULL)
-		pc_wipe(req->http_body->data, req->http_body->length);
+	pc_req_json_done(req, &json, body, sizeof(body));
 	return (ok);
 }
 

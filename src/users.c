@@ -19,7 +19,6 @@
 #include "qr.h"
 #include "routes.h"
 #include "totp.h"
-#include "utf8.h"
 
 /* Room for the enrolment QR code as SVG. */
 #define PC_USERS_SVG_MAX	(256 * 1024)
@@ -197,7 +196,6 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 	struct kore_json	json;
 	struct kore_json_item	*it;
 	uint8_t			body[2048];
-	ssize_t			n;
 	enum pc_password_verdict v;
 	int			ok;
 
@@ -205,17 +203,8 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 	    u->kind != PC_UACT_PASSWORD)
 		return (1);
 
-	if ((n = http_body_read(req, body, sizeof(body))) <= 0 ||
-	    req->http_body_length > 0) {
-		pc_http_error(req, 400, "invalid_request",
-		    "Send the fields as a JSON object.");
-		return (0);
-	}
-
 	ok = 0;
-	kore_json_init(&json, body, (size_t)n);
-	if (!pc_utf8_valid(body, (size_t)n) || !kore_json_parse(&json) ||
-	    json.root->type != KORE_JSON_TYPE_OBJECT)
+	if (!pc_req_json(req, &json, body, sizeof(body)))
 		goto out;
 
 	if (u->kind == PC_UACT_CREATE || u->kind == PC_UACT_ROLE) {
@@ -243,13 +232,11 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 		    PC_HASH_PASS_MAX)
 			goto out;
 		memcpy(u->password, it->data.string, u->password_len + 1);
-		pc_wipe(it->data.string, u->password_len);
 	}
 	/* Card numbers never enter names (and so never the audit trail). */
 	if (pc_cardguard_find(u->username, strlen(u->username)) ||
 	    pc_cardguard_find(u->display, strlen(u->display))) {
-		kore_json_cleanup(&json);
-		pc_wipe(body, sizeof(body));
+		pc_req_json_done(req, &json, body, sizeof(body));
 		pc_wipe(u->password, sizeof(u->password));
 		pc_http_error(req, 400, "card_number_refused",
 		    "Card numbers are not accepted here.");
@@ -258,8 +245,7 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 	ok = 1;
 
 out:
-	kore_json_cleanup(&json);
-	pc_wipe(body, sizeof(body));
+	pc_req_json_done(req, &json, body, sizeof(body));
 	if (!ok) {
 		pc_http_error(req, 400, "invalid_request",
 		    "Send the fields as a JSON object.");
