@@ -447,6 +447,10 @@ JSON_CT = b"Content-Type: application/json"
 CHUNKED = b"%x\r\n%s\r\n0\r\n\r\n" % (len(LOGIN_BODY), LOGIN_BODY)
 CL = b"Content-Length: %d" % len(LOGIN_BODY)
 
+def FILLERS(n):
+    return [b"X-Filler-%d: %d" % (i, i) for i in range(n)]
+
+
 # (name, request bytes, status). Without the patch each of these reached
 # the application (a login answered 401, /healthz 200) or, chunked
 # without a length, got 411.
@@ -472,6 +476,13 @@ FRAMING = [
     ("second Host", 400, raw("GET", "/healthz", [b"Host: 127.0.0.1"])),
     ("Host-like name only", 400,
      b"GET /healthz HTTP/1.1\r\nHost-Name: 127.0.0.1\r\n\r\n"),
+    # Kore dropped every line after the 24th unseen: a transfer coding
+    # or a second Host hidden behind fillers reached no check.
+    ("chunked after 30 headers", 501, raw("GET", "/healthz", FILLERS(30) + [
+        b"Transfer-Encoding: chunked"], b"0\r\n\r\n")),
+    ("second Host after 30 headers", 400, raw("GET", "/healthz", FILLERS(30) +
+                                              [b"Host: evil.example"])),
+    ("70 header lines", 431, raw("GET", "/healthz", FILLERS(70))),
 ]
 
 
@@ -506,6 +517,9 @@ def test_plain_framing_still_reaches_the_application(fsrv):
         t.sendall(raw("GET", "/healthz", [b"Content-Length: 0"]))
         assert read_answer(t)[0] == 200
         t.sendall(raw("GET", "/healthz", [b"X-Host: 127.0.0.1"]))
+        assert read_answer(t)[0] == 200
+        # 50 header lines: more than Kore's 24, fewer than the limit.
+        t.sendall(raw("GET", "/healthz", FILLERS(48)))
         assert read_answer(t)[0] == 200
     finally:
         t.close()
