@@ -159,16 +159,19 @@ struct pc_hashjob {
 	/* Waiting for a slot (pc_hashjob_wait). */
 	TAILQ_ENTRY(pc_hashjob)	wait_list;
 	struct http_request	*waiter;
+	const char		*source;
 	uint64_t		wait_until;
+	uint32_t		rank;
 	int			queued;
-	int			woken;
+	int			promised;
 };
 
 int	pc_hashjob_start(struct http_request *, struct pc_hashjob *,
 	    const char *, const char *, size_t, const char *, size_t);
 int	pc_hashjob_poll(struct http_request *, struct pc_hashjob *);
 int	pc_hashjob_reserve(struct http_request *, struct pc_hashjob *);
-int	pc_hashjob_wait(struct http_request *, struct pc_hashjob *);
+int	pc_hashjob_wait(struct http_request *, struct pc_hashjob *,
+	    const char *);
 int	pc_hashjob_slot_free(void);
 void	pc_hashjob_release(struct pc_hashjob *);
 

@@ -383,7 +383,7 @@ pc_h_login(struct http_request *req)
 		case PC_LOGIN_SLOT:
 			/* The hashing slot first: a turned-away attempt costs
 			 * the database nothing. */
-			switch (pc_hashjob_wait(req, &l->hj)) {
+			switch (pc_hashjob_wait(req, &l->hj, l->source)) {
 			case KORE_RESULT_RETRY:
 				return (KORE_RESULT_RETRY);
 			case KORE_RESULT_ERROR:

@@ -42,6 +42,13 @@ static uint32_t		pc_hash_inflight_max;
  * out every other request of the worker; a waiting attempt costs
  * nothing until a slot frees, so such a client makes one attempt per
  * hash instead. Bounded in time and in number (the rest: 429 at once).
+ *
+ * A freed slot is promised to the first waiter and held for it until it
+ * runs (pc_hash_promised), so no one else takes it in between; a waiter
+ * that goes away before it runs passes the promise on. Waiters are
+ * ordered by their rank among waiters from the same address, then by
+ * arrival: one address with many connections waits behind the first
+ * attempt of every other address, not in front of it.
  */
 #define PC_HASH_WAIT_MS		1000
 #define PC_HASH_WAIT_TICK_MS	100
@@ -50,13 +57,19 @@ static uint32_t		pc_hash_inflight_max;
 static TAILQ_HEAD(, pc_hashjob)	pc_hash_waiters =
     TAILQ_HEAD_INITIALIZER(pc_hash_waiters);
 static uint32_t			pc_hash_nwaiters;
+static uint32_t			pc_hash_promised;
 static struct kore_timer	*pc_hash_timer;
 
 static int	pc_hashjob_task(struct kore_task *);
+static int	pc_hashjob_avail(void);
 static int	pc_hashjob_take(struct pc_hashjob *);
 static void	pc_hashjob_refuse(struct http_request *);
+static void	pc_hashjob_enqueue(struct pc_hashjob *, struct http_request *,
+		    const char *);
 static void	pc_hashjob_unqueue(struct pc_hashjob *);
-static void	pc_hashjob_wake(struct pc_hashjob *);
+static void	pc_hashjob_unpromise(struct pc_hashjob *);
+static void	pc_hashjob_wake(struct pc_hashjob *, int);
+static void	pc_hashjob_pass(void);
 static void	pc_hashjob_tick(void *, uint64_t);
 
 /*
@@ -120,7 +133,7 @@ pc_hashjob_reserve(struct http_request *req, struct pc_hashjob *hj)
 {
 	if (hj->counted)
 		return (KORE_RESULT_OK);
-	if (pc_hash_inflight >= pc_policy.argon2_inflight) {
+	if (!pc_hashjob_avail()) {
 		pc_hashjob_refuse(req);
 		return (KORE_RESULT_ERROR);
 	}
@@ -131,39 +144,32 @@ pc_hashjob_reserve(struct http_request *req, struct pc_hashjob *hj)
  * Like pc_hashjob_reserve(), but wait for a slot: KORE_RESULT_OK with
  * the slot held, KORE_RESULT_RETRY while the request sleeps in the queue
  * (call again when it wakes), KORE_RESULT_ERROR after answering 429.
+ * source (the client's address) must live as long as the request.
  */
 int
-pc_hashjob_wait(struct http_request *req, struct pc_hashjob *hj)
+pc_hashjob_wait(struct http_request *req, struct pc_hashjob *hj,
+    const char *source)
 {
 	uint64_t	now;
-	int		woken;
+	int		promised;
 
 	if (hj->counted)
 		return (KORE_RESULT_OK);
 	now = kore_time_ms();
 	if (hj->wait_until == 0)
 		hj->wait_until = now + PC_HASH_WAIT_MS;
-	woken = hj->woken;
-	hj->woken = 0;
+	promised = hj->promised;
+	pc_hashjob_unpromise(hj);
 	pc_hashjob_unqueue(hj);
 
-	/* A free slot goes to the head of the queue first. */
-	if (pc_hash_inflight < pc_policy.argon2_inflight &&
-	    (woken || TAILQ_EMPTY(&pc_hash_waiters)))
+	if (pc_hashjob_avail() && (promised || TAILQ_EMPTY(&pc_hash_waiters)))
 		return (pc_hashjob_take(hj));
 	if (now >= hj->wait_until || pc_hash_nwaiters >= PC_HASH_WAITERS_MAX) {
 		pc_hashjob_refuse(req);
+		pc_hashjob_pass();
 		return (KORE_RESULT_ERROR);
 	}
-
-	/* Woken but beaten to the slot: keep its place at the head. */
-	if (woken)
-		TAILQ_INSERT_HEAD(&pc_hash_waiters, hj, wait_list);
-	else
-		TAILQ_INSERT_TAIL(&pc_hash_waiters, hj, wait_list);
-	hj->queued = 1;
-	hj->waiter = req;
-	pc_hash_nwaiters++;
+	pc_hashjob_enqueue(hj, req, source);
 	if (pc_hash_timer == NULL)
 		pc_hash_timer = kore_timer_add(pc_hashjob_tick,
 		    PC_HASH_WAIT_TICK_MS, NULL, KORE_TIMER_ONESHOT);
@@ -175,8 +181,15 @@ pc_hashjob_wait(struct http_request *req, struct pc_hashjob *hj)
 int
 pc_hashjob_slot_free(void)
 {
-	return (pc_hash_inflight < pc_policy.argon2_inflight &&
-	    TAILQ_EMPTY(&pc_hash_waiters));
+	return (pc_hashjob_avail() && TAILQ_EMPTY(&pc_hash_waiters));
+}
+
+/* A slot neither taken nor promised to a waiter. */
+static int
+pc_hashjob_avail(void)
+{
+	return (pc_hash_inflight + pc_hash_promised <
+	    pc_policy.argon2_inflight);
 }
 
 static int
@@ -201,6 +214,34 @@ pc_hashjob_refuse(struct http_request *req)
 	    "Too many sign-in attempts are in progress; try again shortly.");
 }
 
+/* After every waiter of a lower or equal rank (see above). */
+static void
+pc_hashjob_enqueue(struct pc_hashjob *hj, struct http_request *req,
+    const char *source)
+{
+	struct pc_hashjob	*w;
+	uint32_t		rank;
+
+	rank = 0;
+	TAILQ_FOREACH(w, &pc_hash_waiters, wait_list) {
+		if (strcmp(w->source, source) == 0)
+			rank++;
+	}
+	TAILQ_FOREACH(w, &pc_hash_waiters, wait_list) {
+		if (w->rank > rank)
+			break;
+	}
+	if (w != NULL)
+		TAILQ_INSERT_BEFORE(w, hj, wait_list);
+	else
+		TAILQ_INSERT_TAIL(&pc_hash_waiters, hj, wait_list);
+	hj->rank = rank;
+	hj->source = source;
+	hj->waiter = req;
+	hj->queued = 1;
+	pc_hash_nwaiters++;
+}
+
 static void
 pc_hashjob_unqueue(struct pc_hashjob *hj)
 {
@@ -212,16 +253,45 @@ pc_hashjob_unqueue(struct pc_hashjob *hj)
 	pc_hash_nwaiters--;
 }
 
-/* Off the queue and runnable; it looks at the slots again itself. */
 static void
-pc_hashjob_wake(struct pc_hashjob *hj)
+pc_hashjob_unpromise(struct pc_hashjob *hj)
+{
+	if (!hj->promised)
+		return;
+	hj->promised = 0;
+	pc_hash_promised--;
+}
+
+/* Off the queue and runnable (with a slot held for it, or to refuse). */
+static void
+pc_hashjob_wake(struct pc_hashjob *hj, int promise)
 {
 	struct http_request	*req;
 
 	req = hj->waiter;
 	pc_hashjob_unqueue(hj);
-	hj->woken = 1;
+	if (promise) {
+		hj->promised = 1;
+		pc_hash_promised++;
+	}
 	http_request_wakeup(req);
+}
+
+/* Each free slot to the first waiter that is still there. */
+static void
+pc_hashjob_pass(void)
+{
+	struct pc_hashjob	*hj;
+
+	while (pc_hashjob_avail() &&
+	    (hj = TAILQ_FIRST(&pc_hash_waiters)) != NULL) {
+		/* Its client is gone: Kore frees it without running it. */
+		if (hj->waiter->flags & HTTP_REQUEST_DELETE) {
+			pc_hashjob_unqueue(hj);
+			continue;
+		}
+		pc_hashjob_wake(hj, 1);
+	}
 }
 
 /* Wakes the waiters whose time is up (they answer 429). */
@@ -235,7 +305,7 @@ pc_hashjob_tick(void *arg, uint64_t now)
 	for (hj = TAILQ_FIRST(&pc_hash_waiters); hj != NULL; hj = next) {
 		next = TAILQ_NEXT(hj, wait_list);
 		if (now >= hj->wait_until)
-			pc_hashjob_wake(hj);
+			pc_hashjob_wake(hj, 0);
 	}
 	if (!TAILQ_EMPTY(&pc_hash_waiters))
 		pc_hash_timer = kore_timer_add(pc_hashjob_tick,
@@ -327,16 +397,18 @@ pc_hashjob_poll(struct http_request *req, struct pc_hashjob *hj)
 void
 pc_hashjob_release(struct pc_hashjob *hj)
 {
-	struct pc_hashjob	*next;
-
-	/* A request that ends while it waits (the client hung up). */
+	/* A request that ends while it waits, or before it could use the
+	 * slot held for it (the client hung up): the next one gets it. */
 	pc_hashjob_unqueue(hj);
+	if (hj->promised) {
+		pc_hashjob_unpromise(hj);
+		pc_hashjob_pass();
+	}
 	if (hj->started && !kore_task_finished(&hj->task))
 		return;
 	if (hj->counted) {
 		hj->counted = 0;
 		pc_hash_inflight--;
-		if ((next = TAILQ_FIRST(&pc_hash_waiters)) != NULL)
-			pc_hashjob_wake(next);
+		pc_hashjob_pass();
 	}
 }

@@ -731,6 +731,71 @@ def test_an_attempt_waits_for_a_busy_slot(make_server):
     srv.stop()
 
 
+def post_login_from(srv, source, username):
+    """A login attempt over a connection from the given loopback
+    address; the answer's status."""
+    body = json.dumps({"username": username, "password":
+                       "Not-a-password-1", "otp": "123456"}).encode()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=60,
+                                 source_address=(source, 0))
+    with ctx.wrap_socket(s) as t:
+        t.sendall(b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                  % len(body) + body)
+        head = b""
+        while b"\r\n" not in head:
+            chunk = t.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    m = re.match(rb"HTTP/1\.1 (\d{3})", head)
+    assert m, head[:200]
+    return int(m.group(1))
+
+
+def test_one_address_cannot_queue_ahead_of_another(make_server):
+    """Waiters are ordered by their rank among waiters from the same
+    address: eight attempts queued from 127.0.0.1 do not delay the first
+    attempt from 127.0.0.2 beyond one hash (in plain arrival order it
+    would wait eight and be refused after its second)."""
+    srv = make_server("hashfair", workers=1, policy=dict(
+        NO_SOURCE_BLOCK, allow_cidr=["127.0.0.1/32", "127.0.0.2/32"],
+        argon2_t="3", argon2_m_kib="131072", argon2_inflight="1")).start()
+    # How long one hash takes here (the slot is free).
+    t0 = time.monotonic()
+    assert post_login_from(srv, "127.0.0.1", "nobody-h-" +
+                           uuid.uuid4().hex[:8]) == 401
+    hash_s = time.monotonic() - t0
+    if not 0.12 < hash_s < 0.45:
+        pytest.skip("one hash took %.2f s; the test needs 0.12-0.45 s" %
+                    hash_s)
+    out = {}
+
+    def attempt(key, source):
+        out[key] = post_login_from(srv, source, "nobody-%s-%s" % (
+            key, uuid.uuid4().hex[:8]))
+
+    crowd = [threading.Thread(target=attempt, args=("c%d" % i, "127.0.0.1"))
+             for i in range(9)]
+    for t in crowd:          # one hashes, eight queue
+        t.start()
+    time.sleep(0.1)
+    other = threading.Thread(target=attempt, args=("other", "127.0.0.2"))
+    other.start()
+    for t in crowd + [other]:
+        t.join(timeout=120)
+    # Served second at the latest: within about two hashes (< its 1 s).
+    assert out["other"] == 401, (out, hash_s)
+    # The crowd was served in part and refused in part after its wait.
+    assert sorted(set(out[k] for k in out if k != "other")) == [401, 429], \
+        (out, hash_s)
+    srv.stop()
+
+
 def test_clients_that_hang_up_while_waiting_leave_the_queue(make_server,
                                                             new_user):
     """Attempts queued for a hashing slot whose clients hang up are
