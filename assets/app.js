@@ -22,6 +22,7 @@
 	const state = {
 		me: null,		/* /api/me body while signed in */
 		csrf: null,
+		tag: null,		/* sessionTag() of the signed-in session */
 		skew: 0,		/* server clock - local clock, seconds */
 		idleSecs: 900,
 		idleExpires: 0,
@@ -437,6 +438,13 @@
 	/* Adopt a /api/me (or login) body. */
 	function adoptMe(me) {
 		state.me = me;
+		if (state.csrf !== me.csrf_token) {
+			state.tag = null;
+			sessionTag(me.csrf_token).then(function (tag) {
+				if (state.csrf === me.csrf_token)
+					state.tag = tag;
+			});
+		}
 		state.csrf = me.csrf_token;
 		const left = me.idle_expires_at - now();
 		state.idleSecs = Math.max(10, Math.min(900, Math.round(left)));
@@ -444,14 +452,19 @@
 		state.ending = false;
 	}
 
-	async function refreshMe() {
+	/* The session again: its status (200, 401, 403, or 0 offline). */
+	async function meStatus() {
 		const r = await api('GET', '/api/me', undefined, undefined,
 		    { quiet: true });
 		if (r.status === 200 && r.data) {
 			adoptMe(r.data);
-			return true;
+			return 200;
 		}
-		return false;
+		return r.status;
+	}
+
+	async function refreshMe() {
+		return (await meStatus()) === 200;
 	}
 
 	function errText(r, fallbackKey) {
@@ -492,16 +505,33 @@
 	const peers = typeof BroadcastChannel === 'function' ?
 	    new BroadcastChannel('payconsole-session') : null;
 
-	function sessionEnded(why, fromPeer) {
+	/*
+	 * Which session a message speaks of, so that a tab left over from an
+	 * earlier session cannot end a newer one: the first 16 bytes of the
+	 * SHA-256 of the session's CSRF token, in hex (the token itself
+	 * never leaves this tab).
+	 */
+	async function sessionTag(csrf) {
+		const d = await crypto.subtle.digest('SHA-256',
+		    new TextEncoder().encode(csrf));
+		return Array.from(new Uint8Array(d).slice(0, 16), function (b) {
+			return b.toString(16).padStart(2, '0');
+		}).join('');
+	}
+
+	/* quiet: tell no other tab (the word came from one, or is local). */
+	function sessionEnded(why, quiet) {
 		if (state.ending)
 			return;
 		state.ending = true;
+		const tag = state.tag;
 		state.me = null;
+		state.tag = null;
 		state.csrf = null;
 		state.enrolment = null;
 		closeDialogs();
-		if (peers && !fromPeer)
-			peers.postMessage({ ended: why });
+		if (peers && !quiet && tag)
+			peers.postMessage({ ended: why, session: tag });
 		state.notice = { kind: why === 'logout' || why === 'elsewhere' ?
 		    'ok' : 'warn', text: t(ENDED_NOTICE[why] ||
 		    'notice_expired') };
@@ -512,7 +542,8 @@
 		peers.addEventListener('message', function (ev) {
 			const why = ev.data ? ev.data.ended : null;
 			if (!state.me || !Object.prototype.hasOwnProperty.call(
-			    ENDED_NOTICE, why))
+			    ENDED_NOTICE, why) || !state.tag ||
+			    ev.data.session !== state.tag)
 				return;
 			sessionEnded(why === 'logout' ? 'elsewhere' : why, true);
 		});
@@ -561,10 +592,13 @@
 		 */
 		if (Math.min(idle, end, abs) < -2 && !checking) {
 			checking = true;
-			const alive = await refreshMe();
+			const st = await meStatus();
 			checking = false;
-			if (!alive || state.idleExpires - now() <= 0)
-				sessionEnded(end <= 0 ? 'closed' : 'expired');
+			/* Offline, this tab's clock decides for this tab only:
+			 * the others may know better (and decide themselves). */
+			if (st !== 200 || state.idleExpires - now() <= 0)
+				sessionEnded(end <= 0 ? 'closed' : 'expired',
+				    st === 0);
 		}
 	}
 
@@ -919,6 +953,8 @@
 			submit.disabled = false;
 			otp.input.value = '';
 			cur.input.value = '';
+			np.input.value = '';
+			np2.input.value = '';
 			if (r.status === 200) {
 				await refreshMe();
 				state.notice = { kind: 'ok', text: t('pw_done') };

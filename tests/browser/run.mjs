@@ -242,6 +242,15 @@ async function scenarioWrongCode() {
 	pagesOf('wrongcode').push(other);
 	await other.goto(URL + '/');
 	await waitView(other, 'transactions');
+	// The tag the page gives its session (see sessionTag in app.js).
+	const tagOf = (p) => p.evaluate(async () => {
+		const m = await (await fetch('/api/me')).json();
+		const d = await crypto.subtle.digest('SHA-256',
+		    new TextEncoder().encode(m.csrf_token));
+		return Array.from(new Uint8Array(d).slice(0, 16),
+		    (b) => b.toString(16).padStart(2, '0')).join('');
+	});
+	const oldTag = await tagOf(page);
 	await page.click('#logout');
 	await waitView(page, 'login');
 	assertEq(await text(page, '#notice'), JA.notice_logged_out, 'logout');
@@ -255,6 +264,22 @@ async function scenarioWrongCode() {
 	const me = await page.evaluate(async () => (await fetch('/api/me'))
 	    .status);
 	assertEq(me, 401, 'session gone after logout');
+	// A word from a tab of an earlier session ends nothing: signed in
+	// again here, a message naming the old session is ignored, one
+	// naming this session is not.
+	await login(page, URL, u);
+	await waitView(page, 'transactions');
+	const say = (tag) => other.evaluate((t) => new BroadcastChannel(
+	    'payconsole-session').postMessage({ ended: 'expired', session: t }),
+	    tag);
+	await say(oldTag);
+	await page.waitForTimeout(1500);
+	assertEq(await page.locator('main.view-transactions').count(), 1,
+	    'a word about an earlier session ends nothing');
+	await say(await tagOf(page));
+	await waitView(page, 'login');
+	assertEq(await text(page, '#notice'), JA.notice_expired,
+	    'a word about this session ends it');
 	await page.context().close();
 }
 
