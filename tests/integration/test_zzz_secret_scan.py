@@ -180,11 +180,16 @@ OTHER_PATTERNS = {
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 }
 DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9])*(?![0-9])")
-# A hexadecimal word of 32 characters or more is a digest (MD5 and up: the
-# policy's SHA-256 in policy.loaded and the server log's first line, chain
-# hashes). About one SHA-256 in a hundred holds a Luhn-valid run of 13
-# decimal digits by chance; such a run is not a card number.
-HEX_WORD = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
+# The SHA-256 digests the product writes, where it writes them: under a
+# key naming it (the policy's "digest" in policy.loaded, "sha256=" in the
+# server log's first line, "export_sha256" and "figures_sha256" in the
+# purge and sign-off records). About one digest in a hundred holds a
+# Luhn-valid run of 13 decimal digits by chance; such a run is not a card
+# number. Only exactly 64 hex digits in such a place are passed over: a
+# card number joined to hex anywhere else is still found.
+DIGEST_AT = re.compile(
+    r"(?:sha256|digest|hash)\"?\s*[:=]\s*\"?([0-9a-f]{64})(?![0-9A-Za-z])",
+    re.I)
 SECRET_DETAIL_KEY = re.compile(
     r"pass|otp|token|secret|cookie|csrf|^code$|^pan$|card_number", re.I)
 
@@ -205,7 +210,8 @@ def card_numbers(text):
     """Luhn-valid runs of 13-19 digits (single spaces or hyphens allowed
     between digits)."""
     found = []
-    text = HEX_WORD.sub(lambda m: "h" * len(m.group(0)), text)
+    text = DIGEST_AT.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] +
+                         "h" * 64, text)
     for m in DIGIT_RUN.finditer(text):
         digits = re.sub(r"[ -]", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn(digits):
@@ -374,10 +380,13 @@ def test_scanner_finds_what_it_looks_for():
         "pw Fresh-" + "0123456789abcdef" * 2 + "9a",
         "gen L6SL623JrdYj9havpYTS end",
         "$argon2id$v=19$m=8192,t=1,p=1$abc",
-        # Beside a digest, or in a hex word too short to be one, a card
-        # number is still a card number.
-        "digest " + "ab" * 16 + " 4222222222222 next",
+        # Beside a digest, joined to hex, or in hex not in a digest's
+        # place, a card number is still a card number.
+        '"digest": "' + "ab" * 32 + '" 4222222222222 next',
         "id=cafe4222222222222",
+        "GET /x/4111111111111111" + "ab" * 8 + " HTTP/1.1",
+        "\\x" + "9c" * 10 + "4222222222222" + "d" * 31,
+        '"digest": "' + "f0" * 20 + "4222222222222" + "e1" * 12 + 'ab"',
     ]
     for s in samples:
         found = []
@@ -391,8 +400,10 @@ def test_scanner_finds_what_it_looks_for():
              "order 1234567890123 no", "sha256 " + "ab12" * 16,
              # The CI failure of 2026-11: a policy digest holding a
              # Luhn-valid run of 13 digits (4222222222222).
-             '"digest": "' + "f0" * 20 + "4222222222222" + "e1" * 12 + 'a"',
-             "\\x" + "9c" * 10 + "4222222222222" + "d" * 31,
+             '"digest": "' + "f0" * 10 + "4222222222222" + "e1" * 15 + 'a"',
+             "policy: ... sha256=" + "f0" * 10 + "4222222222222" +
+             "e1" * 15 + "a",
+             '{"export_sha256": "' + "4222222222222" + "c" * 51 + '"}',
              "t_0123456789 k-" + "0" * 32]
     assert not luhn("1234567890123")
     for s in clean:
