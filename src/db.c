@@ -81,6 +81,8 @@ pc_dbq_init(struct pc_dbq *q, const char *db, const char *query)
 	q->query = query;
 }
 
+/* One text parameter, kept by pointer until the query is sent; NULL is
+ * SQL NULL. */
 void
 pc_dbq_param(struct pc_dbq *q, const char *value, size_t len)
 {

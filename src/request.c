@@ -340,7 +340,8 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
  * What the signed-in user just looked at or did, as one audit.record()
  * through pc_auth: actor id, name, role and address from the session.
  * The texts must live as long as the request (literals or handler
- * state). rule "" raises no alert; any other raises it at "alert".
+ * state). rule "" raises no alert (NULL); any other raises it at
+ * "alert".
  */
 void
 pc_req_record(struct pc_dbq *q, struct pc_req *r, const char *event,
@@ -350,7 +351,7 @@ pc_req_record(struct pc_dbq *q, struct pc_req *r, const char *event,
 	(void)snprintf(r->actor, sizeof(r->actor), "%" PRId64, r->s.user_id);
 	pc_dbq_init(q, PC_DB_AUTH,
 	    "SELECT audit.record($1::bigint, $2, $3, $4::inet, $5, $6, $7, "
-	    "$8::jsonb, nullif($9, ''), 'alert')");
+	    "$8::jsonb, $9, 'alert')");
 	pc_dbq_param(q, r->actor, strlen(r->actor));
 	pc_dbq_param(q, r->s.username, strlen(r->s.username));
 	pc_dbq_param(q, r->s.role, strlen(r->s.role));
@@ -359,5 +360,5 @@ pc_req_record(struct pc_dbq *q, struct pc_req *r, const char *event,
 	pc_dbq_param(q, target, strlen(target));
 	pc_dbq_param(q, outcome, strlen(outcome));
 	pc_dbq_param(q, details, details_len);
-	pc_dbq_param(q, rule, strlen(rule));
+	pc_dbq_param(q, rule[0] != '\0' ? rule : NULL, strlen(rule));
 }
