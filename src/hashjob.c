@@ -270,6 +270,8 @@ pc_hashjob_wake(struct pc_hashjob *hj, int promise)
 
 	req = hj->waiter;
 	pc_hashjob_unqueue(hj);
+	if (req == NULL)
+		return;
 	if (promise) {
 		hj->promised = 1;
 		pc_hash_promised++;
@@ -286,7 +288,8 @@ pc_hashjob_pass(void)
 	while (pc_hashjob_avail() &&
 	    (hj = TAILQ_FIRST(&pc_hash_waiters)) != NULL) {
 		/* Its client is gone: Kore frees it without running it. */
-		if (hj->waiter->flags & HTTP_REQUEST_DELETE) {
+		if (hj->waiter == NULL ||
+		    (hj->waiter->flags & HTTP_REQUEST_DELETE)) {
 			pc_hashjob_unqueue(hj);
 			continue;
 		}
