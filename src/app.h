@@ -109,7 +109,7 @@ struct pc_req {
 	char			sq_idle[16];
 	char			sq_inhours[8];
 	struct pc_session	s;
-	char			actor[24];	/* s.user_id, for SQL */
+	char			actor[24];	/* s.user_id as SQL text */
 	/*
 	 * The handler's own state lives inside this block, which Kore frees
 	 * only after every task bound to the request has finished, so a

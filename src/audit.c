@@ -54,7 +54,7 @@ struct pc_audit {
 	struct pc_dbq		q;
 	struct pc_dbq		rec;
 	struct pc_qs		qs;
-	char			actor[24], id[24], limit[16];
+	char			id[24], limit[16];
 	char			comment[512];
 	char			outcome[16], details[256], rule[40];
 	char			*out;
@@ -355,7 +355,6 @@ pc_audit_prepare(struct http_request *req, struct pc_audit *a,
 	uint8_t			addr[16];
 
 	r = pc_req_get(req);
-	(void)snprintf(a->actor, sizeof(a->actor), "%" PRId64, r->s.user_id);
 	(void)snprintf(a->id, sizeof(a->id), "%" PRId64, r->path_id);
 
 	switch (kind) {
@@ -436,7 +435,7 @@ pc_audit_prepare(struct http_request *req, struct pc_audit *a,
 		pc_dbq_init(&a->q, PC_DB_AUTH, "SELECT audit.acknowledge("
 		    "$1::bigint, $2::bigint, $3, $4, $5::inet, $6)");
 		pc_dbq_param(&a->q, a->id, strlen(a->id));
-		pc_dbq_param(&a->q, a->actor, strlen(a->actor));
+		pc_dbq_param(&a->q, r->actor, strlen(r->actor));
 		pc_dbq_param(&a->q, r->s.username, strlen(r->s.username));
 		pc_dbq_param(&a->q, r->s.role, strlen(r->s.role));
 		pc_dbq_param(&a->q, r->source, strlen(r->source));

@@ -4,7 +4,7 @@
  * when there is none, so unknown users cost the same), rehashes it when
  * the policy's parameters were raised, and hashes a new password. At
  * most argon2_inflight jobs per worker. A login that finds them all
- * taken waits for one, in arrival order, for at most PC_HASH_WAIT_MS,
+ * taken waits for one (queue order below) for at most PC_HASH_WAIT_MS,
  * then gets 429; other callers get 429 at once.
  *
  * Inputs and outputs travel through the task channel as copies; both

@@ -80,7 +80,7 @@ struct pc_txn {
 	struct pc_dbq		audit;
 	struct pc_qs		qs;
 	char			cur_us[24], cur_id[24], limit[16];
-	char			actor[24], id[24], version[16];
+	char			id[24], version[16];
 	char			idem_key[65], req_hash[65];
 	char			amount[24], reason[512];
 	char			rows[16];
@@ -560,8 +560,6 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 		case 0:
 			t->kind = kind;
 			t->masked = strcmp(r->s.role, "operator") != 0;
-			(void)snprintf(t->actor, sizeof(t->actor), "%" PRId64,
-			    r->s.user_id);
 			(void)snprintf(t->id, sizeof(t->id), "%" PRId64,
 			    r->path_id);
 			switch (kind) {
@@ -596,8 +594,8 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 					    "FROM payments.view_transaction("
 					    "$1::bigint, $2, $3::inet, "
 					    "$4::bigint) AS v(j, refunds)");
-					pc_dbq_param(&t->q, t->actor,
-					    strlen(t->actor));
+					pc_dbq_param(&t->q, r->actor,
+					    strlen(r->actor));
 					pc_dbq_param(&t->q, r->s.username,
 					    strlen(r->s.username));
 					pc_dbq_param(&t->q, r->source,
@@ -616,7 +614,7 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 				    "payments.operate($1::bigint, $2, "
 				    "$3::inet, $4, $5::bigint, $6::int, $7, "
 				    "$8, $9::bigint, $10)");
-				pc_dbq_param(&t->q, t->actor, strlen(t->actor));
+				pc_dbq_param(&t->q, r->actor, strlen(r->actor));
 				pc_dbq_param(&t->q, r->s.username,
 				    strlen(r->s.username));
 				pc_dbq_param(&t->q, r->source,

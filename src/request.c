@@ -208,6 +208,7 @@ pc_req_session(struct http_request *req, int state_changing)
 
 	r->s.session_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	r->s.user_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	(void)snprintf(r->actor, sizeof(r->actor), "%" PRId64, r->s.user_id);
 	pc_req_copy(r->s.username, sizeof(r->s.username),
 	    PQgetvalue(res, 0, 3));
 	pc_req_copy(r->s.display_name, sizeof(r->s.display_name),
@@ -348,7 +349,6 @@ pc_req_record(struct pc_dbq *q, struct pc_req *r, const char *event,
     const char *target, const char *outcome, const char *details,
     size_t details_len, const char *rule)
 {
-	(void)snprintf(r->actor, sizeof(r->actor), "%" PRId64, r->s.user_id);
 	pc_dbq_init(q, PC_DB_AUTH,
 	    "SELECT audit.record($1::bigint, $2, $3, $4::inet, $5, $6, $7, "
 	    "$8::jsonb, $9, 'alert')");

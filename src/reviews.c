@@ -29,7 +29,7 @@ struct pc_review {
 	int			csv;
 	struct pc_dbq		q;
 	struct pc_dbq		rec;
-	char			actor[24], week[16];
+	char			week[16];
 	char			comment[512];
 	char			details[64];
 	char			*out;
@@ -63,7 +63,6 @@ pc_review_prepare(struct http_request *req, struct pc_review *v,
 	const char	*db;
 
 	r = pc_req_get(req);
-	(void)snprintf(v->actor, sizeof(v->actor), "%" PRId64, r->s.user_id);
 	/* perm.c only matches a week that exists: 2026-W47 is 202647. */
 	(void)snprintf(v->week, sizeof(v->week), "%04d-W%02d",
 	    (int)(r->path_id / 100), (int)(r->path_id % 100));
@@ -110,7 +109,7 @@ pc_review_prepare(struct http_request *req, struct pc_review *v,
 		pc_dbq_param(&v->q, v->week, strlen(v->week));
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
-		pc_dbq_param(&v->q, v->actor, strlen(v->actor));
+		pc_dbq_param(&v->q, r->actor, strlen(r->actor));
 		pc_dbq_param(&v->q, r->source, strlen(r->source));
 		pc_dbq_param(&v->q, v->comment, strlen(v->comment));
 		return (1);

@@ -39,7 +39,6 @@ struct pc_uact {
 	enum pc_uact_kind	kind;
 	struct pc_dbq		q;
 	struct pc_hashjob	hj;
-	char			actor[24];
 	char			target[24];
 	char			username[128];
 	char			display[256];
@@ -308,7 +307,7 @@ pc_uact_query(struct pc_uact *u, struct pc_req *r)
 		break;
 	}
 
-	pc_dbq_param(&u->q, u->actor, strlen(u->actor));
+	pc_dbq_param(&u->q, r->actor, strlen(r->actor));
 	pc_dbq_param(&u->q, r->source, strlen(r->source));
 	switch (u->kind) {
 	case PC_UACT_CREATE:
@@ -479,8 +478,6 @@ pc_uact(struct http_request *req, enum pc_uact_kind kind)
 		switch (u->step) {
 		case 0:
 			u->kind = kind;
-			(void)snprintf(u->actor, sizeof(u->actor), "%" PRId64,
-			    r->s.user_id);
 			(void)snprintf(u->target, sizeof(u->target), "%" PRId64,
 			    r->path_id);
 			if (kind != PC_UACT_CREATE &&

@@ -447,7 +447,7 @@ JSON_CT = b"Content-Type: application/json"
 CHUNKED = b"%x\r\n%s\r\n0\r\n\r\n" % (len(LOGIN_BODY), LOGIN_BODY)
 CL = b"Content-Length: %d" % len(LOGIN_BODY)
 
-def FILLERS(n):
+def fillers(n):
     return [b"X-Filler-%d: %d" % (i, i) for i in range(n)]
 
 
@@ -478,11 +478,11 @@ FRAMING = [
      b"GET /healthz HTTP/1.1\r\nHost-Name: 127.0.0.1\r\n\r\n"),
     # Kore dropped every line after the 24th unseen: a transfer coding
     # or a second Host hidden behind fillers reached no check.
-    ("chunked after 30 headers", 501, raw("GET", "/healthz", FILLERS(30) + [
+    ("chunked after 30 headers", 501, raw("GET", "/healthz", fillers(30) + [
         b"Transfer-Encoding: chunked"], b"0\r\n\r\n")),
-    ("second Host after 30 headers", 400, raw("GET", "/healthz", FILLERS(30) +
+    ("second Host after 30 headers", 400, raw("GET", "/healthz", fillers(30) +
                                               [b"Host: evil.example"])),
-    ("70 header lines", 431, raw("GET", "/healthz", FILLERS(70))),
+    ("70 header lines", 431, raw("GET", "/healthz", fillers(70))),
 ]
 
 
@@ -519,7 +519,7 @@ def test_plain_framing_still_reaches_the_application(fsrv):
         t.sendall(raw("GET", "/healthz", [b"X-Host: 127.0.0.1"]))
         assert read_answer(t)[0] == 200
         # 50 header lines: more than Kore's 24, fewer than the limit.
-        t.sendall(raw("GET", "/healthz", FILLERS(48)))
+        t.sendall(raw("GET", "/healthz", fillers(48)))
         assert read_answer(t)[0] == 200
     finally:
         t.close()
