@@ -10,6 +10,9 @@
 --   pc_auditor   the server, for auditors: SELECT only, read-only
 --                transactions
 --   pc_ops       the payconsole-admin CLI on the server host
+--   pc_api       no login: owns every application function (migration
+--                015), so table writes happen only inside the SECURITY
+--                DEFINER functions it owns, never as a login role
 -- No role is a superuser, none can create roles or databases, none
 -- inherits another's privileges.
 \set ON_ERROR_STOP on
@@ -18,6 +21,13 @@ SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERI
   FROM unnest(ARRAY['pc_owner', 'pc_auth', 'pc_payments', 'pc_auditor', 'pc_ops']) AS r
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)
 \gexec
+
+SELECT 'CREATE ROLE pc_api NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pc_api')
+\gexec
+-- ALTER FUNCTION ... OWNER TO pc_api needs membership; NOINHERIT keeps
+-- pc_api's table rights away from pc_owner's own sessions.
+GRANT pc_api TO pc_owner;
 
 SELECT 'CREATE DATABASE payconsole OWNER pc_owner ENCODING ''UTF8'' TEMPLATE template0'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'payconsole')

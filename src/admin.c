@@ -1,8 +1,8 @@
 /*
  * admin.c: payconsole-admin, the command line on the server host.
  *
+ *   payconsole-admin [-d SITE] bootstrap-admin USERNAME DISPLAY-NAME [ROLE]
  *   payconsole-admin [-d SITE] create-user USERNAME ROLE DISPLAY-NAME
- *   payconsole-admin [-d SITE] bootstrap-admin USERNAME DISPLAY-NAME
  *   payconsole-admin [-d SITE] list-users
  *   payconsole-admin [-d SITE] unlock USERNAME
  *   payconsole-admin [-d SITE] rotate-key NEW-KEY-FILE
@@ -13,6 +13,13 @@
  * libpq with peer authentication. Every action is audited with actor
  * "cli:<unix user>". stdout carries only machine-readable output (JSON,
  * tab-separated lines); people-facing text goes to stderr.
+ *
+ * Accounts: bootstrap-admin makes the first two admins and the first
+ * auditor, each as an enrolment the person finishes at first sign-in;
+ * after that accounts are requested and approved in the console (four
+ * eyes). create-user and seed-demo make accounts with known factors for
+ * development, test and bench only: refused under a production policy
+ * here, and by the database unless its owner allowed seeding.
  */
 #include <sys/stat.h>
 
@@ -31,10 +38,11 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "bytea.h"
+#include "enrolcode.h"
 #include "jsonw.h"
 #include "password.h"
 #include "policy.h"
-#include "qr.h"
 #include "qs.h"
 #include "secretbox.h"
 #include "totp.h"
@@ -42,7 +50,6 @@
 /* Sealed TOTP secrets: the server opens at most 64 bytes. */
 #define ADMIN_SECRET_MAX	64
 #define ADMIN_SEALED_MAX	(ADMIN_SECRET_MAX + PC_SECRETBOX_OVERHEAD)
-#define ADMIN_URI_MAX		512
 
 /* A lock the CLI waits for longer than this is an error, not a hang. */
 #define ADMIN_LOCK_TIMEOUT	"30s"
@@ -61,10 +68,13 @@ struct demo_account {
 	const char	*role;
 };
 
+/* Two operators and two admins, so that four eyes can be tried. */
 static const struct demo_account demo_accounts[] = {
 	{ "operator1",	"山田 花子 (demo operator)",	"operator" },
 	{ "admin1",	"Taro Suzuki (demo admin)",	"admin" },
 	{ "auditor1",	"佐藤 一郎 (demo auditor)",	"auditor" },
+	{ "operator2",	"田中 次郎 (demo operator)",	"operator" },
+	{ "admin2",	"Hanako Ito (demo admin)",	"admin" },
 };
 
 static void	admin_usage(void) __attribute__((noreturn));
@@ -79,13 +89,14 @@ static void	admin_audit_outcome(struct admin_ctx *, const char *,
 		    const char *, const char *, const char *);
 static void	admin_hex(const uint8_t *, size_t, char *, size_t);
 static int	admin_unhex(const char *, uint8_t *, size_t);
+static void	admin_refuse_production(struct admin_ctx *, const char *);
 static void	admin_field(FILE *, const char *);
 static int	admin_seed_demo(struct admin_ctx *, int, char **);
 static void	admin_seed_transactions(struct admin_ctx *, long);
 static void	admin_random_password(char *, size_t);
 static void	admin_create_user(struct admin_ctx *,
 		    const struct pc_argon2_params *, const char *, const char *,
-		    const char *, int, struct pc_jsonw *, char *, size_t);
+		    const char *, int, struct pc_jsonw *);
 static int	admin_cmd_create_user(struct admin_ctx *, int, char **);
 static int	admin_cmd_bootstrap_admin(struct admin_ctx *, int, char **);
 static int	admin_cmd_list_users(struct admin_ctx *, int, char **);
@@ -110,9 +121,12 @@ admin_usage(void)
 {
 	fprintf(stderr,
 	    "usage: payconsole-admin [-d site-dir] command\n"
-	    "  create-user USERNAME operator|admin|auditor DISPLAY-NAME\n"
-	    "  bootstrap-admin USERNAME DISPLAY-NAME   (only if no admin "
-	    "exists)\n"
+	    "  bootstrap-admin USERNAME DISPLAY-NAME [admin|auditor]   (the "
+	    "first two admins\n"
+	    "      and the first auditor only; prints the two halves of "
+	    "an enrolment code)\n"
+	    "  create-user USERNAME operator|admin|auditor DISPLAY-NAME   "
+	    "(development only)\n"
 	    "  list-users\n"
 	    "  unlock USERNAME\n"
 	    "  audit verify   (also: audit-verify)\n"
@@ -194,28 +208,26 @@ admin_audit_outcome(struct admin_ctx *ctx, const char *event,
 	p[2] = target;
 	p[3] = details;
 	p[4] = outcome;
-	PQclear(admin_exec(ctx,
-	    "INSERT INTO audit.events (actor_name, actor_role, event, "
-	    "target, outcome, details) VALUES ($1, 'cli', $2, $3, "
-	    "$5, $4::jsonb)", 5, p, 0));
+	PQclear(admin_exec(ctx, "SELECT audit.note_cli($1, $2, $3, $5, "
+	    "$4::jsonb)", 5, p, 0));
 }
 
 /* \x and lower-case hex: a bytea literal for a $n::bytea parameter. */
 static void
 admin_hex(const uint8_t *in, size_t len, char *out, size_t outlen)
 {
-	static const char	digits[] = "0123456789abcdef";
-	size_t			k;
-
-	if (outlen < 2 * len + 3)
+	if (pc_bytea_encode(in, len, out, outlen) == -1)
 		admin_fatal("hex buffer too small");
-	out[0] = '\\';
-	out[1] = 'x';
-	for (k = 0; k < len; k++) {
-		out[2 + 2 * k] = digits[in[k] >> 4];
-		out[3 + 2 * k] = digits[in[k] & 0x0f];
-	}
-	out[2 + 2 * len] = '\0';
+}
+
+/* Seeding accounts is for development databases only. */
+static void
+admin_refuse_production(struct admin_ctx *ctx, const char *what)
+{
+	if (ctx->policy.environment != PC_POLICY_ENV_DEVELOPMENT)
+		admin_fatal("refused: %s under a production policy; accounts "
+		    "are requested and approved in the console (the first "
+		    "ones: bootstrap-admin)", what);
 }
 
 /* Plain hex (encode(x, 'hex')) into out; the length or -1. */
@@ -281,7 +293,7 @@ admin_random_password(char *out, size_t len)
 static void
 admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
     const char *username, const char *display_name, const char *role,
-    int must_change, struct pc_jsonw *w, char *uri_out, size_t uri_outlen)
+    int must_change, struct pc_jsonw *w)
 {
 	PGresult	*res;
 	const char	*p[5];
@@ -289,7 +301,7 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	char		b32[64], uri[512], ad[64], idbuf[32];
 	char		hexblob[2 * (PC_TOTP_SECRET_LEN +
 			    PC_SECRETBOX_OVERHEAD) + 3];
-	char		kid[16], details[128];
+	char		kid[16];
 	uint8_t		secret[PC_TOTP_SECRET_LEN];
 	uint8_t		sealed[PC_TOTP_SECRET_LEN + PC_SECRETBOX_OVERHEAD];
 
@@ -298,13 +310,13 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	    hash, sizeof(hash)) == -1)
 		admin_fatal("argon2id hashing failed");
 
-	p[0] = username;
-	p[1] = display_name;
-	p[2] = role;
-	p[3] = ctx->actor;
-	res = admin_exec(ctx, "INSERT INTO auth.users (username, "
-	    "display_name, role, created_by) VALUES "
-	    "(lower(normalize($1, NFKC)), $2, $3, $4) RETURNING id", 4, p, 1);
+	/* The database takes it only where its owner allowed seeding. */
+	p[0] = ctx->actor;
+	p[1] = username;
+	p[2] = display_name;
+	p[3] = role;
+	res = admin_exec(ctx, "SELECT auth.seed_account($1, $2, $3, $4)", 4,
+	    p, 1);
 	(void)snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 
@@ -323,12 +335,8 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	p[2] = hexblob;
 	p[3] = kid;
 	p[4] = must_change ? "true" : "false";
-	PQclear(admin_exec(ctx, "INSERT INTO auth.credentials "
-	    "(user_id, password_hash, must_change_password, totp_state, "
-	    "totp_secret, totp_key_id) VALUES ($1, $2, $5::bool, 'enrolled', "
-	    "$3::bytea, $4)", 5, p, 0));
-	PQclear(admin_exec(ctx, "INSERT INTO auth.lockout (user_id) "
-	    "VALUES ($1)", 1, p, 0));
+	PQclear(admin_exec(ctx, "SELECT auth.seed_credentials($1::bigint, $2, "
+	    "$3::bytea, $4::integer, $5::boolean)", 5, p, 0));
 
 	if (pc_totp_base32(secret, sizeof(secret), b32, sizeof(b32)) == -1 ||
 	    pc_totp_uri(secret, sizeof(secret), username, uri,
@@ -342,12 +350,6 @@ admin_create_user(struct admin_ctx *ctx, const struct pc_argon2_params *prm,
 	pc_jsonw_string(w, "totp_secret_base32", b32);
 	pc_jsonw_string(w, "otpauth_uri", uri);
 	pc_jsonw_object_close(w);
-	if (uri_out != NULL &&
-	    (size_t)snprintf(uri_out, uri_outlen, "%s", uri) >= uri_outlen)
-		admin_fatal("URI buffer too small");
-
-	(void)snprintf(details, sizeof(details), "{\"role\": \"%s\"}", role);
-	admin_audit(ctx, "user.created", username, details);
 
 	pc_wipe(password, sizeof(password));
 	pc_wipe(secret, sizeof(secret));
@@ -465,16 +467,15 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2)
 		admin_usage();
-	if (ctx->policy.environment != PC_POLICY_ENV_DEVELOPMENT)
-		admin_fatal("refused: demo data is never seeded under a "
-		    "production policy");
+	admin_refuse_production(ctx, "demo data is never seeded");
 
 	errno = 0;
 	n = strtol(argv[1], &end, 10);
 	if (errno != 0 || *end != '\0' || n < 0 || n > 5000000)
 		admin_fatal("N must be 0..5000000");
 
-	admin_connect(ctx, "pc_owner");
+	/* Accounts as pc_ops (through the seeding functions), ... */
+	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
 
 	prm.t = ctx->policy.argon2_t;
@@ -490,7 +491,7 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < sizeof(demo_accounts) / sizeof(demo_accounts[0]);
 	    i++) {
 		p[0] = demo_accounts[i].username;
-		res = admin_exec(ctx, "SELECT 1 FROM auth.users "
+		res = admin_exec(ctx, "SELECT 1 FROM auth.directory "
 		    "WHERE username = $1", 1, p, 0);
 		k = PQntuples(res);
 		PQclear(res);
@@ -499,19 +500,23 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 
 		admin_create_user(ctx, &prm, demo_accounts[i].username,
 		    demo_accounts[i].display_name, demo_accounts[i].role, 0,
-		    &w, NULL, 0);
+		    &w);
 		created++;
 	}
 
 	pc_jsonw_array_close(&w);
 	pc_jsonw_object_close(&w);
 
-	admin_seed_transactions(ctx, n);
-
 	(void)snprintf(details, sizeof(details),
 	    "{\"users\": %d, \"transactions\": %ld}", created, n);
 	admin_audit(ctx, "demo.seeded", "payconsole", details);
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+	PQfinish(ctx->db);
 
+	/* ... transactions as their owner (no runtime role writes them). */
+	admin_connect(ctx, "pc_owner");
+	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
+	admin_seed_transactions(ctx, n);
 	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
 
 	if ((json = pc_jsonw_finish(&w, &jlen)) == NULL)
@@ -534,8 +539,9 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 }
 
 /*
- * create-user: an enrolled account whose password must be changed at
- * first login; prints its credentials once, as JSON, on stdout.
+ * create-user: an enrolled account with known factors, for tests and
+ * benches (development only); its password must be changed at first
+ * login. Prints its credentials once, as JSON, on stdout.
  */
 static int
 admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
@@ -547,6 +553,8 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 
 	if (argc != 3)
 		admin_usage();
+	admin_refuse_production(ctx, "create-user seeds accounts for "
+	    "development only");
 	if (strcmp(argv[1], "operator") != 0 && strcmp(argv[1], "admin") != 0 &&
 	    strcmp(argv[1], "auditor") != 0)
 		admin_fatal("role must be operator, admin or auditor");
@@ -558,8 +566,7 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
 	pc_jsonw_init(&w);
-	admin_create_user(ctx, &prm, argv[0], argv[2], argv[1], 1, &w, NULL,
-	    0);
+	admin_create_user(ctx, &prm, argv[0], argv[2], argv[1], 1, &w);
 	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
 
 	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
@@ -571,60 +578,82 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 }
 
 /*
- * bootstrap-admin: the first admin of an installation, and only the
- * first. SHARE ROW EXCLUSIVE on auth.users conflicts with itself and
- * with every writer, so two runs (or a create-user) cannot interleave
- * between the check and the insert; a row lock (FOR UPDATE) would not
- * do, since there is no admin row to lock when it matters. The
- * credentials go to stdout as JSON, like create-user; the QR code and
- * the instructions go to stderr, for the person at the terminal.
+ * bootstrap-admin: the first two admins and the first auditor of an
+ * installation, and no more (auth.bootstrap_account() counts under a
+ * table lock and records every attempt, with an alert). Each account is
+ * an enrolment: the two halves of its code go to stdout as JSON, and the
+ * person it is for finishes first sign-in in the console, choosing their
+ * own password and device. Nobody at this terminal sees either.
  */
 static int
 admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
 {
-	struct pc_argon2_params	prm;
 	struct pc_jsonw		w;
 	PGresult		*res;
-	char			*json, uri[ADMIN_URI_MAX], details[64];
+	const char		*p[7], *role;
+	uint8_t			code[2][PC_ENROLCODE_LEN];
+	char			param[2][PC_BYTEA_TEXT(PC_ENROLCODE_LEN)];
+	char			text[2][PC_ENROLCODE_TEXT], ttl[16];
+	char			*json;
 	size_t			len;
-	long			admins;
+	int			i;
 
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		admin_usage();
+	role = argc == 3 ? argv[2] : "admin";
+	if (strcmp(role, "admin") != 0 && strcmp(role, "auditor") != 0)
+		admin_fatal("bootstrap-admin makes admins and auditors only");
 
-	prm.t = ctx->policy.argon2_t;
-	prm.m_kib = ctx->policy.argon2_m_kib;
-	prm.p = ctx->policy.argon2_p;
+	for (i = 0; i < 2; i++) {
+		if (pc_enrolcode_new(code[i]) == -1)
+			admin_fatal("RAND_bytes failed");
+		admin_hex(code[i], sizeof(code[i]), param[i],
+		    sizeof(param[i]));
+		pc_enrolcode_format(code[i], text[i]);
+	}
+	(void)snprintf(ttl, sizeof(ttl), "%u",
+	    ctx->policy.enrolment_ttl_seconds);
 
 	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
 	PQclear(admin_exec(ctx, "SET LOCAL lock_timeout = '"
 	    ADMIN_LOCK_TIMEOUT "'", 0, NULL, 0));
-	PQclear(admin_exec(ctx, "LOCK TABLE auth.users IN SHARE ROW "
-	    "EXCLUSIVE MODE", 0, NULL, 0));
-	/* Disabled admins count: they can be re-enabled. */
-	res = admin_exec(ctx, "SELECT count(*) FROM auth.users "
-	    "WHERE role = 'admin'", 0, NULL, 1);
-	admins = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-
-	if (admins != 0) {
-		PQclear(admin_exec(ctx, "ROLLBACK", 0, NULL, 0));
-		(void)snprintf(details, sizeof(details),
-		    "{\"reason\": \"admin_exists\", \"admins\": %ld}", admins);
-		admin_audit_outcome(ctx, "admin.bootstrap", argv[0], "denied",
-		    details);
-		admin_fatal("refused: %ld admin account(s) already exist; "
-		    "bootstrap-admin only creates the first one (an admin "
-		    "creates further accounts, or use create-user)", admins);
+	p[0] = ctx->actor;
+	p[1] = argv[0];
+	p[2] = argv[1];
+	p[3] = role;
+	p[4] = param[0];
+	p[5] = param[1];
+	p[6] = ttl;
+	res = admin_exec(ctx, "SELECT outcome, user_id, "
+	    "extract(epoch FROM expires_at)::bigint, admins, auditors "
+	    "FROM auth.bootstrap_account($1, $2, $3, $4, $5::bytea, "
+	    "$6::bytea, $7::integer)", 7, p, 1);
+	/* A refusal is recorded (and alerted): commit that too. */
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+	pc_wipe(param, sizeof(param));
+	pc_wipe(code, sizeof(code));
+	if (strcmp(PQgetvalue(res, 0, 0), "ok") != 0) {
+		pc_wipe(text, sizeof(text));
+		admin_fatal("refused: the site has %s admin(s) and %s "
+		    "auditor(s); bootstrap-admin makes only the first two "
+		    "admins and the first auditor. Further accounts are "
+		    "requested and approved in the console.",
+		    PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
 	}
 
 	pc_jsonw_init(&w);
-	admin_create_user(ctx, &prm, argv[0], argv[1], "admin", 1, &w, uri,
-	    sizeof(uri));
-	admin_audit(ctx, "admin.bootstrap", argv[0], "{}");
-	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
-
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_string(&w, "username", argv[0]);
+	pc_jsonw_string(&w, "role", role);
+	pc_jsonw_int(&w, "user_id", strtoll(PQgetvalue(res, 0, 1), NULL, 10));
+	pc_jsonw_string(&w, "enrolment_code_1", text[0]);
+	pc_jsonw_string(&w, "enrolment_code_2", text[1]);
+	pc_jsonw_int(&w, "expires_at", strtoll(PQgetvalue(res, 0, 2), NULL,
+	    10));
+	pc_jsonw_object_close(&w);
+	PQclear(res);
+	pc_wipe(text, sizeof(text));
 	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
 		admin_fatal("out of memory");
 	printf("%s\n", json);
@@ -634,18 +663,14 @@ admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
 		admin_fatal("stdout: %s", strerror(errno));
 
 	fprintf(stderr,
-	    "\nFirst admin account created: %s\n"
-	    "Its password is in the JSON on stdout; it must be changed at "
-	    "the first login.\n"
-	    "Scan this code with the authenticator app of the person who "
-	    "will use the account:\n\n", argv[0]);
-	if (pc_qr_terminal(uri, stderr) == -1)
-		fprintf(stderr, "(the QR code cannot be shown; enter the "
-		    "URI below by hand)\n");
-	fprintf(stderr, "\n%s\n\n"
-	    "Clear this terminal and its scrollback afterwards: the code "
-	    "and the URI contain the TOTP secret.\n", uri);
-	pc_wipe(uri, sizeof(uri));
+	    "\n%s account %s created, waiting for its first sign-in.\n"
+	    "Hand both halves of the enrolment code (the JSON on stdout) to "
+	    "the person\nwho will use it, by two routes if you can. They "
+	    "open the console, choose\n\"First sign-in\", enter the "
+	    "username and both halves, choose a password and\nscan the QR "
+	    "code with their own authenticator. The code works once and\n"
+	    "expires; nobody but that person learns the password or the "
+	    "TOTP secret.\n", role, argv[0]);
 	return (0);
 }
 

@@ -208,12 +208,11 @@ pc_allowlist_record(int family, const uint8_t *addr, uint64_t count,
 	len[2] = (int)strlen(v[2]);
 	fmt[0] = fmt[1] = fmt[2] = 0;
 	if (!kore_pgsql_query_param_fields(&rec->sql,
-	    "SELECT audit.record(NULL, NULL, NULL, $1::inet, "
-	    "CASE WHEN $3 = '' THEN 'connection.denied' "
-	    "ELSE 'connection.denied_repeatedly' END, host($1::inet), "
-	    "'denied', "
+	    "SELECT audit.note_system(CASE WHEN $3 = '' "
+	    "THEN 'connection.denied' ELSE 'connection.denied_repeatedly' "
+	    "END, host($1::inet), 'denied', "
 	    "jsonb_build_object('count', $2::bigint, 'window_seconds', 60), "
-	    "nullif($3, ''), 'alert')", KORE_PGSQL_FORMAT_TEXT, 3, v, len,
+	    "$1::inet, nullif($3, ''))", KORE_PGSQL_FORMAT_TEXT, 3, v, len,
 	    fmt)) {
 		kore_log(LOG_WARNING, "allowlist: cannot record refusals from "
 		    "%s: %s", rec->src, rec->sql.error ? rec->sql.error : "?");

@@ -13,6 +13,7 @@
 #include <kore/http.h>
 #include <kore/pgsql.h>
 
+#include "bytea.h"
 #include "hours.h"
 #include "policy.h"
 #include "secretbox.h"
@@ -49,7 +50,8 @@ struct pc_dbq {
 	int			lengths[PC_DBQ_MAX_PARAMS];
 	int			formats[PC_DBQ_MAX_PARAMS];
 	PGresult		*result;
-	char			error[256];	/* for mapping, never sent */
+	char			error[256];	/* logged, never sent */
+	char			sqlstate[6];	/* of a refusal; "" if none */
 	int			inited;
 	int			started;
 };
@@ -59,7 +61,8 @@ void			pc_dbq_init(struct pc_dbq *, const char *, const char *);
 void			pc_dbq_param(struct pc_dbq *, const char *, size_t);
 enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
 enum pc_db_status	pc_dbq_wait(struct http_request *, struct pc_dbq *);
-int			pc_db_bytea(const char *, uint8_t *, size_t, size_t *);
+void			pc_dbq_refused(struct http_request *,
+			    const struct pc_dbq *);
 
 /* audit.c */
 void	pc_audit_worker_init(void);
@@ -105,11 +108,12 @@ struct pc_req {
 	int64_t			path_id;	/* the route's :id, if any */
 	char			source[64];	/* text form, for SQL inet */
 	struct pc_dbq		sq;		/* the session check */
-	char			sq_hash[67];
+	/* The session's raw token as a bytea parameter: the database
+	 * hashes it to find the acting user (wiped with the request). */
+	char			tok[PC_BYTEA_TEXT(PC_TOKEN_LEN)];
 	char			sq_idle[16];
 	char			sq_inhours[8];
 	struct pc_session	s;
-	char			actor[24];	/* s.user_id as SQL text */
 	/*
 	 * The handler's own state lives inside this block, which Kore frees
 	 * only after every task bound to the request has finished, so a
@@ -135,8 +139,9 @@ int		pc_req_json(struct http_request *, struct kore_json *, uint8_t *,
 void		pc_req_json_done(struct http_request *, struct kore_json *,
 		    uint8_t *, size_t);
 void		pc_req_record(struct pc_dbq *, struct pc_req *, const char *,
-		    const char *, const char *, const char *, size_t,
-		    const char *);
+		    const char *, const char *, const char *, const char *,
+		    size_t, const char *);
+const char	*pc_req_db(const struct pc_req *);
 
 /* hashjob.c: argon2id in a task thread, bounded per worker. */
 #include <kore/tasks.h>

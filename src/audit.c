@@ -6,8 +6,9 @@
  *   POST /api/alerts/:id/ack   acknowledge with a comment      admins, auditors
  *   GET  /api/inventory        where personal data lives       admins, auditors
  * Reads go through pc_auditor (read-only) for auditors; every view of
- * the trail is itself recorded (through pc_auth's audit.record()).
- * Worker 1 also seals the chain and turns new alerts into log lines.
+ * the trail is itself recorded (through pc_auth's audit.note()).
+ * Worker 1 also seals the chain, records approval requests that ran
+ * out, and turns new alerts into log lines.
  */
 #include <arpa/inet.h>
 
@@ -191,8 +192,8 @@ pc_audit_worker_stop(void)
 	kore_pgsql_init(&sql);
 	if (!kore_pgsql_setup(&sql, PC_DB_AUTH, KORE_PGSQL_SYNC) ||
 	    !kore_pgsql_query_param_fields(&sql,
-	    "SELECT audit.record(NULL, 'payconsole', NULL, NULL, "
-	    "'server.stopped', 'payconsole', 'info', $1::jsonb)",
+	    "SELECT audit.note_system('server.stopped', 'payconsole', "
+	    "'info', $1::jsonb, NULL, NULL)",
 	    KORE_PGSQL_FORMAT_TEXT, 1, v, len, fmt)) {
 		kore_log(LOG_WARNING, "audit: the stop cannot be recorded");
 	}
@@ -233,14 +234,13 @@ pc_audit_bg_query(enum pc_audit_bg_kind kind)
 		if (!kore_pgsql_setup(&bg->sql, PC_DB_AUTH, KORE_PGSQL_ASYNC) ||
 		    !kore_pgsql_query_param_fields(&bg->sql,
 		    pc_audit_restarted ?
-		    "SELECT audit.record(NULL, 'payconsole', NULL, NULL, "
-		    "'server.worker_restarted', 'payconsole', 'info', "
-		    "$1::jsonb) WHERE $2::jsonb IS NOT NULL "
-		    "AND $3::text IS NOT NULL" :
-		    "SELECT audit.record(NULL, 'payconsole', NULL, NULL, "
-		    "'server.started', 'payconsole', 'info', $1::jsonb), "
-		    "audit.record(NULL, 'payconsole', NULL, NULL, "
-		    "'policy.loaded', $3, 'info', $2::jsonb)",
+		    "SELECT audit.note_system('server.worker_restarted', "
+		    "'payconsole', 'info', $1::jsonb, NULL, NULL) "
+		    "WHERE $2::jsonb IS NOT NULL AND $3::text IS NOT NULL" :
+		    "SELECT audit.note_system('server.started', 'payconsole', "
+		    "'info', $1::jsonb, NULL, NULL), "
+		    "audit.note_system('policy.loaded', $3, 'info', "
+		    "$2::jsonb, NULL, NULL)",
 		    KORE_PGSQL_FORMAT_TEXT, 3, v, len, fmt)) {
 			pc_audit_start_inflight = 0;
 			bg->sql.cb = NULL;
@@ -270,7 +270,8 @@ pc_audit_bg_query(enum pc_audit_bg_kind kind)
 	    "WHERE id > $1::bigint AND $1::bigint >= 0 "
 	    "UNION ALL SELECT coalesce(max(id), 0), NULL, NULL, NULL, NULL "
 	    "FROM audit.alerts ORDER BY 1" :
-	    "SELECT audit.seal() WHERE $1::bigint IS NOT NULL",
+	    "SELECT audit.seal(), approvals.expire_due() "
+	    "WHERE $1::bigint IS NOT NULL",
 	    KORE_PGSQL_FORMAT_TEXT, 1, v, len, fmt)) {
 		/* Releasing the connection would call back: detach first. */
 		bg->sql.cb = NULL;
@@ -433,12 +434,10 @@ pc_audit_prepare(struct http_request *req, struct pc_audit *a,
 		    sizeof(a->comment), 501))
 			return (0);
 		pc_dbq_init(&a->q, PC_DB_AUTH, "SELECT audit.acknowledge("
-		    "$1::bigint, $2::bigint, $3, $4, $5::inet, $6)");
-		pc_dbq_param(&a->q, a->id, strlen(a->id));
-		pc_dbq_param(&a->q, r->actor, strlen(r->actor));
-		pc_dbq_param(&a->q, r->s.username, strlen(r->s.username));
-		pc_dbq_param(&a->q, r->s.role, strlen(r->s.role));
+		    "$1::bytea, $2::inet, $3::bigint, $4)");
+		pc_dbq_param(&a->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&a->q, r->source, strlen(r->source));
+		pc_dbq_param(&a->q, a->id, strlen(a->id));
 		pc_dbq_param(&a->q, a->comment, strlen(a->comment));
 		return (1);
 	}
@@ -595,6 +594,14 @@ pc_audit_render(struct http_request *req, struct pc_audit *a,
 		    "{\"columns\": %d}", n);
 		break;
 	case PC_AUDIT_ACK:
+		/* NULL: the alert lists an action of this user's own. */
+		if (n == 1 && PQgetisnull(res, 0, 0)) {
+			pc_jsonw_free(&w);
+			pc_http_error(req, 403, "self_forbidden",
+			    "Alerts about your own actions are acknowledged "
+			    "by someone else.");
+			return (0);
+		}
 		if (n != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
 			pc_jsonw_free(&w);
 			pc_http_error(req, 404, "not_found",
@@ -648,8 +655,9 @@ pc_audit(struct http_request *req, enum pc_audit_kind kind)
 			    kind == PC_AUDIT_VERIFY ? "audit.verified" :
 			    kind == PC_AUDIT_ALERTS ? "alerts.viewed" :
 			    "inventory.viewed";
-			pc_req_record(&a->rec, r, ev, "audit", a->outcome,
-			    a->details, strlen(a->details), a->rule);
+			pc_req_record(&a->rec, r, PC_DB_AUTH, ev, "audit",
+			    a->outcome, a->details, strlen(a->details),
+			    a->rule);
 			a->step = 2;
 			continue;
 		case 2:

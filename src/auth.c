@@ -71,7 +71,7 @@ struct pc_login {
 	const char		*reason;
 	char			step_str[24];
 	uint8_t			token[PC_TOKEN_LEN];
-	char			token_hash[67];
+	char			tok[PC_BYTEA_TEXT(PC_TOKEN_LEN)];
 	char			idle[16], abs_until[24];
 	struct pc_failq		fq;
 	struct pc_session	sess;
@@ -103,6 +103,7 @@ pc_login_free(void *arg)
 	pc_wipe(l->otp, sizeof(l->otp));
 	pc_wipe(l->sealed, sizeof(l->sealed));
 	pc_wipe(l->token, sizeof(l->token));
+	pc_wipe(l->tok, sizeof(l->tok));
 }
 
 /* Strict shape: an object with string username, password and otp. */
@@ -261,7 +262,10 @@ pc_login_succeed_query(struct pc_login *l)
 
 	if (pc_token_new(l->token) == -1)
 		fatal("RAND_bytes failed");
-	pc_token_hash_hex(l->token, l->token_hash);
+	/* The database stores only its hash, which it computes itself. */
+	if (pc_bytea_encode(l->token, sizeof(l->token), l->tok,
+	    sizeof(l->tok)) == -1)
+		fatal("token parameter buffer too small");
 	(void)snprintf(l->idle, sizeof(l->idle), "%u",
 	    pc_policy.session_idle_seconds);
 	(void)snprintf(l->abs_until, sizeof(l->abs_until), "%" PRId64,
@@ -273,14 +277,12 @@ pc_login_succeed_query(struct pc_login *l)
 	    "extract(epoch FROM idle_expires_at)::bigint, "
 	    "extract(epoch FROM absolute_expires_at)::bigint, "
 	    "must_change_password "
-	    "FROM auth.login_succeeded($1::bigint, $2::inet, $3::bigint, $4, "
-	    "$5::bytea, $6::int, to_timestamp($7::bigint))");
+	    "FROM auth.login_succeeded($1::bigint, $2::inet, $3::bigint, "
+	    "$4::bytea, $5::int, to_timestamp($6::bigint))");
 	pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
 	pc_dbq_param(&l->q, l->source, strlen(l->source));
 	pc_dbq_param(&l->q, l->step_str, strlen(l->step_str));
-	/* Rehashing, if due, is a step of its own (pc_login_rehash). */
-	pc_dbq_param(&l->q, NULL, 0);
-	pc_dbq_param(&l->q, l->token_hash, strlen(l->token_hash));
+	pc_dbq_param(&l->q, l->tok, strlen(l->tok));
 	pc_dbq_param(&l->q, l->idle, strlen(l->idle));
 	pc_dbq_param(&l->q, l->abs_until, strlen(l->abs_until));
 	l->step = PC_LOGIN_SUCCEED;
@@ -446,7 +448,7 @@ pc_h_login(struct http_request *req)
 				l->enrolled = strcmp(PQgetvalue(res, 0, 5),
 				    "enrolled") == 0;
 				if (!PQgetisnull(res, 0, 6) &&
-				    pc_db_bytea(PQgetvalue(res, 0, 6), l->sealed,
+				    pc_bytea_decode(PQgetvalue(res, 0, 6), l->sealed,
 				    sizeof(l->sealed), &n) == 0)
 					l->sealed_len = n;
 				l->disabled = PQgetvalue(res, 0, 7)[0] == 't';
@@ -533,9 +535,10 @@ pc_h_login(struct http_request *req)
 			(void)kore_strlcpy(l->new_hash, l->hj.out.new_hash,
 			    sizeof(l->new_hash));
 			pc_dbq_cleanup(&l->q);
+			/* As the session the login just opened. */
 			pc_dbq_init(&l->q, PC_DB_AUTH, "SELECT auth.rehashed("
-			    "$1::bigint, $2, $3::inet)");
-			pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
+			    "$1::bytea, $2, $3::inet)");
+			pc_dbq_param(&l->q, l->tok, strlen(l->tok));
 			pc_dbq_param(&l->q, l->new_hash, strlen(l->new_hash));
 			pc_dbq_param(&l->q, l->source, strlen(l->source));
 			l->step = PC_LOGIN_REHASHED;
@@ -632,7 +635,6 @@ pc_h_me(struct http_request *req)
 
 struct pc_logout {
 	struct pc_dbq	q;
-	char		sid[24];
 };
 
 static void	pc_logout_free(void *);
@@ -656,11 +658,9 @@ pc_h_logout(struct http_request *req)
 	r = pc_req_get(req);
 	lo = pc_req_handler_state(req, sizeof(*lo), pc_logout_free);
 	if (!lo->q.inited && lo->q.db == NULL) {
-		(void)snprintf(lo->sid, sizeof(lo->sid), "%" PRId64,
-		    r->s.session_id);
 		pc_dbq_init(&lo->q, PC_DB_AUTH,
-		    "SELECT auth.logout($1::bigint, $2::inet)");
-		pc_dbq_param(&lo->q, lo->sid, strlen(lo->sid));
+		    "SELECT auth.logout($1::bytea, $2::inet)");
+		pc_dbq_param(&lo->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&lo->q, r->source, strlen(r->source));
 	}
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "dberr.h"
 
 static const struct {
 	const char	*name;
@@ -21,7 +22,7 @@ static const struct {
 };
 
 static const char	*pc_db_socket_dir(void);
-static int		pc_db_hexval(char);
+static void		pc_dbq_failed(struct pc_dbq *);
 
 /*
  * Inside the chroot the socket directory is seen without the root prefix;
@@ -144,13 +145,30 @@ pc_dbq_step(struct http_request *req, struct pc_dbq *q)
 			return (q->result != NULL ? PC_DB_DONE : PC_DB_ERROR);
 		case KORE_PGSQL_STATE_ERROR:
 		default:
-			kore_log(LOG_ERR, "db %s: %s", q->db,
-			    q->sql.error ? q->sql.error : "unknown error");
-			(void)kore_strlcpy(q->error, q->sql.error ?
-			    q->sql.error : "", sizeof(q->error));
+			pc_dbq_failed(q);
 			return (PC_DB_ERROR);
 		}
 	}
+}
+
+/*
+ * Keep what failed: the SQLSTATE (how the answer is chosen) and the
+ * message (for the log only). Our own refusals (class PC) are decisions,
+ * logged as such; anything else is an error of the service.
+ */
+static void
+pc_dbq_failed(struct pc_dbq *q)
+{
+	const char	*st;
+
+	q->sqlstate[0] = '\0';
+	if (q->sql.result != NULL &&
+	    (st = PQresultErrorField(q->sql.result, PG_DIAG_SQLSTATE)) != NULL)
+		(void)kore_strlcpy(q->sqlstate, st, sizeof(q->sqlstate));
+	(void)kore_strlcpy(q->error, q->sql.error ? q->sql.error : "",
+	    sizeof(q->error));
+	kore_log(strncmp(q->sqlstate, "PC", 2) == 0 ? LOG_NOTICE : LOG_ERR,
+	    "db %s: [%s] %s", q->db, q->sqlstate, q->error);
 }
 
 void
@@ -164,50 +182,27 @@ pc_dbq_cleanup(struct pc_dbq *q)
 	q->inited = 0;
 }
 
-/* pc_dbq_step(), answering 503 itself when the database fails. */
+
+/* The answer for a refusal: the SQLSTATE's entry in dberr.c. */
+void
+pc_dbq_refused(struct http_request *req, const struct pc_dbq *q)
+{
+	const struct pc_dberr	*e;
+
+	e = pc_dberr_lookup(q->sqlstate[0] != '\0' ? q->sqlstate : NULL);
+	pc_http_error(req, e->status, e->code, e->message);
+}
+
+/*
+ * pc_dbq_step(), answering a refusal or a failure itself: the
+ * SQLSTATE's status and code (dberr.c), 503 for anything else.
+ */
 enum pc_db_status
 pc_dbq_wait(struct http_request *req, struct pc_dbq *q)
 {
 	enum pc_db_status	st;
 
-	if ((st = pc_dbq_step(req, q)) == PC_DB_ERROR) {
-		pc_http_error(req, 503, "unavailable",
-		    "The service is temporarily unavailable.");
-	}
+	if ((st = pc_dbq_step(req, q)) == PC_DB_ERROR)
+		pc_dbq_refused(req, q);
 	return (st);
-}
-
-/* A bytea column in PostgreSQL's text form ("\\x..." hex) to bytes. */
-int
-pc_db_bytea(const char *s, uint8_t *out, size_t max, size_t *len)
-{
-	size_t		i, n;
-	int		hi, lo;
-
-	if (strncmp(s, "\\x", 2) != 0)
-		return (-1);
-	s += 2;
-	n = strlen(s);
-	if (n % 2 || n / 2 > max)
-		return (-1);
-	for (i = 0; i < n / 2; i++) {
-		if ((hi = pc_db_hexval(s[2 * i])) < 0 ||
-		    (lo = pc_db_hexval(s[2 * i + 1])) < 0)
-			return (-1);
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return (0);
-}
-
-static int
-pc_db_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
 }

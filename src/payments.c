@@ -6,8 +6,10 @@
  *                                      and then audited)
  *   POST /api/transactions/:id/capture, /cancel, /refunds
  * Operations are one call of payments.operate(): idempotency key, version
- * check, state change, refund row and audit record in one transaction
- * (migrations/007_payment_ops.sql). Auditors read through pc_auditor.
+ * check, state change, refund row and audit record in one transaction,
+ * as the session's operator (migrations/016_approvals_and_enrolment.sql).
+ * A refund above refund_approval_threshold becomes a request another
+ * operator approves (202). Auditors read through pc_auditor.
  * No text input that holds a card number is accepted anywhere.
  */
 #include <inttypes.h>
@@ -83,6 +85,7 @@ struct pc_txn {
 	char			id[24], version[16];
 	char			idem_key[65], req_hash[65];
 	char			amount[24], reason[512];
+	char			threshold[24], ttl[16];
 	char			rows[16];
 	char			*details;
 	char			*csv;
@@ -363,8 +366,8 @@ pc_txn_audit_read(struct http_request *req, struct pc_txn *t)
 
 	event = t->kind == PC_TXN_EXPORT ? "transactions.exported" :
 	    "transactions.searched";
-	pc_req_record(&t->audit, r, event, "payments.transactions", "success",
-	    t->details, len, "");
+	pc_req_record(&t->audit, r, PC_DB_PAYMENTS, event,
+	    "payments.transactions", "success", t->details, len, "");
 	return (1);
 }
 
@@ -592,12 +595,10 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 					    "j->>'captured_amount', "
 					    "j->>'refunded_amount', refunds::text "
 					    "FROM payments.view_transaction("
-					    "$1::bigint, $2, $3::inet, "
-					    "$4::bigint) AS v(j, refunds)");
-					pc_dbq_param(&t->q, r->actor,
-					    strlen(r->actor));
-					pc_dbq_param(&t->q, r->s.username,
-					    strlen(r->s.username));
+					    "$1::bytea, $2::inet, $3::bigint) "
+					    "AS v(j, refunds)");
+					pc_dbq_param(&t->q, r->tok,
+					    strlen(r->tok));
 					pc_dbq_param(&t->q, r->source,
 					    strlen(r->source));
 					pc_dbq_param(&t->q, t->id,
@@ -609,14 +610,19 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 					return (KORE_RESULT_OK);
 				op = kind == PC_TXN_CAPTURE ? "capture" :
 				    kind == PC_TXN_CANCEL ? "cancel" : "refund";
+				/* A refund above the threshold waits for
+				 * another operator (202). */
+				(void)snprintf(t->threshold,
+				    sizeof(t->threshold), "%u",
+				    pc_policy.refund_approval_threshold);
+				(void)snprintf(t->ttl, sizeof(t->ttl), "%u",
+				    pc_policy.approval_ttl_seconds);
 				pc_dbq_init(&t->q, PC_DB_PAYMENTS,
 				    "SELECT status, body::text FROM "
-				    "payments.operate($1::bigint, $2, "
-				    "$3::inet, $4, $5::bigint, $6::int, $7, "
-				    "$8, $9::bigint, $10)");
-				pc_dbq_param(&t->q, r->actor, strlen(r->actor));
-				pc_dbq_param(&t->q, r->s.username,
-				    strlen(r->s.username));
+				    "payments.operate($1::bytea, $2::inet, "
+				    "$3, $4::bigint, $5::int, $6, $7, "
+				    "$8::bigint, $9, $10::bigint, $11::int)");
+				pc_dbq_param(&t->q, r->tok, strlen(r->tok));
 				pc_dbq_param(&t->q, r->source,
 				    strlen(r->source));
 				pc_dbq_param(&t->q, op, strlen(op));
@@ -631,6 +637,9 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 				    NULL, strlen(t->amount));
 				pc_dbq_param(&t->q, t->reason[0] ? t->reason :
 				    NULL, strlen(t->reason));
+				pc_dbq_param(&t->q, t->threshold,
+				    strlen(t->threshold));
+				pc_dbq_param(&t->q, t->ttl, strlen(t->ttl));
 				break;
 			}
 			t->step = 1;

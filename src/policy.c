@@ -159,6 +159,10 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_UINT("session_idle_seconds", session_idle_seconds, 10, 900),
 	PC_UINT("session_absolute_seconds", session_absolute_seconds,
 	    60, 43200),
+	PC_UINT("refund_approval_threshold", refund_approval_threshold, 0,
+	    4000000000U),
+	PC_UINT("approval_ttl_seconds", approval_ttl_seconds, 300, 604800),
+	PC_UINT("enrolment_ttl_seconds", enrolment_ttl_seconds, 600, 604800),
 	PC_PATH("totp_key_file", totp_key_file, PC_POLICY_F_REQUIRED),
 	PC_PATH("db_socket_dir", db_socket_dir, PC_POLICY_F_REQUIRED),
 	PC_STRING("db_name", db_name, 63, pc_policy_dbname_ok,
@@ -191,6 +195,10 @@ pc_policy_defaults(struct pc_policy *p)
 
 	p->session_idle_seconds = 900;
 	p->session_absolute_seconds = 43200;
+
+	p->refund_approval_threshold = 100000;
+	p->approval_ttl_seconds = 86400;
+	p->enrolment_ttl_seconds = 86400;
 
 	(void)snprintf(p->db_name, sizeof(p->db_name), "%s", "payconsole");
 }

@@ -56,6 +56,11 @@ struct pc_policy {
 	uint32_t		session_idle_seconds;	/* 10..900, default 900 */
 	uint32_t		session_absolute_seconds; /* 60..43200, default 43200 */
 
+	/* Separation of duties (four eyes, split enrolment codes). */
+	uint32_t		refund_approval_threshold; /* JPY; above: a second operator approves (default 100000) */
+	uint32_t		approval_ttl_seconds;	/* 300..604800, default 86400 */
+	uint32_t		enrolment_ttl_seconds;	/* 600..604800, default 86400 */
+
 	/* Secrets and database. */
 	char			totp_key_file[PC_POLICY_PATH_MAX]; /* required */
 	char			db_socket_dir[PC_POLICY_PATH_MAX]; /* required, absolute */

@@ -35,6 +35,7 @@ pc_req_free(struct http_request *req)
 	if (r->h_used && r->h_free != NULL)
 		r->h_free(r->h.buf);
 	pc_wipe(&r->s, sizeof(r->s));
+	pc_wipe(r->tok, sizeof(r->tok));
 }
 
 struct pc_req *
@@ -163,7 +164,9 @@ pc_req_session(struct http_request *req, int state_changing)
 			return (KORE_RESULT_ERROR);
 		}
 		in_hours = pc_req_in_hours(NULL);
-		pc_token_hash_hex(r->s.token, r->sq_hash);
+		if (pc_bytea_encode(r->s.token, sizeof(r->s.token), r->tok,
+		    sizeof(r->tok)) == -1)
+			fatal("token parameter buffer too small");
 		(void)snprintf(r->sq_idle, sizeof(r->sq_idle), "%u",
 		    pc_policy.session_idle_seconds);
 		(void)snprintf(r->sq_inhours, sizeof(r->sq_inhours), "%s",
@@ -176,7 +179,7 @@ pc_req_session(struct http_request *req, int state_changing)
 		    "coalesce(extract(epoch FROM reauth_at)::bigint, 0) "
 		    "FROM auth.session_check($1::bytea, $2::int, $3::bool, "
 		    "$4::inet)");
-		pc_dbq_param(&r->sq, r->sq_hash, strlen(r->sq_hash));
+		pc_dbq_param(&r->sq, r->tok, strlen(r->tok));
 		pc_dbq_param(&r->sq, r->sq_idle, strlen(r->sq_idle));
 		pc_dbq_param(&r->sq, r->sq_inhours, strlen(r->sq_inhours));
 		pc_dbq_param(&r->sq, r->source, strlen(r->source));
@@ -208,7 +211,6 @@ pc_req_session(struct http_request *req, int state_changing)
 
 	r->s.session_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	r->s.user_id = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	(void)snprintf(r->actor, sizeof(r->actor), "%" PRId64, r->s.user_id);
 	pc_req_copy(r->s.username, sizeof(r->s.username),
 	    PQgetvalue(res, 0, 3));
 	pc_req_copy(r->s.display_name, sizeof(r->s.display_name),
@@ -338,27 +340,39 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
 }
 
 /*
- * What the signed-in user just looked at or did, as one audit.record()
- * through pc_auth: actor id, name, role and address from the session.
- * The texts must live as long as the request (literals or handler
- * state). rule "" raises no alert (NULL); any other raises it at
- * "alert".
+ * What the signed-in user just looked at or did, as one audit.note():
+ * the database takes actor, name and role from the session (db: the
+ * handle whose login role may note the event, audit.note_rules). The
+ * texts must live as long as the request (literals or handler state).
+ * rule "" raises no alert (NULL); any other raises it at "alert".
  */
 void
-pc_req_record(struct pc_dbq *q, struct pc_req *r, const char *event,
-    const char *target, const char *outcome, const char *details,
-    size_t details_len, const char *rule)
+pc_req_record(struct pc_dbq *q, struct pc_req *r, const char *db,
+    const char *event, const char *target, const char *outcome,
+    const char *details, size_t details_len, const char *rule)
 {
-	pc_dbq_init(q, PC_DB_AUTH,
-	    "SELECT audit.record($1::bigint, $2, $3, $4::inet, $5, $6, $7, "
-	    "$8::jsonb, $9, 'alert')");
-	pc_dbq_param(q, r->actor, strlen(r->actor));
-	pc_dbq_param(q, r->s.username, strlen(r->s.username));
-	pc_dbq_param(q, r->s.role, strlen(r->s.role));
+	pc_dbq_init(q, db, "SELECT audit.note($1::bytea, $2::inet, $3, $4, "
+	    "$5, $6::jsonb, $7)");
+	pc_dbq_param(q, r->tok, strlen(r->tok));
 	pc_dbq_param(q, r->source, strlen(r->source));
 	pc_dbq_param(q, event, strlen(event));
 	pc_dbq_param(q, target, strlen(target));
 	pc_dbq_param(q, outcome, strlen(outcome));
 	pc_dbq_param(q, details, details_len);
 	pc_dbq_param(q, rule[0] != '\0' ? rule : NULL, strlen(rule));
+}
+
+/*
+ * The handle a signed-in user's reads and own actions use: auditors
+ * through their read-only role, operators through pc_payments, admins
+ * through pc_auth.
+ */
+const char *
+pc_req_db(const struct pc_req *r)
+{
+	if (strcmp(r->s.role, "auditor") == 0)
+		return (PC_DB_AUDITOR);
+	if (strcmp(r->s.role, "operator") == 0)
+		return (PC_DB_PAYMENTS);
+	return (PC_DB_AUTH);
 }

@@ -102,15 +102,15 @@ pc_review_prepare(struct http_request *req, struct pc_review *v,
 		    sizeof(v->comment), 501))
 			return (0);
 		pc_dbq_init(&v->q, PC_DB_AUTH, kind == PC_REVIEW_SIGNOFF ?
-		    "SELECT audit.review_signoff($1, $2, $3::bigint, "
-		    "$4::inet, $5)" :
-		    "SELECT audit.review_confirm($1, $2, $3::bigint, "
-		    "$4::inet, $5)");
+		    "SELECT audit.review_signoff($1::bytea, $2::inet, $3, "
+		    "$4, $5)" :
+		    "SELECT audit.review_confirm($1::bytea, $2::inet, $3, "
+		    "$4, $5)");
+		pc_dbq_param(&v->q, r->tok, strlen(r->tok));
+		pc_dbq_param(&v->q, r->source, strlen(r->source));
 		pc_dbq_param(&v->q, v->week, strlen(v->week));
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
-		pc_dbq_param(&v->q, r->actor, strlen(r->actor));
-		pc_dbq_param(&v->q, r->source, strlen(r->source));
 		pc_dbq_param(&v->q, v->comment, strlen(v->comment));
 		return (1);
 	}
@@ -254,8 +254,8 @@ pc_review(struct http_request *req, enum pc_review_kind kind)
 			target = kind == PC_REVIEW_LIST ? "reviews" : v->week;
 			(void)snprintf(v->details, sizeof(v->details),
 			    "{\"format\":\"%s\"}", v->csv ? "csv" : "json");
-			pc_req_record(&v->rec, r, ev, target, "success",
-			    v->details, strlen(v->details), "");
+			pc_req_record(&v->rec, r, PC_DB_AUTH, ev, target,
+			    "success", v->details, strlen(v->details), "");
 			v->step = 2;
 			continue;
 		case 2:

@@ -1,13 +1,13 @@
 /*
- * selfsvc.c: proving both factors outside of login.
- *   POST /api/otp/confirm  (public) a new device's first code, with the
- *                          password; the code's step is consumed
+ * selfsvc.c: a signed-in user proving both factors again.
  *   POST /api/password     change one's own password: current password,
  *                          a code and the new password
  *   POST /api/reauth       password and code again, for admin actions
  *                          that touch credentials (5 minutes)
  * Failures go through auth.login_failed() like login failures: they
- * count towards lockout and source blocks and get the same 401.
+ * count towards lockout and source blocks and get the same 401. The
+ * database resolves the user from the session's token. (A new device's
+ * first code is part of first sign-in: enrol.c.)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,12 +16,10 @@
 #include <time.h>
 
 #include "app.h"
-#include "cardguard.h"
 #include "routes.h"
 
 enum pc_prove_mode {
-	PC_PROVE_CONFIRM = 1,
-	PC_PROVE_PASSWORD,
+	PC_PROVE_PASSWORD = 1,
 	PC_PROVE_REAUTH,
 };
 
@@ -40,7 +38,6 @@ struct pc_prove {
 	struct pc_hashjob	hj;
 	struct pc_failq		fq;
 
-	char			username[257];
 	char			password[PC_HASH_PASS_MAX + 1];
 	size_t			password_len;
 	char			new_password[PC_HASH_PASS_MAX + 1];
@@ -55,7 +52,6 @@ struct pc_prove {
 	uint8_t			sealed[128];
 	size_t			sealed_len;
 	char			retry_after[24];
-	char			session_id[24];
 	char			step_str[24];
 	const char		*reason;
 };
@@ -87,23 +83,20 @@ static int
 pc_prove_parse(struct http_request *req, struct pc_prove *p)
 {
 	struct kore_json	json;
-	struct kore_json_item	*u, *pw, *o, *n;
+	struct kore_json_item	*pw, *o, *n;
 	uint8_t			body[2048];
 	int			ok;
 
 	ok = 0;
-	u = n = pw = o = NULL;
+	n = pw = o = NULL;
 	if (!pc_req_json(req, &json, body, sizeof(body)))
 		goto out;
 	pw = kore_json_find_string(json.root, p->mode == PC_PROVE_PASSWORD ?
 	    "current_password" : "password");
 	o = kore_json_find_string(json.root, "otp");
-	if (p->mode == PC_PROVE_CONFIRM)
-		u = kore_json_find_string(json.root, "username");
 	if (p->mode == PC_PROVE_PASSWORD)
 		n = kore_json_find_string(json.root, "new_password");
 	if (pw == NULL || o == NULL ||
-	    (p->mode == PC_PROVE_CONFIRM && u == NULL) ||
 	    (p->mode == PC_PROVE_PASSWORD && n == NULL))
 		goto out;
 
@@ -111,11 +104,6 @@ pc_prove_parse(struct http_request *req, struct pc_prove *p)
 		goto out;
 	memcpy(p->password, pw->data.string, p->password_len + 1);
 	(void)kore_strlcpy(p->otp, o->data.string, sizeof(p->otp));
-	if (u != NULL && (u->data.string[0] == '\0' ||
-	    kore_strlcpy(p->username, u->data.string, sizeof(p->username)) >=
-	    sizeof(p->username) ||
-	    pc_cardguard_find(p->username, strlen(p->username))))
-		goto out;
 	if (n != NULL) {
 		if ((p->new_len = strlen(n->data.string)) > PC_HASH_PASS_MAX)
 			goto out;
@@ -131,25 +119,13 @@ out:
 static void
 pc_prove_lookup(struct pc_prove *p, struct pc_req *r)
 {
-	if (p->mode == PC_PROVE_CONFIRM) {
-		pc_dbq_init(&p->q, PC_DB_AUTH,
-		    "SELECT user_id, username, password_hash, totp_state, "
-		    "totp_secret, disabled, locked, source_blocked, "
-		    "coalesce(extract(epoch FROM source_blocked_until)"
-		    "::bigint, 0) FROM auth.login_begin($1, $2::inet)");
-		pc_dbq_param(&p->q, p->username, strlen(p->username));
-		pc_dbq_param(&p->q, r->source, strlen(r->source));
-		return;
-	}
-	(void)snprintf(p->user_id, sizeof(p->user_id), "%" PRId64,
-	    r->s.user_id);
 	/* The same lock and block state login sees. */
 	pc_dbq_init(&p->q, PC_DB_AUTH,
 	    "SELECT user_id, username, password_hash, totp_state, "
 	    "totp_secret, disabled, locked, source_blocked, "
 	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0) "
-	    "FROM auth.own_factors($1::bigint, $2::inet)");
-	pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+	    "FROM auth.own_factors($1::bytea, $2::inet)");
+	pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 	pc_dbq_param(&p->q, r->source, strlen(r->source));
 }
 
@@ -177,7 +153,7 @@ pc_prove_looked_up(struct http_request *req, struct pc_prove *p)
 		    sizeof(p->hash));
 		(void)kore_strlcpy(p->totp_state, PQgetvalue(res, 0, 3),
 		    sizeof(p->totp_state));
-		if (!PQgetisnull(res, 0, 4) && pc_db_bytea(PQgetvalue(res,
+		if (!PQgetisnull(res, 0, 4) && pc_bytea_decode(PQgetvalue(res,
 		    0, 4), p->sealed, sizeof(p->sealed), &n) == 0)
 			p->sealed_len = n;
 		if (PQgetvalue(res, 0, 5)[0] == 't')
@@ -199,22 +175,12 @@ pc_prove_looked_up(struct http_request *req, struct pc_prove *p)
 static void
 pc_prove_finish(struct pc_prove *p, struct pc_req *r)
 {
-	(void)snprintf(p->session_id, sizeof(p->session_id), "%" PRId64,
-	    r->s.session_id);
 	pc_dbq_cleanup(&p->q);
 	switch (p->mode) {
-	case PC_PROVE_CONFIRM:
-		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT auth.otp_confirmed("
-		    "$1::bigint, $2::inet, $3::bigint)");
-		pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
-		pc_dbq_param(&p->q, r->source, strlen(r->source));
-		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
-		break;
 	case PC_PROVE_PASSWORD:
 		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT auth.password_changed("
-		    "$1::bigint, $2::bigint, $3::inet, $4::bigint, $5)");
-		pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
-		pc_dbq_param(&p->q, p->session_id, strlen(p->session_id));
+		    "$1::bytea, $2::inet, $3::bigint, $4)");
+		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
 		pc_dbq_param(&p->q, p->hj.out.new_hash,
@@ -222,10 +188,9 @@ pc_prove_finish(struct pc_prove *p, struct pc_req *r)
 		break;
 	case PC_PROVE_REAUTH:
 		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT "
-		    "coalesce(auth.reauthenticated($1::bigint, $2::bigint, "
-		    "$3::inet, $4::bigint), 0)");
-		pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
-		pc_dbq_param(&p->q, p->session_id, strlen(p->session_id));
+		    "coalesce(auth.reauthenticated($1::bytea, $2::inet, "
+		    "$3::bigint), 0)");
+		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
 		break;
@@ -240,11 +205,6 @@ pc_prove_answer(struct http_request *req, struct pc_prove *p)
 
 	v = PQntuples(p->q.result) == 1 ? PQgetvalue(p->q.result, 0, 0) : "";
 	switch (p->mode) {
-	case PC_PROVE_CONFIRM:
-		if (strcmp(v, "t") != 0)
-			return (0);
-		(void)snprintf(buf, sizeof(buf), "{\"status\":\"enrolled\"}");
-		break;
 	case PC_PROVE_PASSWORD:
 		if (strcmp(v, "t") != 0)
 			return (0);
@@ -295,11 +255,6 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 					return (KORE_RESULT_OK);
 				}
 			}
-			if (mode == PC_PROVE_CONFIRM && !pc_req_in_hours(NULL)) {
-				pc_http_error(req, 403, "outside_hours",
-				    "The console is closed at this hour.");
-				return (KORE_RESULT_OK);
-			}
 			pc_prove_lookup(p, r);
 			p->step = PC_PROVE_LOOKUP;
 			continue;
@@ -322,7 +277,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    p->username, r->source, p->reason);
+				    r->s.username, r->source, p->reason);
 				continue;
 			}
 			if (pc_hashjob_start(req, &p->hj, p->exists ? p->hash :
@@ -352,10 +307,8 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 					p->reason = "unknown_user";
 				else if (!p->hj.out.match)
 					p->reason = "bad_password";
-				else if (strcmp(p->totp_state, mode ==
-				    PC_PROVE_CONFIRM ? "pending" :
-				    "enrolled") != 0)
-					p->reason = "not_pending";
+				else if (strcmp(p->totp_state, "enrolled") != 0)
+					p->reason = "not_enrolled";
 				else if (!totp_ok)
 					p->reason = "bad_totp";
 				else if (mode == PC_PROVE_PASSWORD &&
@@ -366,7 +319,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    p->username, r->source, p->reason);
+				    r->s.username, r->source, p->reason);
 				continue;
 			}
 			pc_prove_finish(p, r);
@@ -401,7 +354,6 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				break;
 			}
 			kore_log(LOG_NOTICE, "%s: failure reason=%s source=%s",
-			    mode == PC_PROVE_CONFIRM ? "otp-confirm" :
 			    mode == PC_PROVE_PASSWORD ? "password-change" :
 			    "reauth", p->reason, r->source);
 			if (strcmp(p->reason, "source_blocked") == 0) {
@@ -417,12 +369,6 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			return (KORE_RESULT_OK);
 		}
 	}
-}
-
-int
-pc_h_otp_confirm(struct http_request *req)
-{
-	return (pc_prove(req, PC_PROVE_CONFIRM));
 }
 
 int

@@ -1,0 +1,248 @@
+/*
+ * approvals.c: the second person (migrations/016_approvals_and_enrolment.sql).
+ *   GET  /api/approvals               what the caller may see: admins
+ *                                     the account requests, operators
+ *                                     the refunds, auditors everything
+ *   POST /api/approvals/:id/approve   {"operation_sha256", "comment"?}
+ *   POST /api/approvals/:id/reject    {"comment"?}
+ * Deciding needs re-authentication. The approver names the SHA-256 of
+ * the operation they were shown; approving executes exactly that, in
+ * the same transaction as the decision and its records. An approval
+ * that enrols answers with the approver's half of the enrolment code,
+ * shown once. Every rule (who decides what, four eyes, expiry) is
+ * checked inside PostgreSQL; a refused decision gets the SQLSTATE's
+ * answer (dberr.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cardguard.h"
+#include "enrolcode.h"
+#include "jsonw.h"
+#include "routes.h"
+#include "utf8.h"
+
+#define PC_APPROVAL_COMMENT_MAX	1500	/* bytes */
+
+enum pc_appr_kind {
+	PC_APPR_LIST = 1,
+	PC_APPR_APPROVE,
+	PC_APPR_REJECT,
+};
+
+struct pc_appr {
+	int			queried;
+	struct pc_dbq		q;
+	char			id[24];
+	char			sha[65];
+	char			comment[PC_APPROVAL_COMMENT_MAX + 1];
+	uint8_t			code[PC_ENROLCODE_LEN];
+	char			code_param[PC_BYTEA_TEXT(PC_ENROLCODE_LEN)];
+};
+
+static void	pc_appr_free(void *);
+static int	pc_appr(struct http_request *, enum pc_appr_kind);
+static int	pc_appr_body(struct http_request *, struct pc_appr *, int);
+static void	pc_appr_query(struct pc_appr *, struct pc_req *,
+		    enum pc_appr_kind);
+static int	pc_appr_answer(struct http_request *, struct pc_appr *,
+		    enum pc_appr_kind);
+
+static void
+pc_appr_free(void *arg)
+{
+	struct pc_appr	*a = arg;
+
+	pc_dbq_cleanup(&a->q);
+	pc_wipe(a->code, sizeof(a->code));
+	pc_wipe(a->code_param, sizeof(a->code_param));
+}
+
+/*
+ * The decision's body: an optional comment (clean text, no card
+ * numbers) and, to approve, the operation's SHA-256 as 64 lower-case
+ * hex digits. 0 after answering 400.
+ */
+static int
+pc_appr_body(struct http_request *req, struct pc_appr *a, int approve)
+{
+	struct kore_json	json;
+	struct kore_json_item	*c, *s;
+	uint8_t			body[4096];
+	int			ok;
+
+	ok = pc_req_json(req, &json, body, sizeof(body));
+	if (ok && approve) {
+		ok = (s = kore_json_find_string(json.root,
+		    "operation_sha256")) != NULL &&
+		    strlen(s->data.string) == 64 &&
+		    strspn(s->data.string, "0123456789abcdef") == 64;
+		if (ok)
+			(void)kore_strlcpy(a->sha, s->data.string,
+			    sizeof(a->sha));
+	}
+	if (ok && (c = kore_json_find_string(json.root, "comment")) != NULL) {
+		ok = kore_strlcpy(a->comment, c->data.string,
+		    sizeof(a->comment)) < sizeof(a->comment) &&
+		    pc_utf8_text(a->comment, strlen(a->comment), 1);
+	}
+	pc_req_json_done(req, &json, body, sizeof(body));
+	if (!ok) {
+		pc_http_error(req, 400, "invalid_request", approve ?
+		    "Send operation_sha256 (the operation you approve) and "
+		    "an optional comment." : "Send an optional comment.");
+		return (0);
+	}
+	if (pc_cardguard_find(a->comment, strlen(a->comment))) {
+		pc_http_error(req, 400, "card_number_refused",
+		    "Card numbers are not accepted here.");
+		return (0);
+	}
+	return (1);
+}
+
+static void
+pc_appr_query(struct pc_appr *a, struct pc_req *r, enum pc_appr_kind kind)
+{
+	const char	*db;
+
+	/* Refunds are decided through pc_payments, accounts through
+	 * pc_auth; the database refuses the other way round. */
+	db = strcmp(r->s.role, "operator") == 0 ? PC_DB_PAYMENTS : PC_DB_AUTH;
+	switch (kind) {
+	case PC_APPR_LIST:
+		pc_dbq_init(&a->q, pc_req_db(r),
+		    "SELECT approvals.list($1::bytea)::text");
+		pc_dbq_param(&a->q, r->tok, strlen(r->tok));
+		return;
+	case PC_APPR_APPROVE:
+		/* The approver's half: used only if the request enrols. */
+		if (pc_enrolcode_new(a->code) == -1 ||
+		    pc_bytea_encode(a->code, sizeof(a->code), a->code_param,
+		    sizeof(a->code_param)) == -1)
+			fatal("cannot make an enrolment code");
+		pc_dbq_init(&a->q, db, "SELECT outcome, approval::text, "
+		    "result::text, issues_code FROM approvals.approve("
+		    "$1::bytea, $2::inet, $3::bigint, $4, $5, $6::bytea)");
+		break;
+	case PC_APPR_REJECT:
+		pc_dbq_init(&a->q, db, "SELECT outcome, approval::text "
+		    "FROM approvals.reject($1::bytea, $2::inet, $3::bigint, $4)");
+		break;
+	}
+	pc_dbq_param(&a->q, r->tok, strlen(r->tok));
+	pc_dbq_param(&a->q, r->source, strlen(r->source));
+	pc_dbq_param(&a->q, a->id, strlen(a->id));
+	if (kind == PC_APPR_APPROVE)
+		pc_dbq_param(&a->q, a->sha, strlen(a->sha));
+	pc_dbq_param(&a->q, a->comment[0] != '\0' ? a->comment : NULL,
+	    strlen(a->comment));
+	if (kind == PC_APPR_APPROVE)
+		pc_dbq_param(&a->q, a->code_param, strlen(a->code_param));
+}
+
+static int
+pc_appr_answer(struct http_request *req, struct pc_appr *a,
+    enum pc_appr_kind kind)
+{
+	struct pc_jsonw		w;
+	PGresult		*res;
+	char			code[PC_ENROLCODE_TEXT], *out;
+	size_t			len;
+
+	res = a->q.result;
+	if (PQntuples(res) != 1) {
+		pc_http_error(req, 503, "unavailable",
+		    "The service is temporarily unavailable.");
+		return (KORE_RESULT_OK);
+	}
+	if (kind == PC_APPR_LIST) {
+		pc_http_json(req, 200, PQgetvalue(res, 0, 0),
+		    (size_t)PQgetlength(res, 0, 0));
+		return (KORE_RESULT_OK);
+	}
+	/* It ran out before anyone decided: recorded, nothing done. */
+	if (strcmp(PQgetvalue(res, 0, 0), "expired") == 0) {
+		pc_http_error(req, 409, "approval_expired",
+		    "This request has expired.");
+		return (KORE_RESULT_OK);
+	}
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_raw(&w, "approval", PQgetvalue(res, 0, 1));
+	if (kind == PC_APPR_APPROVE) {
+		pc_jsonw_raw(&w, "result", PQgetvalue(res, 0, 2));
+		if (PQgetvalue(res, 0, 3)[0] == 't') {
+			pc_enrolcode_format(a->code, code);
+			pc_jsonw_string(&w, "enrolment_code", code);
+			pc_jsonw_int(&w, "enrolment_code_part", 2);
+			pc_wipe(code, sizeof(code));
+		}
+	}
+	pc_jsonw_object_close(&w);
+	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (KORE_RESULT_OK);
+	}
+	pc_http_json(req, 200, out, len);
+	pc_wipe(out, len);
+	free(out);
+	return (KORE_RESULT_OK);
+}
+
+static int
+pc_appr(struct http_request *req, enum pc_appr_kind kind)
+{
+	struct pc_req		*r;
+	struct pc_appr		*a;
+
+	r = pc_req_get(req);
+	a = pc_req_handler_state(req, sizeof(*a), pc_appr_free);
+
+	if (!a->queried) {
+		(void)snprintf(a->id, sizeof(a->id), "%lld",
+		    (long long)r->path_id);
+		if (kind == PC_APPR_LIST && req->query_string != NULL &&
+		    req->query_string[0] != '\0') {
+			pc_http_error(req, 400, "invalid_request",
+			    "This list takes no parameters.");
+			return (KORE_RESULT_OK);
+		}
+		if (kind != PC_APPR_LIST &&
+		    !pc_appr_body(req, a, kind == PC_APPR_APPROVE))
+			return (KORE_RESULT_OK);
+		pc_appr_query(a, r, kind);
+		a->queried = 1;
+	}
+
+	switch (pc_dbq_wait(req, &a->q)) {
+	case PC_DB_RETRY:
+		return (KORE_RESULT_RETRY);
+	case PC_DB_ERROR:
+		return (KORE_RESULT_OK);
+	case PC_DB_DONE:
+		break;
+	}
+	return (pc_appr_answer(req, a, kind));
+}
+
+int
+pc_h_approvals(struct http_request *req)
+{
+	return (pc_appr(req, PC_APPR_LIST));
+}
+
+int
+pc_h_approval_approve(struct http_request *req)
+{
+	return (pc_appr(req, PC_APPR_APPROVE));
+}
+
+int
+pc_h_approval_reject(struct http_request *req)
+{
+	return (pc_appr(req, PC_APPR_REJECT));
+}
