@@ -75,11 +75,11 @@ pc_enrolcode_parse(const char *text, size_t len,
 	size_t		i, o;
 	int		bits, n, v;
 
-	if (len > PC_ENROLCODE_INPUT_MAX)
-		return (-1);
 	acc = 0;
 	bits = n = 0;
 	o = 0;
+	if (len > PC_ENROLCODE_INPUT_MAX)
+		goto bad;
 	for (i = 0; i < len; i++) {
 		if (text[i] == '-' || text[i] == ' ')
 			continue;

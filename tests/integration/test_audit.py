@@ -62,8 +62,9 @@ def fresh_target():
 
 
 def record(actor_name, source, event, target, outcome, details=None):
-    """One event through audit.record(), as the server records them."""
-    with db("pc_auth") as conn, conn.cursor() as cur:
+    """One event through audit.record(), the function every recording
+    function calls (internal since issue 12: the superuser calls it)."""
+    with db("postgres") as conn, conn.cursor() as cur:
         cur.execute("SELECT audit.record(NULL, %s, NULL, %s::inet, %s, %s, "
                     "%s, %s)", (actor_name, source, event, target, outcome,
                                 Json(details or {})))
@@ -71,11 +72,12 @@ def record(actor_name, source, event, target, outcome, details=None):
 
 
 def seal_all():
-    """Seal everything now (pc_auth, minimum age 0) and return the last
-    sealed event id."""
-    with db("pc_auth") as conn, conn.cursor() as cur:
+    """Seal everything now (the internal sealer with minimum age 0, as
+    the superuser) and return the last sealed event id."""
+    with db("postgres") as conn, conn.cursor() as cur:
         for _ in range(100):
-            cur.execute("SELECT audit.seal(interval '0 seconds')")
+            cur.execute("SELECT audit.seal_due(interval '0 seconds', "
+                        "10000)")
             if cur.fetchone()[0] == 0:
                 break
     with db("pc_auditor") as conn, conn.cursor() as cur:

@@ -1,6 +1,9 @@
-"""payconsole-admin on the server host: bootstrap-admin (the first admin,
-only once, even when two runs race), list-users, and rotate-key (every
-TOTP secret re-sealed under a new key-encryption key, all or nothing).
+"""payconsole-admin on the server host: bootstrap-admin (the first two
+admins and the first auditor, no more, even when runs race; each an
+enrolment nobody at the terminal can use), the seeding path for
+development only (refused under a production policy and by a database
+whose owner did not allow it), list-users, and rotate-key (every TOTP
+secret re-sealed under a new key-encryption key, all or nothing).
 
 rotate-key changes the key of the whole shared stack, which the other
 test files rely on (their servers read keys/totp.key). The rotation test
@@ -10,17 +13,19 @@ started from keys/totp.key still logs users in."""
 import json
 import os
 import subprocess
+import time
 import uuid
 
+import pyotp
 import pytest
+import requests
 
-from conftest import ADMIN, STACK, Server, create_user, db, policy_text
-from test_login import (NO_SOURCE_BLOCK, clear_source_blocks, login_ok,
-                        post_login, settle, totp)
+from conftest import ADMIN, SOCK, STACK, TOP, create_user, db, policy_text
+from people import (NO_SOURCE_BLOCK, clear_source_blocks, login_ok,
+                    post_login, settle, totp)
 
 KEYS = os.path.join(STACK, "keys")
 STACK_KEY = os.path.join(KEYS, "totp.key")
-QR_BLOCKS = ("\u2580", "\u2584", "\u2588")
 TIMEOUT = 120
 
 
@@ -102,10 +107,10 @@ def start_server(make_server, name, key_path=None):
     return make_server(name, policy=pol).start()
 
 
-def admin_count():
+def admin_count(role="admin"):
     with db("pc_auditor") as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM auth.directory "
-                    "WHERE role = 'admin'")
+                    "WHERE role = %s", (role,))
         return cur.fetchone()[0]
 
 
@@ -167,92 +172,159 @@ def test_list_users_shows_every_account_with_its_state():
 
 # --- bootstrap-admin -------------------------------------------------------
 
-def test_bootstrap_admin_refused_while_an_admin_exists():
-    assert admin_count() >= 1          # the demo admin
-    name = "t_boot_" + uuid.uuid4().hex[:8]
+def test_bootstrap_refused_once_the_site_has_its_first_people():
+    assert admin_count("admin") >= 2 and admin_count("auditor") >= 1
     since = last_event_id()
-    r = run_admin("bootstrap-admin", name, "Should Not Exist")
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert r.stdout == ""
-    assert "refused" in r.stderr and "already exist" in r.stderr
-    assert directory(name) is None
-    ev = cli_events("admin.bootstrap", since)
-    assert [(e[0], e[1], e[2], e[3]["reason"]) for e in ev] == [
-        ("cli:root", name, "denied", "admin_exists")]
+    for role in ("admin", "auditor"):
+        name = "t_boot_" + uuid.uuid4().hex[:8]
+        r = run_admin("bootstrap-admin", name, "Should Not Exist", role)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert r.stdout == ""
+        assert "refused" in r.stderr and "approved in the console" in \
+            r.stderr
+        assert directory(name) is None
+    ev = cli_events("account.bootstrapped", since)
+    assert [(e[0], e[2], e[3]["role"]) for e in ev] == [
+        ("cli:root", "denied", "admin"), ("cli:root", "denied", "auditor")]
     assert cli_events("user.created", since) == []
+    # Operators are never bootstrapped.
+    r = run_admin("bootstrap-admin", "t_boot_op", "Op", "operator")
+    assert r.returncode == 1 and "admins and auditors" in r.stderr
 
 
 @pytest.fixture
-def no_admins():
-    """Every admin is an operator for the duration of the test: the
-    stack was seeded with a demo admin, and pc_ops may only reach the
-    one database, so bootstrapping is tested there."""
+def first_day():
+    """The site as on its first day, for the duration of the test: every
+    admin and auditor is an operator (the stack was seeded with demo
+    ones, and pc_ops reaches only the one database)."""
     with db("pc_owner") as conn, conn.cursor() as cur:
         cur.execute("UPDATE auth.users SET role = 'operator' "
-                    "WHERE role = 'admin' RETURNING id")
-        demoted = [r[0] for r in cur.fetchall()]
+                    "WHERE role IN ('admin', 'auditor') "
+                    "RETURNING id, role")
+        demoted = cur.fetchall()
     try:
-        assert admin_count() == 0
+        assert admin_count("admin") == 0 and admin_count("auditor") == 0
         yield
     finally:
         with db("pc_owner") as conn, conn.cursor() as cur:
-            cur.execute("UPDATE auth.users SET role = 'admin' "
-                        "WHERE id = ANY(%s)", (demoted,))
+            for uid, role in demoted:
+                cur.execute("UPDATE auth.users SET role = %s "
+                            "WHERE id = %s", (role, uid))
 
 
-def test_bootstrap_admin_creates_the_first_admin_once(no_admins,
-                                                      make_server):
-    names = ["t_boot_" + uuid.uuid4().hex[:8] for _ in range(3)]
-    since = last_event_id()
-
-    # Two runs at once: the table lock lets exactly one through.
+def bootstrap(names, role):
+    """Runs at once: [(name, returncode, stdout, stderr)]."""
     procs = [subprocess.Popen([ADMIN, "-d", STACK, "bootstrap-admin", n,
-                               "最初の管理者 %s" % n],
+                               "最初の人 %s" % n, role],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for n in names[:2]]
+                              text=True) for n in names]
     outs = [p.communicate(timeout=TIMEOUT) for p in procs]
-    codes = [p.returncode for p in procs]
-    assert sorted(codes) == [0, 1], (codes, outs)
-    win = codes.index(0)
-    name, (out, err) = names[win], outs[win]
-    lose_out, lose_err = outs[1 - win]
-    assert lose_out == "" and "refused" in lose_err
-    assert directory(names[1 - win]) is None
+    return [(n, p.returncode) + o for n, p, o in zip(names, procs, outs)]
 
-    # stdout: one JSON line, as create-user prints.
-    assert out.count("\n") == 1
-    user = json.loads(out)
-    assert user["username"] == name and user["role"] == "admin"
-    assert user["otpauth_uri"].startswith("otpauth://totp/payconsole:")
-    assert "secret=" + user["totp_secret_base32"] in user["otpauth_uri"]
-    # stderr: the QR code (half blocks, many lines) and the URI.
-    qr_lines = [l for l in err.splitlines()
-                if l and set(l) <= set(QR_BLOCKS + (" ",))]
-    assert len(qr_lines) >= 15, err
-    assert any(c in err for c in QR_BLOCKS[:2])
-    assert len({len(l) for l in qr_lines}) == 1      # a square, one width
-    assert user["otpauth_uri"] in err
-    assert user["password"] not in err
-    assert "change" in err
 
-    assert directory(name) == ("admin", "enrolled", True, False)
-    created = cli_events("user.created", since)
-    assert [(e[0], e[1], e[2], e[3]) for e in created] == [
-        ("cli:root", name, "success", {"role": "admin"})]
+def test_bootstrap_makes_two_admins_and_an_auditor_then_stops(first_day,
+                                                             make_server):
+    since = last_event_id()
+    # Three at once: the table lock lets exactly two admins through.
+    runs = bootstrap(["t_boot_" + uuid.uuid4().hex[:8] for _ in range(3)],
+                     "admin")
+    assert sorted(r[1] for r in runs) == [0, 0, 1], runs
+    made = [r for r in runs if r[1] == 0]
+    lost = [r for r in runs if r[1] == 1][0]
+    assert lost[2] == "" and "refused" in lost[3]
+    assert directory(lost[0]) is None
+    runs = bootstrap(["t_boot_" + uuid.uuid4().hex[:8] for _ in range(2)],
+                     "auditor")
+    assert sorted(r[1] for r in runs) == [0, 1], runs
+    made += [r for r in runs if r[1] == 0]
+    assert admin_count("admin") == 2 and admin_count("auditor") == 1
 
-    # Now an admin exists: the third run is refused.
-    r = run_admin("bootstrap-admin", names[2], "Third")
-    assert r.returncode == 1 and "refused" in r.stderr
-    assert directory(names[2]) is None
-    assert admin_count() == 1
+    people = []
+    for name, _, out, err in made:
+        # stdout: one JSON line; the two halves, no password, no secret.
+        assert out.count("\n") == 1
+        acct = json.loads(out)
+        assert set(acct) == {"username", "role", "user_id",
+                             "enrolment_code_1", "enrolment_code_2",
+                             "expires_at"}
+        assert acct["username"] == name
+        assert acct["enrolment_code_1"] != acct["enrolment_code_2"]
+        assert "First sign-in" in err and "password" in err
+        assert acct["enrolment_code_1"] not in err
+        role = acct["role"]
+        assert directory(name) == (role, None, None, False)
+        people.append(acct)
+    ev = cli_events("account.bootstrapped", since)
+    assert sorted((e[2], e[3]["role"]) for e in ev) == sorted(
+        [("success", "admin")] * 2 + [("success", "auditor")] +
+        [("denied", "admin"), ("denied", "auditor")])
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM audit.alerts a JOIN audit.events "
+                    "e ON e.id = ANY (a.event_ids) WHERE a.rule = "
+                    "'bootstrap' AND e.id > %s", (since,))
+        assert cur.fetchone()[0] == 5
 
-    # The new admin logs in with what the command printed.
-    user["display_name"] = "最初の管理者 %s" % name
+    # Each person finishes first sign-in with the halves and signs in.
     srv = start_server(make_server, "cli-boot")
-    body = login_ok(srv, user).json()
-    assert body["user"]["role"] == "admin"
-    assert body["user"]["username"] == name
-    assert body["must_change_password"] is True
+    for acct in people:
+        pw = "Bootstrap-" + uuid.uuid4().hex
+        body = {"username": acct["username"],
+                "code_1": acct["enrolment_code_1"],
+                "code_2": acct["enrolment_code_2"]}
+        r = requests.post(srv.url + "/api/enrolment/begin", verify=False,
+                          json=dict(body, password=pw), timeout=60)
+        assert r.status_code == 200, r.text
+        secret = pyotp.parse_uri(r.json()["otpauth_uri"]).secret
+        settle()
+        r = requests.post(srv.url + "/api/enrolment/finish", verify=False,
+                          json=dict(body, otp=pyotp.TOTP(secret).now()),
+                          timeout=60)
+        assert r.status_code == 200, r.text
+        user = {"username": acct["username"], "password": pw,
+                "totp_secret_base32": secret,
+                "last_step": int(time.time() // 30)}
+        got = login_ok(srv, user).json()
+        assert got["user"]["role"] == acct["role"]
+        assert got["must_change_password"] is False
+
+
+def test_seeding_is_for_development_only(tmp_path):
+    """create-user and seed-demo: refused under a production policy by
+    the CLI, and by a database whose owner did not allow seeding."""
+    site = tmp_path / "prod"
+    site.mkdir()
+    (site / "policy.conf").write_text(policy_text({
+        "environment": "production", "argon2_t": None,
+        "argon2_m_kib": None}))
+    name = "t_seed_" + uuid.uuid4().hex[:8]
+    r = run_admin("create-user", name, "admin", "X", site=str(site))
+    assert r.returncode != 0 and "production" in r.stderr
+    assert directory(name) is None
+
+    # A migrated database nobody allowed seeding: the function refuses.
+    with db("postgres", dbname="postgres") as su, su.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS pc_noseed")
+        cur.execute("CREATE DATABASE pc_noseed OWNER pc_owner")
+    try:
+        env = dict(os.environ)
+        r = subprocess.run([os.path.join(TOP, "scripts", "migrate"), SOCK,
+                            "pc_noseed"], capture_output=True, text=True,
+                           env=env)
+        assert r.returncode == 0, r.stderr
+        dev = tmp_path / "dev"
+        dev.mkdir()
+        (dev / "policy.conf").write_text(policy_text({
+            "db_name": "pc_noseed"}))
+        r = run_admin("create-user", name, "admin", "X", site=str(dev))
+        assert r.returncode != 0
+        assert "seeding" in r.stderr, r.stderr
+        with db("pc_owner", dbname="pc_noseed") as conn, \
+                conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM auth.users")
+            assert cur.fetchone()[0] == 0
+    finally:
+        with db("postgres", dbname="postgres") as su, su.cursor() as cur:
+            cur.execute("DROP DATABASE IF EXISTS pc_noseed")
 
 
 # --- rotate-key ------------------------------------------------------------

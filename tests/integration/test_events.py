@@ -591,18 +591,64 @@ def test_password_rehashed(make_server):
 
 
 # --- user administration -------------------------------------------------------
+# What gives access is a request (approval.requested, by the requester)
+# and, once a second person approves (approval.approved), the change
+# itself, recorded as the approver's with the requester named.
 
-def test_user_created_by_admin(ev_server):
+def requested(sess, path, body=None):
+    """POST a request; (approval, its approval.requested record)."""
+    m = mark()
+    r = sess.post(path, body)
+    assert r.status_code == 202, (r.status_code, r.text)
+    a = r.json()["approval"]
+    ev = the_event(m, "approval.requested")
+    check(ev, m, "approval.requested", actor_of(sess),
+          a["operation"]["username"], "success",
+          {"kind": a["kind"], "operation": a["operation"],
+           "operation_sha256": a["operation_sha256"],
+           "approver_role": a["approver_role"]})
+    assert_alert(ev["id"], "approval", "warning", "approval:%d" % a["id"])
+    return a, r.json().get("enrolment_code")
+
+
+def approved(sess, a, event):
+    """Approve a; check approval.approved and return the change's record
+    (event), the approver's, naming the requester."""
+    m = mark()
+    r = sess.post("/api/approvals/%d/approve" % a["id"],
+                  {"operation_sha256": a["operation_sha256"]})
+    assert r.status_code == 200, (r.status_code, r.text)
+    dec = the_event(m, "approval.approved")
+    check(dec, m, "approval.approved", actor_of(sess),
+          a["operation"]["username"], "success", lambda d: d["approval"]
+          == a["id"] and d["kind"] == a["kind"] and d["operation_sha256"]
+          == a["operation_sha256"] and isinstance(d["requested_by"], int))
+    # One alert for the request and its decision.
+    alerts = [x for x in alerts_for(dec["id"]) if x[1] == "approval"]
+    assert len(alerts) == 1 and alerts[0][3] == "approval:%d" % a["id"]
+    return the_event(m, event), r.json()
+
+
+def test_user_created_by_request_and_approval(ev_server):
     adm, = ready(ev_server, "admin")
     body = user_body("auditor")
-    m = mark()
-    r = adm.post("/api/users", body)
-    assert r.status_code == 201, (r.status_code, r.text)
-    uid = r.json()["user"]["id"]
-    ev = the_event(m, "user.created")
-    check(ev, m, "user.created", actor_of(adm), body["username"], "success",
-          {"role": "auditor", "user_id": uid})
-    assert_no_secret_in(ev, body["password"])
+    a, half1 = requested(adm, "/api/users", body)
+    aud, = ready(ev_server, "auditor")
+    ev, ans = approved(aud, a, "user.created")
+    uid = ans["result"]["user_id"]
+    check(ev, mark_of(ev), "user.created", actor_of(aud),
+          body["username"], "success",
+          {"role": "auditor", "user_id": uid, "approval": a["id"],
+           "requested_by": adm.id, "approved_by": aud.id})
+    # An auditor account is a privileged one: alerted.
+    assert_alert(ev["id"], "privileged_account", "alert",
+                 body["username"] + "@" + LOCAL)
+    assert_no_secret_in(ev, half1, ans["enrolment_code"])
+
+
+def mark_of(ev):
+    """A mark just before a record (for check(), which wants one)."""
+    return (ev["id"] - 1, ev["at"])
 
 
 def test_user_created_by_cli():
@@ -610,12 +656,13 @@ def test_user_created_by_cli():
     u = conftest.create_user("admin")
     ev = the_event(m, "user.created")
     check(ev, m, "user.created", (None, "cli:root", "cli"), u["username"],
-          "success", {"role": "admin"}, source=None)
+          "success", lambda d: d["role"] == "admin" and d["seeded"] is True
+          and isinstance(d["user_id"], int), source=None)
     assert_no_secret_in(ev, u["password"], u["totp_secret_base32"])
 
 
 def test_user_disabled_and_enabled(ev_server):
-    adm, = ready(ev_server, "admin")
+    adm, adm2 = ready(ev_server, "admin", "admin")
     t = conftest.create_user("operator")
     tid = directory_id(t["username"])
     sign_in(ev_server, t)
@@ -624,52 +671,54 @@ def test_user_disabled_and_enabled(ev_server):
     assert r.status_code == 200, r.text
     check(the_event(m, "user.disabled"), m, "user.disabled", actor_of(adm),
           t["username"], "success", {"user_id": tid, "sessions_revoked": 1})
-    m = mark()
-    r = adm.post("/api/users/%d/enable" % tid)
-    assert r.status_code == 200, r.text
-    check(the_event(m, "user.enabled"), m, "user.enabled", actor_of(adm),
-          t["username"], "success", {"user_id": tid, "sessions_revoked": 0})
+    a, _ = requested(adm, "/api/users/%d/enable" % tid)
+    ev, _ = approved(adm2, a, "user.enabled")
+    check(ev, mark_of(ev), "user.enabled", actor_of(adm2), t["username"],
+          "success", {"user_id": tid, "approval": a["id"],
+                      "requested_by": adm.id, "approved_by": adm2.id})
 
 
 def test_user_role_changed_and_privilege_alert(ev_server):
-    adm, aud = ready(ev_server, "admin", "auditor")
+    adm, adm2, aud, aud2 = ready(ev_server, "admin", "admin", "auditor",
+                                 "auditor")
     t = conftest.create_user("operator")
     tid = directory_id(t["username"])
-    m = mark()
-    r = adm.post("/api/users/%d/role" % tid, {"role": "auditor"})
-    assert r.status_code == 200, r.text
-    ev = the_event(m, "user.role_changed")
-    check(ev, m, "user.role_changed", actor_of(adm), t["username"],
-          "success", {"user_id": tid, "from": "operator", "to": "auditor"})
+    a, _ = requested(adm, "/api/users/%d/role" % tid, {"role": "auditor"})
+    ev, _ = approved(aud, a, "user.role_changed")
+    check(ev, mark_of(ev), "user.role_changed", actor_of(aud),
+          t["username"], "success",
+          {"user_id": tid, "from": "operator", "to": "auditor",
+           "sessions_revoked": 0, "approval": a["id"],
+           "requested_by": adm.id, "approved_by": aud.id})
     alert = assert_alert(ev["id"], "privilege_change", "alert",
                          t["username"] + "@" + LOCAL)
-    ack_and_check(aud, alert, "role change of %s approved (ticket 42)"
+    # Neither the requester nor the approver closes it; a third does.
+    for who in (adm, aud):
+        r = who.post("/api/alerts/%d/ack" % alert, {"comment": "mine"})
+        assert r.status_code == 403 and r.json()["error"] == \
+            "self_forbidden", r.text
+    ack_and_check(aud2, alert, "role change of %s approved (ticket 42)"
                   % t["username"])
-    # An admin acknowledges too.
-    t2 = conftest.create_user("operator")
-    m = mark()
-    assert adm.post("/api/users/%d/role" % directory_id(t2["username"]),
-                    {"role": "admin"}).status_code == 200
-    ev = the_event(m, "user.role_changed")
-    alert = assert_alert(ev["id"], "privilege_change", "alert",
-                         t2["username"] + "@" + LOCAL)
-    other, = ready(ev_server, "admin")
-    ack_and_check(other, alert, "promotion approved")
+    denied = events_since((0, None), "alert.acknowledged", str(alert))
+    assert [(e["actor_name"], e["outcome"], e["details"]) for e in denied
+            if e["outcome"] == "denied"] == [
+        (adm.username, "denied", {"reason": "own_action"}),
+        (aud.username, "denied", {"reason": "own_action"})]
 
 
 def test_user_password_reset_and_credential_alert(ev_server):
-    adm, = ready(ev_server, "admin")
+    adm, adm2 = ready(ev_server, "admin", "admin")
     t = conftest.create_user("operator")
     tid = directory_id(t["username"])
-    pw = new_password()
-    m = mark()
-    r = adm.post("/api/users/%d/password" % tid, {"password": pw})
-    assert r.status_code == 200, r.text
-    ev = the_event(m, "user.password_reset")
-    check(ev, m, "user.password_reset", actor_of(adm), t["username"],
-          "success", {"user_id": tid})
-    assert_no_secret_in(ev, pw)
-    assert_alert(ev["id"], "credential_change", "warning",
+    sign_in(ev_server, t)
+    a, half1 = requested(adm, "/api/users/%d/password" % tid, {})
+    ev, ans = approved(adm2, a, "user.password_reset")
+    check(ev, mark_of(ev), "user.password_reset", actor_of(adm2),
+          t["username"], "success",
+          {"user_id": tid, "sessions_revoked": 1, "approval": a["id"],
+           "requested_by": adm.id, "approved_by": adm2.id})
+    assert_no_secret_in(ev, half1, ans["enrolment_code"], t["password"])
+    assert_alert(ev["id"], "credential_change", "alert",
                  t["username"] + "@" + LOCAL)
 
 
@@ -687,35 +736,67 @@ def test_sessions_revoked(ev_server):
           {"user_id": tid, "count": 2})
 
 
-def test_otp_enrolment_started_enrolled_and_otp_alert(ev_server):
-    adm, aud = ready(ev_server, "admin", "auditor")
+def test_device_reset_and_first_sign_in(ev_server):
+    adm, adm2 = ready(ev_server, "admin", "admin")
     t = conftest.create_user("operator")
     tid = directory_id(t["username"])
-    m = mark()
-    r = adm.post("/api/users/%d/otp" % tid)
+    a, half1 = requested(adm, "/api/users/%d/otp" % tid, {})
+    ev, ans = approved(adm2, a, "user.device_reset")
+    check(ev, mark_of(ev), "user.device_reset", actor_of(adm2),
+          t["username"], "success",
+          {"user_id": tid, "sessions_revoked": 0, "approval": a["id"],
+           "requested_by": adm.id, "approved_by": adm2.id})
+    assert_alert(ev["id"], "otp_change", "alert",
+                 t["username"] + "@" + LOCAL)
+
+    # The user sets up the new device: enrolment.completed, by the user.
+    codes = {"username": t["username"], "code_1": half1,
+             "code_2": ans["enrolment_code"]}
+    pw = new_password()
+    r = api(ev_server, "POST", "/api/enrolment/begin",
+            body=dict(codes, password=pw))
     assert r.status_code == 200, r.text
     secret = uri_secret(r.json()["otpauth_uri"])
-    ev = the_event(m, "otp.enrolment_started")
-    check(ev, m, "otp.enrolment_started", actor_of(adm), t["username"],
-          "success", {"user_id": tid, "previous": "enrolled"})
-    assert_no_secret_in(ev, secret, t["totp_secret_base32"])
-    alert = assert_alert(ev["id"], "otp_change", "alert",
-                         t["username"] + "@" + LOCAL)
-    ack_and_check(adm, alert, "device replaced: phone lost")
-
-    # The user proves the new device: otp.enrolled, by the user.
     settle()
-    code = pyotp.TOTP(secret).now()
     m = mark()
-    r = api(ev_server, "POST", "/api/otp/confirm", body={
-        "username": t["username"], "password": t["password"],
-        "otp": code})
+    r = api(ev_server, "POST", "/api/enrolment/finish",
+            body=dict(codes, otp=pyotp.TOTP(secret).now()))
     assert r.status_code == 200 and r.json() == {"status": "enrolled"}, \
         r.text
-    ev = the_event(m, "otp.enrolled")
-    check(ev, m, "otp.enrolled", user_actor(t), t["username"], "success",
-          {})
-    assert_no_secret_in(ev, secret, t["password"])
+    ev = the_event(m, "enrolment.completed")
+    check(ev, m, "enrolment.completed", user_actor(t), t["username"],
+          "success", lambda d: d["reason"] == "device_reset" and
+          d["approval"] == a["id"] and isinstance(d["enrolment"], int))
+    assert_no_secret_in(ev, secret, pw, half1, ans["enrolment_code"])
+
+
+def test_approval_rejected_and_expired(ev_server):
+    adm, adm2 = ready(ev_server, "admin", "admin")
+    a, _ = requested(adm, "/api/users", user_body("operator"))
+    m = mark()
+    r = adm2.post("/api/approvals/%d/reject" % a["id"],
+                  {"comment": "no ticket"})
+    assert r.status_code == 200, r.text
+    ev = the_event(m, "approval.rejected")
+    check(ev, m, "approval.rejected", actor_of(adm2),
+          a["operation"]["username"], "success",
+          lambda d: d["approval"] == a["id"] and d["comment"] ==
+          "no ticket" and d["requested_by"] == adm.id)
+    assert_alert(ev["id"], "approval", "warning", "approval:%d" % a["id"])
+
+    b, _ = requested(adm, "/api/users", user_body("operator"))
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute("UPDATE approvals.requests SET expires_at = now() - "
+                    "interval '1 second' WHERE id = %s", (b["id"],))
+    m = mark()
+    ev = wait_events(m, "approval.expired", timeout=40,
+                     target=b["operation"]["username"])
+    assert len(ev) == 1, ev
+    check(ev[0], m, "approval.expired", (None, "payconsole", None),
+          b["operation"]["username"], "info",
+          {"approval": b["id"], "kind": "user.create",
+           "requested_by": adm.id}, source=None)
 
 
 # --- payments ---------------------------------------------------------------------

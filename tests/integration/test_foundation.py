@@ -1,6 +1,7 @@
 """Issue 2: the foundation. TLS through the patched key manager, privilege
 separation, role separation in PostgreSQL, the migration runner, the
 fail-closed policy parser, demo data."""
+import base64
 import datetime
 import email.utils
 import os
@@ -16,6 +17,7 @@ import requests
 
 from conftest import (ADMIN, SOCK, STACK, TOP, db, demo_accounts,
                       openssl_client, policy_text)
+from people import ready
 
 
 def test_healthz_over_tls13(server):
@@ -148,37 +150,42 @@ def test_payments_role_sees_directory_without_secrets():
     assert "username" in cols
 
 
-# What each runtime role may call, by design (migrations 005-014). A new
+# What each runtime role may call, by design (migrations 005-016). A new
 # function is private until a migration grants it and this list says so.
 EXECUTE_MATRIX = {
     "pc_auth": {
-        "audit.acknowledge", "audit.chain_anchor", "audit.record",
-        "audit.review_confirm", "audit.review_digest", "audit.review_json",
-        "audit.review_list", "audit.review_rows", "audit.review_signoff",
-        "audit.review_state", "audit.seal", "audit.verify",
-        "audit.week_bounds", "auth.admin_check", "auth.admin_create_user",
-        "auth.admin_reset_password", "auth.admin_revoke_sessions",
-        "auth.admin_set_disabled", "auth.admin_set_role",
-        "auth.admin_start_enrolment", "auth.admin_unlock",
-        "auth.login_begin", "auth.login_failed", "auth.login_succeeded",
-        "auth.logout", "auth.name_failed", "auth.otp_confirmed",
+        "approvals.approve", "approvals.expire_due", "approvals.list",
+        "approvals.reject", "approvals.request_user",
+        "audit.acknowledge", "audit.chain_anchor", "audit.note",
+        "audit.note_system", "audit.review_confirm", "audit.review_digest",
+        "audit.review_json", "audit.review_list", "audit.review_rows",
+        "audit.review_signoff", "audit.review_state", "audit.seal",
+        "audit.verify", "audit.week_bounds", "auth.admin_disable",
+        "auth.admin_revoke_sessions", "auth.admin_unlock",
+        "auth.enrolment_check", "auth.enrolment_finish",
+        "auth.enrolment_revoke", "auth.enrolment_stage",
+        "auth.enrolment_staged", "auth.login_begin", "auth.login_failed",
+        "auth.login_succeeded", "auth.logout", "auth.name_failed",
         "auth.outside_hours", "auth.own_factors", "auth.password_changed",
-        "auth.reauthenticated", "auth.rehashed", "auth.revoke_all",
-        "auth.session_check", "meta.inventory"},
+        "auth.reauthenticated", "auth.rehashed", "auth.session_check",
+        "meta.inventory"},
     "pc_payments": {
-        "audit.record", "payments.operate", "payments.refund_list",
+        "approvals.approve", "approvals.list", "approvals.reject",
+        "audit.note", "payments.operate", "payments.refund_list",
         "payments.txn_json", "payments.view_transaction"},
     "pc_auditor": {
-        "audit.chain_anchor", "audit.event_digest", "audit.review_digest",
-        "audit.review_json", "audit.review_list", "audit.review_rows",
-        "audit.review_state", "audit.verify", "audit.week_bounds",
-        "meta.inventory", "payments.refund_list", "payments.txn_json"},
+        "approvals.list", "audit.chain_anchor", "audit.event_digest",
+        "audit.review_digest", "audit.review_json", "audit.review_list",
+        "audit.review_rows", "audit.review_state", "audit.verify",
+        "audit.week_bounds", "meta.inventory", "payments.refund_list",
+        "payments.txn_json"},
     "pc_ops": {
         "audit.chain_anchor", "audit.event_digest", "audit.export_range",
-        "audit.purge", "audit.purge_range", "audit.record", "audit.seal",
-        "audit.verify"},
+        "audit.note_cli", "audit.purge", "audit.purge_range", "audit.seal",
+        "audit.verify", "auth.bootstrap_account", "auth.seed_account",
+        "auth.seed_credentials"},
 }
-APP_SCHEMAS = ("auth", "payments", "audit", "meta")
+APP_SCHEMAS = ("auth", "payments", "audit", "meta", "approvals")
 
 
 @pytest.mark.parametrize("role", RUNTIME_ROLES)
@@ -236,6 +243,245 @@ def test_no_runtime_role_changes_audit_rows(role, stmt):
         assert e.value.pgcode in ("42501", "25006")  # denied / read only
     finally:
         conn.close()
+
+
+# --- a database that trusts no runtime role (issue 12), as behaviour ----
+# Real SQL as each role the server logs in as: every write a compromised
+# worker would try, and every forgery of an actor, is refused.
+
+SERVER_ROLES = ["pc_auth", "pc_payments", "pc_auditor"]
+# 42501 insufficient_privilege; 25006 read-only transaction (auditor).
+DENIED = ("42501", "25006")
+TABLE_WRITES = {
+    "mint a session": "INSERT INTO auth.sessions (token_hash, user_id, "
+    "idle_expires_at, absolute_expires_at) SELECT sha256('x'), min(id), "
+    "now() + interval '1 hour', now() + interval '1 hour' FROM auth.users",
+    "change a role": "UPDATE auth.users SET role = 'admin' "
+    "WHERE role = 'operator'",
+    "set a password": "UPDATE auth.credentials SET password_hash = "
+    "password_hash",
+    "lift a lockout": "UPDATE auth.lockout SET locked_until = NULL",
+    "forget a source block": "DELETE FROM auth.source_blocks",
+    "move money": "UPDATE payments.transactions SET refunded_amount = "
+    "captured_amount, status = 'refunded' WHERE status = 'captured'",
+    "write a refund": "INSERT INTO payments.refunds (transaction_id, "
+    "amount, reason, actor_id, actor_name) SELECT min(id), 1, 'x', 1, "
+    "'x' FROM payments.transactions",
+    "replay an answer": "UPDATE payments.idempotency SET status = 200",
+    "write an event": "INSERT INTO audit.events (event, outcome) "
+    "VALUES ('login.success', 'success')",
+    "close an alert": "UPDATE audit.alerts SET acknowledged_at = now()",
+    "sign a review": "INSERT INTO audit.reviews (week, signed_off_by, "
+    "signed_off_name, signoff_comment) VALUES ('2020-W01', 1, 'x', 'x')",
+    "approve a request": "UPDATE approvals.requests SET status = "
+    "'approved'",
+    "open an enrolment": "INSERT INTO auth.enrolments (user_id, reason, "
+    "code_hash_1, code_hash_2, expires_at) SELECT min(id), 'create', "
+    "sha256('a'), sha256('b'), now() + interval '1 day' FROM auth.users",
+}
+
+
+@pytest.mark.parametrize("role", SERVER_ROLES)
+@pytest.mark.parametrize("what", sorted(TABLE_WRITES))
+def test_runtime_roles_cannot_write_tables(role, what):
+    with db(role) as conn, conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(TABLE_WRITES[what])
+    assert e.value.pgcode in DENIED, (role, what, e.value.pgcode,
+                                      str(e.value))
+
+
+def test_no_runtime_role_holds_a_table_write():
+    """The catalogue agrees with the behaviour: not one table of the
+    application is writable by a role the server logs in as."""
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT r.rolname, n.nspname || '.' || c.relname, p.priv "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN unnest(%s::name[]) r(rolname) "
+            "CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', "
+            "'TRUNCATE']) p(priv) "
+            "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v') "
+            "AND has_table_privilege(r.rolname, c.oid, p.priv)",
+            (SERVER_ROLES, list(APP_SCHEMAS)))
+        assert cur.fetchall() == []
+        # Column rights would be a way round: none either.
+        cur.execute(
+            "SELECT grantee, table_schema, table_name, column_name "
+            "FROM information_schema.column_privileges WHERE grantee = "
+            "ANY(%s) AND privilege_type IN ('INSERT', 'UPDATE')",
+            (SERVER_ROLES,))
+        assert cur.fetchall() == []
+
+
+def test_functions_belong_to_a_role_nobody_logs_in_as():
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolcanlogin, rolsuper FROM pg_roles "
+                    "WHERE rolname = 'pc_api'")
+        assert cur.fetchone() == (False, False)
+        cur.execute(
+            "SELECT n.nspname || '.' || p.proname, p.proowner::regrole::text,"
+            " p.prosecdef, coalesce(p.proconfig, '{}') FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = ANY(%s)", (list(APP_SCHEMAS),))
+        rows = cur.fetchall()
+    assert len(rows) > 50
+    assert [r[0] for r in rows if r[1] != "pc_api"] == []
+    # Every SECURITY DEFINER function pins its search_path.
+    assert [r[0] for r in rows if r[2] and
+            "search_path=pg_catalog" not in r[3]] == []
+
+
+@pytest.fixture(scope="module")
+def live(server):
+    """Live sessions of an operator, an admin and an auditor: their raw
+    tokens (what a worker holds while it serves them)."""
+    sessions = ready(server, "operator", "admin", "auditor")
+    return {s.login_body["user"]["role"]: {
+        "id": s.id, "name": s.username,
+        "token": base64.urlsafe_b64decode(s.token + "=")}
+        for s in sessions}
+
+
+def refused(role, sql, params, codes):
+    with db(role) as conn, conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql, params)
+    assert e.value.pgcode in codes, (role, sql, e.value.pgcode,
+                                     str(e.value))
+
+
+def test_no_runtime_role_records_for_another_actor(live):
+    victim = live["admin"]
+    for role in ("pc_auth", "pc_payments", "pc_ops"):
+        refused(role, "SELECT audit.record(%s, %s, 'admin', NULL, "
+                "'user.created', 'x', 'success', '{}'::jsonb)",
+                (victim["id"], victim["name"]), ("42501",))
+    tok = psycopg2.Binary(live["operator"]["token"])
+    # pc_payments writes transaction events of the session's own user...
+    with db("pc_payments") as conn, conn.cursor() as cur:
+        cur.execute("SELECT audit.note(%s, NULL, 'transactions.searched', "
+                    "'payments.transactions', 'success', '{}'::jsonb, NULL)",
+                    (tok,))
+        eid = cur.fetchone()[0]
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT actor_id, actor_name, actor_role FROM "
+                    "audit.events WHERE id = %s", (eid,))
+        assert cur.fetchone() == (live["operator"]["id"],
+                                  live["operator"]["name"], "operator")
+    # ... and nothing else: no other namespace, no other login role's
+    # events, no role the session does not have.
+    for role, event in (("pc_payments", "user.created"),
+                        ("pc_payments", "login.success"),
+                        ("pc_payments", "audit.events_viewed"),
+                        ("pc_auth", "transactions.searched"),
+                        ("pc_auth", "audit.events_viewed")):
+        refused(role, "SELECT audit.note(%s, NULL, %s, 'x', 'success', "
+                "'{}'::jsonb, NULL)", (tok, event), ("PCA03",))
+    # A rule the event does not carry: refused too.
+    refused("pc_payments", "SELECT audit.note(%s, NULL, "
+            "'transactions.searched', 'x', 'success', '{}'::jsonb, "
+            "'privilege_change')", (tok,), ("PCA03",))
+    # The system's own events name no actor and only those events.
+    refused("pc_auth", "SELECT audit.note_system('user.created', 'x', "
+            "'success', '{}'::jsonb, NULL, NULL)", None, ("PCA03",))
+    refused("pc_payments", "SELECT audit.note_system('server.started', "
+            "'x', 'info', '{}'::jsonb, NULL, NULL)", None, ("42501",))
+    # The CLI: as cli:<user> only.
+    refused("pc_ops", "SELECT audit.note_cli(%s, 'users.listed', NULL, "
+            "'success', '{}'::jsonb)", (victim["name"],), ("PCA03",))
+
+
+def test_the_hash_of_a_token_proves_nothing(live):
+    """The database stores sha256(token); a worker that could read the
+    hashes still cannot act as their sessions."""
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT sha256(%s)", (psycopg2.Binary(
+            live["admin"]["token"]),))
+        h = cur.fetchone()[0]
+    refused("pc_auth", "SELECT auth.admin_unlock(%s, NULL, %s)",
+            (psycopg2.Binary(bytes(h)), live["operator"]["id"]), ("PCA01",))
+    refused("pc_auth", "SELECT audit.note(%s, NULL, 'alerts.viewed', 'x', "
+            "'success', '{}'::jsonb, NULL)",
+            (psycopg2.Binary(bytes(32)),), ("PCA01",))
+    # And the server's roles cannot read the hashes in the first place.
+    for role in SERVER_ROLES:
+        refused(role, "SELECT token_hash FROM auth.sessions", None,
+                ("42501",))
+
+
+def test_seal_takes_no_age():
+    for role in ("pc_auth", "pc_ops"):
+        for sql in ("SELECT audit.seal(interval '-1 hour')",
+                    "SELECT audit.seal(interval '-1 hour', 10000)",
+                    "SELECT audit.seal_due(interval '-1 hour', 10000)"):
+            refused(role, sql, None, ("42501", "42883"))
+        with db(role) as conn, conn.cursor() as cur:
+            cur.execute("SELECT audit.seal()")
+            assert cur.fetchone()[0] >= 0
+
+
+def test_signatures_cannot_be_forged(live):
+    aud, op = live["auditor"], live["operator"]
+    # The old forms, which took the actor's id, are gone.
+    refused("pc_auth", "SELECT audit.review_signoff('2020-W01', 'UTC', "
+            "%s, NULL, 'x')", (aud["id"],), ("42883",))
+    refused("pc_auth", "SELECT audit.review_confirm('2020-W01', 'UTC', "
+            "%s, NULL, 'x')", (aud["id"],), ("42883",))
+    refused("pc_auth", "SELECT audit.acknowledge(1, %s, %s, 'auditor', "
+            "NULL, 'x')", (aud["id"], aud["name"]), ("42883",))
+    # A made-up token is no one; an operator's session signs nothing.
+    refused("pc_auth", "SELECT audit.review_signoff(%s, NULL, '2020-W01', "
+            "'UTC', 'x')", (psycopg2.Binary(bytes(range(32))),), ("PCA01",))
+    refused("pc_auth", "SELECT audit.review_signoff(%s, NULL, '2020-W01', "
+            "'UTC', 'x')", (psycopg2.Binary(op["token"]),), ("PCA03",))
+
+
+def test_no_runtime_role_moves_money_or_privilege_by_function(live):
+    adm = psycopg2.Binary(live["admin"]["token"])
+    op = psycopg2.Binary(live["operator"]["token"])
+    # An admin's session moves no money, through any role.
+    refused("pc_payments", "SELECT * FROM payments.operate(%s, NULL, "
+            "'refund', 1, 1, 'k', repeat('0', 64), 1, 'x', 0, 3600)",
+            (adm,), ("PCA03",))
+    # Account requests belong to pc_auth and admins; approvals are
+    # refused to the other login role.
+    refused("pc_payments", "SELECT * FROM approvals.request_user(%s, "
+            "NULL, 'user.create', NULL, 'x', 'x', 'admin', %s, 3600, "
+            "3600)", (adm, psycopg2.Binary(bytes(16))), ("42501",))
+    refused("pc_auth", "SELECT * FROM approvals.request_user(%s, NULL, "
+            "'user.create', NULL, 'x', 'x', 'admin', %s, 3600, 3600)",
+            (op, psycopg2.Binary(bytes(16))), ("PCA03",))
+    refused("pc_auditor", "SELECT * FROM approvals.approve(%s, NULL, 1, "
+            "repeat('0', 64), NULL, NULL)", (adm,), ("42501",))
+    # The old one-person functions are gone.
+    for sql in ("SELECT auth.admin_set_role(1, NULL, 2, 'admin')",
+                "SELECT auth.admin_create_user(1, NULL, 'x', 'x', 'admin', "
+                "'x')",
+                "SELECT auth.admin_reset_password(1, NULL, 2, 'x')"):
+        refused("pc_auth", sql, None, ("42883",))
+
+
+def test_a_minted_session_leaves_its_record(live):
+    """The one function that opens a session takes a user id (the factors
+    were checked in the worker): whoever calls it, the session and its
+    login.success record commit together."""
+    token = bytes(range(100, 132))
+    with db("pc_auth") as conn, conn.cursor() as cur:
+        cur.execute("SELECT outcome, session_id FROM auth.login_succeeded("
+                    "%s, NULL, 9999999999, %s, 60, now() + interval "
+                    "'1 minute')", (live["auditor"]["id"],
+                                    psycopg2.Binary(token)))
+        outcome, sid = cur.fetchone()
+    assert outcome == "ok"
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT actor_id, details->>'session' FROM audit.events "
+                    "WHERE event = 'login.success' AND details->>'session' "
+                    "= %s", (str(sid),))
+        assert cur.fetchall() == [(live["auditor"]["id"], str(sid))]
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute("UPDATE auth.sessions SET revoked_at = now() "
+                    "WHERE id = %s", (sid,))
 
 
 def test_owner_cannot_change_audit_rows_either():

@@ -23,26 +23,15 @@ import pytest
 import requests
 
 from conftest import ADMIN, STACK, Server, db
+from people import (COOKIE_NAME, COOKIE_RE, INVALID, NO_SOURCE_BLOCK, STEP,
+                    TOKEN_RE, assert_invalid_credentials,
+                    assert_security_headers, clear_source_blocks,
+                    cookie_header, login_ok, post_login, session_cookie,
+                    settle, totp)
 
-COOKIE_NAME = "__Host-pc_session"
-COOKIE_RE = re.compile(
-    r"__Host-pc_session=([A-Za-z0-9_-]{43}); Path=/; Secure; HttpOnly; "
-    r"SameSite=Strict; Max-Age=(\d+)")
-TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
-INVALID = {"error": "invalid_credentials",
-           "message": "The username, password or one-time code is not "
-                      "correct."}
-# Servers in this file do not block 127.0.0.1 unless the test is about it.
-NO_SOURCE_BLOCK = {"source_fail_threshold": "1000"}
-STEP = 30
 
 
 # --- helpers -------------------------------------------------------------
-
-def clear_source_blocks():
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute("DELETE FROM auth.source_blocks")
-
 
 @pytest.fixture(autouse=True)
 def _no_source_blocks():
@@ -61,25 +50,6 @@ def login_server():
     srv.stop()
 
 
-def post_login(srv, username, password, otp, headers=None):
-    return requests.post(srv.url + "/api/login", verify=False, timeout=120,
-                         headers=headers, json={
-                             "username": username, "password": password,
-                             "otp": otp})
-
-
-def totp(user):
-    return pyotp.TOTP(user["totp_secret_base32"])
-
-
-def settle():
-    """Keep clear of a step boundary, so the step a code was computed for
-    is still current (or just previous) when the server checks it."""
-    into = time.time() % STEP
-    if into > STEP - 2:
-        time.sleep(STEP - into + 0.2)
-
-
 def wrong_code(user):
     """A 6-digit code that is valid for no step near now."""
     t = totp(user)
@@ -95,37 +65,6 @@ def wrong_password(user):
     return "Not-" + user["password"] + "-9"
 
 
-def login_ok(srv, user, offset=0, headers=None):
-    """A successful login with the code of (now + offset). Waits for the
-    next step if this user already had this step accepted."""
-    last = user.get("last_step")
-    while True:
-        settle()
-        now = time.time()
-        step = int((now + offset) // STEP)
-        if last is None or step > last:
-            break
-        time.sleep((last + 1) * STEP - (now + offset) + 0.3)
-    r = post_login(srv, user["username"], user["password"],
-                   totp(user).at(now + offset), headers=headers)
-    assert r.status_code == 200, (r.status_code, r.text)
-    user["last_step"] = step
-    return r
-
-
-def session_cookie(r):
-    """(token, max_age) from the one Set-Cookie a login answer carries."""
-    cookies = r.raw.headers.getlist("Set-Cookie")
-    assert len(cookies) == 1, cookies
-    m = COOKIE_RE.fullmatch(cookies[0])
-    assert m, cookies[0]
-    return m.group(1), int(m.group(2))
-
-
-def cookie_header(token):
-    return {"Cookie": "%s=%s" % (COOKIE_NAME, token)}
-
-
 def me(srv, token):
     return requests.get(srv.url + "/api/me", headers=cookie_header(token),
                         verify=False, timeout=60)
@@ -139,23 +78,6 @@ def logout(srv, token, csrf, origin):
         headers["Origin"] = origin
     return requests.post(srv.url + "/api/logout", headers=headers,
                          verify=False, timeout=60)
-
-
-def assert_security_headers(r):
-    h = r.headers
-    assert "max-age=" in h.get("Strict-Transport-Security", ""), dict(h)
-    assert "default-src 'self'" in h.get("Content-Security-Policy", ""), \
-        dict(h)
-    assert h.get("X-Content-Type-Options") == "nosniff", dict(h)
-    assert h.get("Referrer-Policy") == "no-referrer", dict(h)
-    assert h.get("Cache-Control") == "no-store", dict(h)
-
-
-def assert_invalid_credentials(r):
-    assert r.status_code == 401, (r.status_code, r.text)
-    assert r.json() == INVALID
-    assert "Set-Cookie" not in r.headers
-    assert_security_headers(r)
 
 
 def assert_retry_after(r):
@@ -205,7 +127,7 @@ def max_event_id():
 
 def sessions(username):
     """[(id, revoked_at, revoke_reason)] of the user's sessions."""
-    with db("pc_auth") as conn, conn.cursor() as cur:
+    with db("pc_owner") as conn, conn.cursor() as cur:
         cur.execute("SELECT s.id, s.revoked_at, s.revoke_reason "
                     "FROM auth.sessions s JOIN auth.users u "
                     "ON u.id = s.user_id WHERE u.username = %s "

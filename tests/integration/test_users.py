@@ -1,16 +1,16 @@
 """Issue 4: users and roles. The central permission table route by role,
 default deny for unlisted routes, one role per account (also in the
-database), admins cannot act on themselves, TOTP enrolment with a QR code
-that decodes to the otpauth URI, device replacement, self-service
-password change, re-authentication for credential-touching admin
-actions, and auditors who can read but never change.
+database), admins cannot act on themselves, first sign-in with a QR code
+that decodes to the otpauth URI, self-service password change,
+re-authentication for credential-touching admin actions, and auditors
+who can read but never change. (Since issue 12 what gives access is a
+request a second person approves: test_separation.py.)
 
 Codes come from pyotp, an implementation independent of the server's.
 Each TOTP step is accepted once per user, so every test makes its own
 users and waits for the next 30 s step when one user needs another code.
 Users made by `payconsole-admin create-user` must change their password
 first; ready() signs them in and does that."""
-import json
 import re
 import shutil
 import subprocess
@@ -21,19 +21,19 @@ import psycopg2
 import psycopg2.errors
 import pyotp
 import pytest
-import requests
 
 from conftest import Server, create_user, db
-from test_login import (INVALID, NO_SOURCE_BLOCK, STEP,
-                        assert_invalid_credentials, assert_security_headers,
-                        clear_source_blocks, cookie_header, directory_id,
-                        login_ok, post_login, session_cookie, settle, totp,
-                        wrong_code)
+from people import (NO_SOURCE_BLOCK, STEP, api, assert_error,
+                    assert_invalid_credentials, assert_security_headers,
+                    change_password, clear_source_blocks, error_of,
+                    fresh_code, fresh_name, login_ok, new_password,
+                    post_login, ready, settle, sign_in, totp)
+from test_login import directory_id, wrong_code
 
 ROLES = ("operator", "admin", "auditor")
 USER_KEYS = {"id", "username", "display_name", "role", "disabled",
              "locked_until", "last_login_at", "last_login_source", "otp",
-             "password_changed_at", "must_change_password"}
+             "password_changed_at", "must_change_password", "enrolling"}
 URI_RE = (r"otpauth://totp/payconsole:%s\?secret=([A-Z2-7]+=*)"
           r"&issuer=payconsole&algorithm=SHA1&digits=6&period=30")
 UNKNOWN_ID = 987654321
@@ -59,124 +59,6 @@ def users_server():
 
 
 # --- helpers --------------------------------------------------------------
-
-def fresh_name():
-    return "t_" + uuid.uuid4().hex[:10]
-
-
-def new_password():
-    return "Fresh-" + uuid.uuid4().hex + "9a"
-
-
-def fresh_code(user, secret=None, use=True):
-    """A code for a step later than any step this user has used (waits
-    for the next step if need be). With use, the step counts as used from
-    now on, whatever the server answers; without, the caller expects a
-    refusal that uses nothing up."""
-    last = user.get("last_step")
-    while True:
-        settle()
-        now = time.time()
-        step = int(now // STEP)
-        if last is None or step > last:
-            break
-        time.sleep((last + 1) * STEP - now + 0.3)
-    if use:
-        user["last_step"] = step
-    return pyotp.TOTP(secret or user["totp_secret_base32"]).at(now)
-
-
-def api(srv, method, path, token=None, csrf=None, body=None):
-    """One request. Requests that are not GET carry Origin and a CSRF
-    token (a bogus one without a session). Bodies go as raw UTF-8 JSON,
-    as a browser sends them."""
-    headers = {}
-    if token is not None:
-        headers.update(cookie_header(token))
-    if method != "GET":
-        headers["Origin"] = srv.url
-        headers["X-CSRF-Token"] = csrf if csrf is not None else "A" * 43
-    data = None
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    return requests.request(method, srv.url + path, headers=headers,
-                            data=data, verify=False, timeout=120)
-
-
-class Session:
-    """A signed-in browser: the user dict, session cookie and CSRF
-    token."""
-
-    def __init__(self, srv, user, login_answer):
-        self.srv = srv
-        self.user = user
-        self.token, _ = session_cookie(login_answer)
-        body = login_answer.json()
-        self.csrf = body["csrf_token"]
-        self.id = body["user"]["id"]
-        self.login_body = body
-
-    @property
-    def username(self):
-        return self.user["username"]
-
-    def get(self, path):
-        return api(self.srv, "GET", path, self.token)
-
-    def post(self, path, body=None):
-        return api(self.srv, "POST", path, self.token, self.csrf,
-                   {} if body is None else body)
-
-    def request(self, method, path, body=None):
-        return api(self.srv, method, path, self.token, self.csrf, body)
-
-
-def sign_in(srv, user, offset=0):
-    return Session(srv, user, login_ok(srv, user, offset=offset))
-
-
-def change_password(sess, new=None):
-    """POST /api/password with the current password and a fresh code."""
-    new = new or new_password()
-    r = sess.post("/api/password", {
-        "current_password": sess.user["password"],
-        "otp": fresh_code(sess.user), "new_password": new})
-    assert r.status_code == 200, (r.status_code, r.text)
-    assert r.json() == {"status": "password_changed"}
-    sess.user["password"] = new
-    return r
-
-
-def ready(srv, *roles):
-    """Fresh users of these roles, signed in, must_change_password
-    cleared. They sign in with the previous step's code so the password
-    change can use the current step without waiting."""
-    users = [create_user(role) for role in roles]
-    sessions = [sign_in(srv, u, offset=-STEP) for u in users]
-    for s in sessions:
-        assert s.login_body["must_change_password"] is True
-        change_password(s)
-        m = s.get("/api/me")
-        assert m.status_code == 200, m.text
-        assert m.json()["must_change_password"] is False
-    return sessions
-
-
-def error_of(r):
-    try:
-        body = r.json()
-    except ValueError:
-        return None
-    return body.get("error") if isinstance(body, dict) else None
-
-
-def assert_error(r, status, code):
-    assert r.status_code == status and error_of(r) == code, \
-        (status, code, r.status_code, r.text)
-    assert isinstance(r.json().get("message"), str)
-    assert_security_headers(r)
-
 
 def directory(username):
     """The user as auth.directory shows it (dict), or None."""
@@ -245,8 +127,11 @@ def assert_user_item(item):
     assert item["role"] in ROLES
     assert isinstance(item["disabled"], bool)
     assert isinstance(item["must_change_password"], bool)
-    assert item["otp"] in ("none", "pending", "enrolled")
-    assert isinstance(item["password_changed_at"], int)
+    assert item["otp"] in ("none", "enrolled")
+    assert isinstance(item["enrolling"], bool)
+    # An account that never finished first sign-in has no password.
+    assert isinstance(item["password_changed_at"], int) or (
+        item["password_changed_at"] is None and item["otp"] == "none")
     for k in ("locked_until", "last_login_at"):
         assert item[k] is None or isinstance(item[k], int), item
     assert item["last_login_source"] is None or \
@@ -294,10 +179,15 @@ def qr_decode(svg, tmp_path):
     return r.stdout.rstrip("\n")
 
 
-def user_body(role="operator", username=None, password=None):
+def user_body(role="operator", username=None):
     return {"username": username or fresh_name(),
             "display_name": "利用者 " + uuid.uuid4().hex[:6],
-            "role": role, "password": password or new_password()}
+            "role": role}
+
+
+def approve(sess, a):
+    return sess.post("/api/approvals/%d/approve" % a["id"],
+                     {"operation_sha256": a["operation_sha256"]})
 
 
 # --- 1. the permission matrix ----------------------------------------------
@@ -316,7 +206,8 @@ MATRIX = [
     ("GET", "/healthz", PUBLIC, None),
     ("GET", "/api/hours", PUBLIC, None),
     ("POST", "/api/login", PUBLIC, _login_body),
-    ("POST", "/api/otp/confirm", PUBLIC, _login_body),
+    ("POST", "/api/enrolment/begin", PUBLIC, lambda t: {}),
+    ("POST", "/api/enrolment/finish", PUBLIC, lambda t: {}),
     ("GET", "/api/me", SIGNED_IN, None),
     # {} is malformed: an allowed caller gets 400, not a password check.
     ("POST", "/api/password", SIGNED_IN, lambda t: {}),
@@ -327,11 +218,17 @@ MATRIX = [
     ("POST", "/api/users/{id}/enable", {"admin"}, lambda t: {}),
     ("POST", "/api/users/{id}/role", {"admin"},
      lambda t: {"role": "auditor"}),
-    ("POST", "/api/users/{id}/password", {"admin"},
-     lambda t: {"password": new_password()}),
+    ("POST", "/api/users/{id}/password", {"admin"}, lambda t: {}),
     ("POST", "/api/users/{id}/unlock", {"admin"}, lambda t: {}),
     ("POST", "/api/users/{id}/sessions/revoke", {"admin"}, lambda t: {}),
     ("POST", "/api/users/{id}/otp", {"admin"}, lambda t: {}),
+    ("POST", "/api/users/{id}/enrolment/revoke", {"admin"}, lambda t: {}),
+    ("GET", "/api/approvals", SIGNED_IN, None),
+    # {} is malformed: an allowed caller gets 400 and nothing is decided.
+    ("POST", "/api/approvals/{id}/approve", SIGNED_IN,
+     lambda t: {"operation_sha256": 5}),
+    ("POST", "/api/approvals/{id}/reject", SIGNED_IN,
+     lambda t: {"comment": 5}),
     ("GET", "/api/transactions", {"operator", "auditor"}, None),
     ("GET", "/api/transactions/export", {"operator", "auditor"}, None),
     ("GET", "/api/transactions/{id}", {"operator", "auditor"}, None),
@@ -427,6 +324,10 @@ def test_unlisted_routes_refused(users_server):
         ("POST", "/api/users/%d/roles" % tid),
         ("PATCH", "/api/users"),
         ("GET", "/api/otp/confirm"),
+        ("POST", "/api/otp/confirm"),
+        ("GET", "/api/enrolment/begin"),
+        ("POST", "/api/approvals/%d" % tid),
+        ("POST", "/api/approvals/%d/approve/now" % tid),
     ]
     wrong = []
     for method, path in unlisted:
@@ -498,8 +399,9 @@ def test_admin_cannot_act_on_own_account(users_server):
             ("/api/users/%d/role" % adm.id, {"role": "operator"}),
             ("/api/users/%d/role" % adm.id, {"role": "admin"}),
             ("/api/users/%d/otp" % adm.id, {}),
-            ("/api/users/%d/password" % adm.id,
-             {"password": new_password()}),
+            ("/api/users/%d/password" % adm.id, {}),
+            ("/api/users/%d/enable" % adm.id, {}),
+            ("/api/users/%d/enrolment/revoke" % adm.id, {}),
             ("/api/users/%d/disable" % adm.id, {})):
         r = adm.post(path, body)
         assert_error(r, 403, "self_forbidden")
@@ -509,56 +411,74 @@ def test_admin_cannot_act_on_own_account(users_server):
     assert m.status_code == 200, m.text
     assert m.json()["user"]["role"] == "admin"
     for ev in ("user.role_changed", "user.password_reset",
-               "otp.enrolment_started", "user.disabled"):
+               "user.device_reset", "approval.requested", "user.disabled"):
         assert not [e for e in audit_since(since, adm.username, adm.id, ev)
                     if e[3] == "success"], ev
 
 
-# --- 4. enrolment round trip ------------------------------------------------
+# --- 4. first sign-in round trip ---------------------------------------------
+
+def enrolment(srv, step, body):
+    return api(srv, "POST", "/api/enrolment/" + step, body=body)
+
 
 def test_enrolment_round_trip(users_server, tmp_path):
     srv = users_server
-    adm, = ready(srv, "admin")
+    adm, adm2 = ready(srv, "admin", "admin")
     since = max_event_id()
 
-    body = user_body("auditor")
-    r = adm.post("/api/users", body)
-    assert r.status_code == 201, (r.status_code, r.text)
-    assert_security_headers(r)
-    created = r.json()["user"]
-    assert_user_item(created)
+    body = user_body("operator")
     name = body["username"]
-    assert created["username"] == name
-    assert created["display_name"] == body["display_name"]
-    assert created["role"] == "auditor"
-    assert created["otp"] == "none"
-    assert created["must_change_password"] is True
-    assert created["disabled"] is False
-    assert created["last_login_at"] is None
-    assert created["locked_until"] is None
-    uid = created["id"]
-    assert uid == directory_id(name)
-    assert listed(adm, name) == created
-    assert_audited(since, "user.created", adm.username, name, uid)
-    # Usernames are unique; the password policy holds here too.
-    assert_error(adm.post("/api/users", user_body("operator", name)),
+    r = adm.post("/api/users", body)
+    assert r.status_code == 202, (r.status_code, r.text)
+    assert_security_headers(r)
+    ans = r.json()
+    assert set(ans) == {"approval", "enrolment_code", "enrolment_code_part"}
+    a, half1 = ans["approval"], ans["enrolment_code"]
+    assert a["operation"] == dict(body, kind="user.create")
+    assert a["requested_by"] == adm.username and a["enrolment"] is True
+    assert directory(name) is None
+    # Usernames are unique, also among requests; fields are checked.
+    taken = adm2.username
+    assert_error(adm.post("/api/users", user_body("operator", taken)),
                  409, "conflict")
-    r = adm.post("/api/users", user_body(password="Password1234"))
-    assert_error(r, 400, "password_rejected")
-    assert r.json()["reason"] == "password_common"
-    n = user_count()
+    assert_error(adm2.post("/api/users", user_body("auditor", name)),
+                 409, "approval_pending")
     for bad in (dict(user_body(), role="admin,auditor"),
                 dict(user_body(), role="superuser"),
-                {"username": fresh_name(), "role": "operator"}):
+                {"username": fresh_name(), "role": "operator"},
+                dict(user_body(), username="two words")):
         r = adm.post("/api/users", bad)
         assert r.status_code == 400, (bad, r.status_code, r.text)
-    assert user_count() == n
 
-    # No device yet: the password alone opens nothing.
-    assert_invalid_credentials(post_login(srv, name, body["password"],
+    r = approve(adm2, a)
+    assert r.status_code == 200, (r.status_code, r.text)
+    half2 = r.json()["enrolment_code"]
+    uid = r.json()["result"]["user_id"]
+    assert uid == directory_id(name)
+    item = listed(adm, name)
+    assert item["enrolling"] is True and item["otp"] == "none"
+    assert item["password_changed_at"] is None
+    assert_audited(since, "user.created", adm2.username, name, uid)
+
+    # No factor exists yet: nothing logs in.
+    assert_invalid_credentials(post_login(srv, name, "Whatever-pass-1",
                                           "123456"))
+    # The password policy holds at first sign-in; wrong halves are the
+    # same 401 as any credential failure.
+    codes = {"username": name, "code_1": half1, "code_2": half2}
+    r = enrolment(srv, "begin", dict(codes, password="Password1234"))
+    assert_error(r, 400, "password_rejected")
+    assert r.json()["reason"] == "password_common"
+    for c1, c2 in ((half2, half1), (half1, "not a code"), (half1, "")):
+        r = enrolment(srv, "begin", dict(codes, code_1=c1, code_2=c2,
+                                         password=new_password()))
+        assert_error(r, 401, "invalid_credentials")
+    r = enrolment(srv, "begin", {"username": name, "code_1": half1})
+    assert_error(r, 400, "invalid_request")
 
-    r = adm.post("/api/users/%d/otp" % uid)
+    password = new_password()
+    r = enrolment(srv, "begin", dict(codes, password=password))
     assert r.status_code == 200, (r.status_code, r.text)
     assert_security_headers(r)
     ans = r.json()
@@ -567,131 +487,53 @@ def test_enrolment_round_trip(users_server, tmp_path):
     assert re.search(r"<svg[\s>]", ans["qr_svg"]), ans["qr_svg"][:200]
     assert "<script" not in ans["qr_svg"].lower()
     assert qr_decode(ans["qr_svg"], tmp_path) == uri
-    assert directory(name)["totp_state"] == "pending"
-    assert_audited(since, "otp.enrolment_started", adm.username, name, uid)
-    user = {"username": name, "password": body["password"],
+    user = {"username": name, "password": password,
             "totp_secret_base32": secret}
 
-    # A pending device does not log in, even with a correct code.
+    # Staged, not active: neither the password nor a code logs in yet.
     settle()
-    assert_invalid_credentials(post_login(
-        srv, name, body["password"],
-        pyotp.TOTP(secret).at(time.time() - STEP)))
-    # Confirmation needs the password and a code of this device.
-    settle()
-    for pw, code in ((body["password"], wrong_code(user)),
-                     ("Not-" + body["password"],
-                      totp(user).at(time.time() - STEP))):
-        r = api(srv, "POST", "/api/otp/confirm",
-                body={"username": name, "password": pw, "otp": code})
-        assert_invalid_credentials(r)
-        assert r.json() == INVALID
-    assert directory(name)["totp_state"] == "pending"
+    assert_invalid_credentials(post_login(srv, name, password,
+                                          pyotp.TOTP(secret).now()))
+    r = enrolment(srv, "finish", dict(codes, otp=wrong_code(user)))
+    assert_error(r, 401, "invalid_credentials")
+    assert listed(adm, name)["enrolling"] is True
 
     code = fresh_code(user)
-    r = api(srv, "POST", "/api/otp/confirm",
-            body={"username": name, "password": body["password"],
-                  "otp": code})
+    r = enrolment(srv, "finish", dict(codes, otp=code))
     assert r.status_code == 200, (r.status_code, r.text)
     assert r.json() == {"status": "enrolled"}
-    assert_security_headers(r)
-    assert directory(name)["totp_state"] == "enrolled"
-    assert listed(adm, name)["otp"] == "enrolled"
-    assert audit_since(since, name, uid, "otp.enrolled")
+    item = listed(adm, name)
+    assert item["otp"] == "enrolled" and item["enrolling"] is False
+    assert item["must_change_password"] is False
+    ev = audit_since(since, name, uid, "enrolment.completed")
+    assert ev and ev[-1][0] == name
 
-    # The code that confirmed is used up.
-    mark = max_event_id()
-    assert_invalid_credentials(post_login(srv, name, body["password"],
-                                          code))
-    after = [e[1] for e in audit_since(mark, name, uid)]
-    assert "totp_replay" in after or "login.failure" in after, after
-    assert live_sessions(uid) == []
+    # The code that confirmed is used up; the halves are spent.
+    assert_invalid_credentials(post_login(srv, name, password, code))
+    r = enrolment(srv, "begin", dict(codes, password=new_password()))
+    assert_error(r, 401, "invalid_credentials")
 
-    # The next step's code logs in; the password must change first.
+    # The next step's code logs in, with no forced password change.
     r = login_ok(srv, user)
-    assert r.json()["must_change_password"] is True
-    sess = Session(srv, user, r)
-    assert sess.id == uid and sess.login_body["user"]["role"] == "auditor"
-    m = sess.get("/api/me")
-    assert m.status_code == 200 and m.json()["must_change_password"] is True
-    for method, path, b in (("GET", "/api/users", None),
-                            ("POST", "/api/reauth",
-                             {"password": user["password"],
-                              "otp": "123456"})):
-        assert_error(sess.request(method, path, b), 403,
-                     "password_change_required")
-    change_password(sess)
-    assert sess.get("/api/me").json()["must_change_password"] is False
-    assert listed(sess, name)["must_change_password"] is False
-    assert audit_since(since, name, uid, "password.changed")
-
-
-def test_confirm_refused_without_pending_device(users_server):
-    srv = users_server
-    u = create_user("operator")
-    settle()
-    r = api(srv, "POST", "/api/otp/confirm",
-            body={"username": u["username"], "password": u["password"],
-                  "otp": totp(u).now()})
-    assert_invalid_credentials(r)
-    assert directory(u["username"])["totp_state"] == "enrolled"
-    r = api(srv, "POST", "/api/otp/confirm",
-            body={"username": "t_nobody_" + uuid.uuid4().hex[:8],
-                  "password": "Some-password-123", "otp": "123456"})
-    assert_invalid_credentials(r)
-
-
-# --- 5. replacing a device ----------------------------------------------------
-
-def test_replacing_device_revokes_sessions_and_old_secret(users_server):
-    srv = users_server
-    u = create_user("operator")
-    uid = directory_id(u["username"])
-    old = u["totp_secret_base32"]
-    us = sign_in(srv, u, offset=-STEP)
-    assert us.get("/api/me").status_code == 200
-    adm, = ready(srv, "admin")
-    since = max_event_id()
-
-    r = adm.post("/api/users/%d/otp" % uid)
-    assert r.status_code == 200, (r.status_code, r.text)
-    new = uri_secret(r.json()["otpauth_uri"], u["username"])
-    assert new != old
-    assert directory(u["username"])["totp_state"] == "pending"
-    assert_audited(since, "otp.enrolment_started", adm.username,
-                   u["username"], uid)
-
-    m = us.get("/api/me")
-    assert_error(m, 401, "unauthenticated")
-    assert live_sessions(uid) == []
-
-    # The old device's codes, for a step not yet used, open nothing,
-    # and cannot confirm the new device either.
-    code_old = fresh_code(u, old)
-    step = u["last_step"]
-    assert_invalid_credentials(post_login(srv, u["username"],
-                                          u["password"], code_old))
-    assert_invalid_credentials(api(
-        srv, "POST", "/api/otp/confirm",
-        body={"username": u["username"], "password": u["password"],
-              "otp": code_old}))
-    assert live_sessions(uid) == []
-
-    # The new one confirms with a code of the same step ...
-    r = api(srv, "POST", "/api/otp/confirm",
-            body={"username": u["username"], "password": u["password"],
-                  "otp": pyotp.TOTP(new).at(step * STEP + 1)})
-    assert r.status_code == 200, (r.status_code, r.text)
-    assert r.json() == {"status": "enrolled"}
-    # ... and at the next step the old device still opens nothing while
-    # the new one logs in.
-    code_old = fresh_code(u, old, use=False)
-    assert_invalid_credentials(post_login(srv, u["username"],
-                                          u["password"], code_old))
-    u["totp_secret_base32"] = new
-    r = login_ok(srv, u)
+    assert r.json()["must_change_password"] is False
     assert r.json()["user"]["id"] == uid
-    assert r.json()["must_change_password"] is True
+
+
+def test_admin_withdraws_an_open_enrolment(users_server):
+    srv = users_server
+    adm, adm2 = ready(srv, "admin", "admin")
+    body = user_body("operator")
+    r = adm.post("/api/users", body)
+    a, half1 = r.json()["approval"], r.json()["enrolment_code"]
+    r = approve(adm2, a)
+    half2, uid = r.json()["enrolment_code"], r.json()["result"]["user_id"]
+    r = adm.post("/api/users/%d/enrolment/revoke" % uid)
+    assert r.status_code == 200 and r.json() == {"revoked": 1}, r.text
+    r = enrolment(srv, "begin", {"username": body["username"],
+                                 "code_1": half1, "code_2": half2,
+                                 "password": new_password()})
+    assert_error(r, 401, "invalid_credentials")
+    assert listed(adm, body["username"])["enrolling"] is False
 
 
 # --- 6. self-service password change -----------------------------------------
@@ -768,10 +610,10 @@ def test_reauth_required_for_credential_actions(users_server):
     n = user_count()
     since = max_event_id()
 
-    new = new_password()
-    for path, body in (("/api/users/%d/password" % tid, {"password": new}),
+    for path, body in (("/api/users/%d/password" % tid, {}),
                        ("/api/users/%d/role" % tid, {"role": "auditor"}),
                        ("/api/users/%d/otp" % tid, {}),
+                       ("/api/users/%d/enable" % tid, {}),
                        ("/api/users", user_body())):
         assert_error(adm.post(path, body), 403, "reauth_required")
     assert account_rows(tid) == before
@@ -784,8 +626,8 @@ def test_reauth_required_for_credential_actions(users_server):
     r = adm.post("/api/reauth", {"password": "Not-" + adm.user["password"],
                                  "otp": fresh_code(adm.user)})
     assert_invalid_credentials(r)
-    assert_error(adm.post("/api/users/%d/password" % tid,
-                          {"password": new}), 403, "reauth_required")
+    assert_error(adm.post("/api/users/%d/password" % tid, {}), 403,
+                 "reauth_required")
 
     t0 = int(time.time())
     r = adm.post("/api/reauth", {"password": adm.user["password"],
@@ -796,21 +638,13 @@ def test_reauth_required_for_credential_actions(users_server):
     assert isinstance(until, int) and until > t0
     assert_audited(since, "reauth", adm.username, adm.username, adm.id)
 
-    r = adm.post("/api/users/%d/password" % tid, {"password": new})
-    assert r.status_code == 200, (r.status_code, r.text)
-    assert_audited(since, "user.password_reset", adm.username,
-                   t["username"], tid)
-    d = directory(t["username"])
-    assert d["must_change_password"] is True
-    assert account_rows(tid)[1]["password_hash"] != \
-        before[1]["password_hash"]
-    assert_error(ts.get("/api/me"), 401, "unauthenticated")
-    assert live_sessions(tid) == []
-
-    # The target signs in with the new password and must change it.
-    t["password"] = new
-    r = login_ok(srv, t)
-    assert r.json()["must_change_password"] is True
+    r = adm.post("/api/users/%d/password" % tid, {})
+    assert r.status_code == 202, (r.status_code, r.text)
+    assert_audited(since, "approval.requested", adm.username,
+                   t["username"], None)
+    # A request: nothing changed until a second admin approves.
+    assert account_rows(tid) == before
+    assert ts.get("/api/me").status_code == 200
 
 
 # --- 8. auditors read, never change -------------------------------------------
@@ -847,8 +681,8 @@ def test_auditor_is_read_only(users_server):
                 ("/api/users/%d/disable" % target, {}),
                 ("/api/users/%d/enable" % target, {}),
                 ("/api/users/%d/role" % target, {"role": "admin"}),
-                ("/api/users/%d/password" % target,
-                 {"password": new_password()}),
+                ("/api/users/%d/password" % target, {}),
+                ("/api/users/%d/enrolment/revoke" % target, {}),
                 ("/api/users/%d/unlock" % target, {}),
                 ("/api/users/%d/sessions/revoke" % target, {}),
                 ("/api/users/%d/otp" % target, {})):
@@ -881,7 +715,7 @@ def test_auditor_is_read_only(users_server):
 
 def test_admin_actions_take_effect_and_are_audited(users_server):
     srv = users_server
-    adm, = ready(srv, "admin")
+    adm, adm2, aud = ready(srv, "admin", "admin", "auditor")
     t = create_user("operator")
     name = t["username"]
     tid = directory_id(name)
@@ -899,20 +733,24 @@ def test_admin_actions_take_effect_and_are_audited(users_server):
                                           totp(t).now()))
     assert_audited(since, "user.disabled", adm.username, name, tid)
 
-    # Enable: the account logs in again.
+    # Enable: a second admin approves; the account logs in again.
     r = adm.post("/api/users/%d/enable" % tid)
-    assert r.status_code == 200, (r.status_code, r.text)
+    assert r.status_code == 202, (r.status_code, r.text)
+    assert listed(adm, name)["disabled"] is True
+    assert approve(adm2, r.json()["approval"]).status_code == 200
     assert listed(adm, name)["disabled"] is False
-    assert_audited(since, "user.enabled", adm.username, name, tid)
+    assert_audited(since, "user.enabled", adm2.username, name, tid)
     s2 = sign_in(srv, t)
 
-    # Role: one role replaces the other, sessions end.
+    # Role: one role replaces the other, sessions end (an auditor's
+    # role is an auditor's to approve).
     r = adm.post("/api/users/%d/role" % tid, {"role": "auditor"})
-    assert r.status_code == 200, (r.status_code, r.text)
+    assert r.status_code == 202, (r.status_code, r.text)
+    assert approve(aud, r.json()["approval"]).status_code == 200
     assert listed(adm, name)["role"] == "auditor"
     assert directory(name)["role"] == "auditor"
     assert_error(s2.get("/api/me"), 401, "unauthenticated")
-    assert_audited(since, "user.role_changed", adm.username, name, tid)
+    assert_audited(since, "user.role_changed", aud.username, name, tid)
     for bad in ("admin,auditor", "superuser", ""):
         r = adm.post("/api/users/%d/role" % tid, {"role": bad})
         assert r.status_code == 400, (bad, r.status_code, r.text)

@@ -1,0 +1,216 @@
+"""What the integration suites share (pgbouncer's test/utils.py): signing
+in with codes from pyotp (an implementation independent of the
+server's), one request with the headers a browser sends, a signed-in
+session, and the shape of answers. Test files import from here, never
+from one another."""
+import json
+import re
+import time
+import uuid
+
+import pyotp
+import requests
+
+from conftest import create_user, db
+
+COOKIE_NAME = "__Host-pc_session"
+COOKIE_RE = re.compile(
+    r"__Host-pc_session=([A-Za-z0-9_-]{43}); Path=/; Secure; HttpOnly; "
+    r"SameSite=Strict; Max-Age=(\d+)")
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+INVALID = {"error": "invalid_credentials",
+           "message": "The username, password or one-time code is not "
+                      "correct."}
+# Servers in this file do not block 127.0.0.1 unless the test is about it.
+NO_SOURCE_BLOCK = {"source_fail_threshold": "1000"}
+STEP = 30
+
+
+def clear_source_blocks():
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM auth.source_blocks")
+
+
+def post_login(srv, username, password, otp, headers=None):
+    return requests.post(srv.url + "/api/login", verify=False, timeout=120,
+                         headers=headers, json={
+                             "username": username, "password": password,
+                             "otp": otp})
+
+
+def totp(user):
+    return pyotp.TOTP(user["totp_secret_base32"])
+
+
+def settle():
+    """Keep clear of a step boundary, so the step a code was computed for
+    is still current (or just previous) when the server checks it."""
+    into = time.time() % STEP
+    if into > STEP - 2:
+        time.sleep(STEP - into + 0.2)
+
+
+def login_ok(srv, user, offset=0, headers=None):
+    """A successful login with the code of (now + offset). Waits for the
+    next step if this user already had this step accepted."""
+    last = user.get("last_step")
+    while True:
+        settle()
+        now = time.time()
+        step = int((now + offset) // STEP)
+        if last is None or step > last:
+            break
+        time.sleep((last + 1) * STEP - (now + offset) + 0.3)
+    r = post_login(srv, user["username"], user["password"],
+                   totp(user).at(now + offset), headers=headers)
+    assert r.status_code == 200, (r.status_code, r.text)
+    user["last_step"] = step
+    return r
+
+
+def session_cookie(r):
+    """(token, max_age) from the one Set-Cookie a login answer carries."""
+    cookies = r.raw.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1, cookies
+    m = COOKIE_RE.fullmatch(cookies[0])
+    assert m, cookies[0]
+    return m.group(1), int(m.group(2))
+
+
+def cookie_header(token):
+    return {"Cookie": "%s=%s" % (COOKIE_NAME, token)}
+
+
+def assert_security_headers(r):
+    h = r.headers
+    assert "max-age=" in h.get("Strict-Transport-Security", ""), dict(h)
+    assert "default-src 'self'" in h.get("Content-Security-Policy", ""), \
+        dict(h)
+    assert h.get("X-Content-Type-Options") == "nosniff", dict(h)
+    assert h.get("Referrer-Policy") == "no-referrer", dict(h)
+    assert h.get("Cache-Control") == "no-store", dict(h)
+
+
+def assert_invalid_credentials(r):
+    assert r.status_code == 401, (r.status_code, r.text)
+    assert r.json() == INVALID
+    assert "Set-Cookie" not in r.headers
+    assert_security_headers(r)
+
+
+def fresh_name():
+    return "t_" + uuid.uuid4().hex[:10]
+
+
+def new_password():
+    return "Fresh-" + uuid.uuid4().hex + "9a"
+
+
+def fresh_code(user, secret=None, use=True):
+    """A code for a step later than any step this user has used (waits
+    for the next step if need be). With use, the step counts as used from
+    now on, whatever the server answers; without, the caller expects a
+    refusal that uses nothing up."""
+    last = user.get("last_step")
+    while True:
+        settle()
+        now = time.time()
+        step = int(now // STEP)
+        if last is None or step > last:
+            break
+        time.sleep((last + 1) * STEP - now + 0.3)
+    if use:
+        user["last_step"] = step
+    return pyotp.TOTP(secret or user["totp_secret_base32"]).at(now)
+
+
+def api(srv, method, path, token=None, csrf=None, body=None):
+    """One request. Requests that are not GET carry Origin and a CSRF
+    token (a bogus one without a session). Bodies go as raw UTF-8 JSON,
+    as a browser sends them."""
+    headers = {}
+    if token is not None:
+        headers.update(cookie_header(token))
+    if method != "GET":
+        headers["Origin"] = srv.url
+        headers["X-CSRF-Token"] = csrf if csrf is not None else "A" * 43
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return requests.request(method, srv.url + path, headers=headers,
+                            data=data, verify=False, timeout=120)
+
+
+class Session:
+    """A signed-in browser: the user dict, session cookie and CSRF
+    token."""
+
+    def __init__(self, srv, user, login_answer):
+        self.srv = srv
+        self.user = user
+        self.token, _ = session_cookie(login_answer)
+        body = login_answer.json()
+        self.csrf = body["csrf_token"]
+        self.id = body["user"]["id"]
+        self.login_body = body
+
+    @property
+    def username(self):
+        return self.user["username"]
+
+    def get(self, path):
+        return api(self.srv, "GET", path, self.token)
+
+    def post(self, path, body=None):
+        return api(self.srv, "POST", path, self.token, self.csrf,
+                   {} if body is None else body)
+
+    def request(self, method, path, body=None):
+        return api(self.srv, method, path, self.token, self.csrf, body)
+
+
+def sign_in(srv, user, offset=0):
+    return Session(srv, user, login_ok(srv, user, offset=offset))
+
+
+def change_password(sess, new=None):
+    """POST /api/password with the current password and a fresh code."""
+    new = new or new_password()
+    r = sess.post("/api/password", {
+        "current_password": sess.user["password"],
+        "otp": fresh_code(sess.user), "new_password": new})
+    assert r.status_code == 200, (r.status_code, r.text)
+    assert r.json() == {"status": "password_changed"}
+    sess.user["password"] = new
+    return r
+
+
+def ready(srv, *roles):
+    """Fresh users of these roles, signed in, must_change_password
+    cleared. They sign in with the previous step's code so the password
+    change can use the current step without waiting."""
+    users = [create_user(role) for role in roles]
+    sessions = [sign_in(srv, u, offset=-STEP) for u in users]
+    for s in sessions:
+        assert s.login_body["must_change_password"] is True
+        change_password(s)
+        m = s.get("/api/me")
+        assert m.status_code == 200, m.text
+        assert m.json()["must_change_password"] is False
+    return sessions
+
+
+def error_of(r):
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
+
+
+def assert_error(r, status, code):
+    assert r.status_code == status and error_of(r) == code, \
+        (status, code, r.status_code, r.text)
+    assert isinstance(r.json().get("message"), str)
+    assert_security_headers(r)
