@@ -354,6 +354,7 @@ pc_policy_describe(const struct pc_policy *p, char *buf, size_t len)
 	    "allow_cidr=%zu trusted_proxy=%zu "
 	    "lockout=%u/%us/%us source_fail=%u/%us/block%us "
 	    "argon2id=t%u,m%u,p%u,inflight%u session=%us/%us "
+	    "four_eyes=refund>%u/request%us/enrolment%us "
 	    "db=%s@%s totp_key_file=%s sha256=%s",
 	    p->environment == PC_POLICY_ENV_DEVELOPMENT ?
 	    "development" : "production",
@@ -367,6 +368,8 @@ pc_policy_describe(const struct pc_policy *p, char *buf, size_t len)
 	    p->source_block_seconds,
 	    p->argon2_t, p->argon2_m_kib, p->argon2_p, p->argon2_inflight,
 	    p->session_idle_seconds, p->session_absolute_seconds,
+	    p->refund_approval_threshold, p->approval_ttl_seconds,
+	    p->enrolment_ttl_seconds,
 	    p->db_name, p->db_socket_dir, p->totp_key_file,
 	    p->digest[0] != '\0' ? p->digest : "-");
 }

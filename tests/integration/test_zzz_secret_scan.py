@@ -19,7 +19,8 @@ Collection: pytest imports every test module before it runs the first
 test, so importing this module installs, for the whole session, two
 pass-through recorders that change no behaviour: one around
 subprocess.run (the JSON payconsole-admin prints for create-user and
-bootstrap-admin: password and TOTP secret) and one around requests'
+bootstrap-admin: password, TOTP secret, enrolment code halves) and one
+around requests'
 HTTPAdapter.send (passwords in request bodies; session cookies, CSRF
 tokens and otpauth secrets in answers). What they see goes to
 $PC_STACK/secrets.txt. Findings are reported with the secret masked."""
@@ -64,6 +65,10 @@ def record_secret(kind, value):
 OTPAUTH_SECRET = re.compile(r"[?&]secret=([A-Z2-7]+=*)")
 COOKIE_TOKEN = re.compile(r"__Host-pc_session=([A-Za-z0-9_-]{43})")
 PASSWORD_KEYS = ("password", "current_password", "new_password")
+# The halves of an enrolment code: in answers to requests, approvals and
+# bootstrap-admin, and in first sign-in bodies (issue 12).
+ENROLMENT_KEYS = ("enrolment_code", "enrolment_code_1", "enrolment_code_2",
+                  "code_1", "code_2")
 
 
 def _record_json(obj):
@@ -73,6 +78,9 @@ def _record_json(obj):
                 record_secret("password", v)
             elif k == "totp_secret_base32":
                 record_secret("totp_secret", v)
+            elif k in ENROLMENT_KEYS and isinstance(v, str) and \
+                    len(v) >= 26:
+                record_secret("enrolment_code", v)
             elif k == "otpauth_uri" and isinstance(v, str):
                 for s in OTPAUTH_SECRET.findall(v):
                     record_secret("totp_secret", s)

@@ -34,7 +34,7 @@
 
 /* `sha256sum data/policy/ok_full.conf`, pasted: an independent oracle. */
 #define OK_FULL_SHA256	\
-	"8e0c9ffdd64db5d4e7f5f15e8548b1745241638123c1b7b4db7c8f0294561105"
+	"94f00b08f332ea0b1226918fcb947ed154f8fbcfac82cb8a5905956f7385795b"
 
 struct file_case {
 	const char	*file;
@@ -238,6 +238,11 @@ static const struct CMUnitTest tests[] = {
 	BOUNDS("session_idle_seconds", session_idle_seconds, 10, 900, ""),
 	BOUNDS("session_absolute_seconds", session_absolute_seconds,
 	    60, 43200, ""),
+	BOUNDS("refund_approval_threshold", refund_approval_threshold, 0,
+	    4000000000U, ""),
+	BOUNDS("approval_ttl_seconds", approval_ttl_seconds, 300, 604800, ""),
+	BOUNDS("enrolment_ttl_seconds", enrolment_ttl_seconds, 600, 604800,
+	    ""),
 
 	/* Integer syntax. Line 4 is the line under test. */
 	VALUE("lockout_seconds 1800", NULL),
@@ -497,6 +502,9 @@ check_minimal(const struct pc_policy *p)
 	assert_int_equal(p->argon2_inflight, 2);
 	assert_int_equal(p->session_idle_seconds, 900);
 	assert_int_equal(p->session_absolute_seconds, 43200);
+	assert_int_equal(p->refund_approval_threshold, 100000);
+	assert_int_equal(p->approval_ttl_seconds, 86400);
+	assert_int_equal(p->enrolment_ttl_seconds, 86400);
 	assert_string_equal(p->db_name, "payconsole");
 }
 
@@ -533,6 +541,9 @@ check_full(const struct pc_policy *p)
 	assert_int_equal(p->argon2_inflight, 4);
 	assert_int_equal(p->session_idle_seconds, 300);
 	assert_int_equal(p->session_absolute_seconds, 3600);
+	assert_int_equal(p->refund_approval_threshold, 0);
+	assert_int_equal(p->approval_ttl_seconds, 3600);
+	assert_int_equal(p->enrolment_ttl_seconds, 7200);
 	assert_string_equal(p->totp_key_file, "/etc/payconsole/totp.key");
 	assert_string_equal(p->db_socket_dir, "/srv/pc/root/run");
 	assert_string_equal(p->db_name, "pc_test_1");
@@ -767,6 +778,9 @@ test_defaults(void **state)
 	assert_int_equal(p.argon2_inflight, 2);
 	assert_int_equal(p.session_idle_seconds, 900);
 	assert_int_equal(p.session_absolute_seconds, 43200);
+	assert_int_equal(p.refund_approval_threshold, 100000);
+	assert_int_equal(p.approval_ttl_seconds, 86400);
+	assert_int_equal(p.enrolment_ttl_seconds, 86400);
 	assert_string_equal(p.totp_key_file, "");
 	assert_string_equal(p.db_socket_dir, "");
 	assert_string_equal(p.db_name, "payconsole");
@@ -1253,6 +1267,10 @@ test_reference_conf(void **state)
 	assert_int_equal(p.session_idle_seconds, d.session_idle_seconds);
 	assert_int_equal(p.session_absolute_seconds,
 	    d.session_absolute_seconds);
+	assert_int_equal(p.refund_approval_threshold,
+	    d.refund_approval_threshold);
+	assert_int_equal(p.approval_ttl_seconds, d.approval_ttl_seconds);
+	assert_int_equal(p.enrolment_ttl_seconds, d.enrolment_ttl_seconds);
 	assert_string_equal(p.db_name, d.db_name);
 }
 
@@ -1273,6 +1291,7 @@ test_describe(void **state)
 	    "trusted_proxy=2 lockout=3/600s/7200s "
 	    "source_fail=50/300s/block1200s "
 	    "argon2id=t1,m8192,p2,inflight4 session=300s/3600s "
+	    "four_eyes=refund>0/request3600s/enrolment7200s "
 	    "db=pc_test_1@/srv/pc/root/run "
 	    "totp_key_file=/etc/payconsole/totp.key sha256=%s",
 	    OK_FULL_SHA256);
