@@ -10,12 +10,14 @@
 
 (function () {
 	const DICT = window.PC_I18N;
+	const PURE = window.PC_PURE;
 	const LANG_KEY = 'pc_lang';
 	const WARN_IDLE = 120;		/* seconds before idle expiry */
 	const WARN_END = 300;		/* seconds before hours / absolute end */
 	/* A 401 here is a wrong password or code, not a dead session. */
 	const CREDENTIAL_PATHS = { '/api/reauth': 1, '/api/password': 1,
-	    '/api/otp/confirm': 1, '/api/login': 1 };
+	    '/api/enrolment/begin': 1, '/api/enrolment/finish': 1,
+	    '/api/login': 1 };
 
 	let lang = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ja';
 
@@ -29,7 +31,12 @@
 		hours: null,		/* /api/hours, for the login page */
 		notice: null,		/* {kind, text} shown once on the next view */
 		loginName: '',
-		enrolment: null,	/* QR and URI, in memory only, shown once */
+		/* A request's notice or a code half, in memory only, for one
+		 * screen: see keepOnce(). */
+		oneTime: null,
+		/* First sign-in between its two steps: the name, both code
+		 * halves, the QR code and URI; forgotten with the screen. */
+		firstSignIn: null,
 		ending: false,
 	};
 
@@ -528,7 +535,8 @@
 		state.me = null;
 		state.tag = null;
 		state.csrf = null;
-		state.enrolment = null;
+		state.oneTime = null;
+		state.firstSignIn = null;
 		closeDialogs();
 		if (peers && !quiet && tag)
 			peers.postMessage({ ended: why, session: tag });
@@ -713,9 +721,11 @@
 			p.arg = '';
 		}
 		route = ROUTES[name];
-		/* Shown once: leaving the enrolment screen forgets the secret. */
-		if (name !== 'otp')
-			state.enrolment = null;
+		/* Shown once: leaving a screen forgets what it showed once. */
+		if (state.oneTime && state.oneTime.route !== name)
+			state.oneTime = null;
+		if (name !== 'enrol')
+			state.firstSignIn = null;
 		renderSeq += 1;
 		const main = document.getElementById('main');
 		main.textContent = '';
@@ -844,59 +854,198 @@
 		});
 	}
 
-	function viewEnrol(main) {
+	/*
+	 * First sign-in (POST /api/enrolment/begin, then /finish): the
+	 * person brings the two halves of their enrolment code, one from
+	 * the requester of their account and one from its approver, chooses
+	 * a password, registers the QR code shown here and confirms the
+	 * first code. Between the two steps the halves stay in memory
+	 * (state.firstSignIn), forgotten when this screen is left.
+	 */
+	function viewEnrol(main, arg, seq) {
+		main.append(h('h1', { text: t('enrol_title') }));
+		/* For the outside-hours message. */
+		if (!state.hours)
+			loadHours();
+		if (state.firstSignIn) {
+			enrolDevice(main, state.firstSignIn, seq);
+			return;
+		}
 		const user = field({ label: t('username'), name: 'username',
 		    id: 'enrol-username', autocomplete: 'username',
 		    required: true, spellcheck: 'false', autocapitalize: 'none',
 		    value: state.loginName });
 		user.input.setAttribute('data-autofocus', '');
-		const pass = field({ label: t('initial_password'),
-		    name: 'password', id: 'enrol-password', type: 'password',
-		    autocomplete: 'current-password', required: true });
-		const otp = otpField({ id: 'enrol-otp', label: t('first_code'),
-		    hint: t('first_code_hint') });
+		function half(n) {
+			return field({ label: t('code_' + n), name: 'code_' + n,
+			    id: 'enrol-code' + n, autocomplete: 'off',
+			    spellcheck: 'false', autocapitalize: 'characters',
+			    maxlength: 64, required: true, hint: t('code_hint') });
+		}
+		const c1 = half(1);
+		const c2 = half(2);
+		c1.input.classList.add('mono');
+		c2.input.classList.add('mono');
+		const np = field({ label: t('new_password'), name: 'password',
+		    id: 'enrol-password', type: 'password',
+		    autocomplete: 'new-password', required: true, minlength: 12,
+		    maxlength: 128, hint: t('pw_rules') });
+		const np2 = field({ label: t('new_password_again'),
+		    name: 'password2', id: 'enrol-password2', type: 'password',
+		    autocomplete: 'new-password', required: true });
 		const err = errorBox('enrol-error');
 		const submit = h('button', { type: 'submit', id: 'enrol-submit',
-		    class: 'btn primary', text: t('enrol_submit') });
-		const form = h('form', { class: 'card narrow', novalidate: true },
-		    user, pass, otp, err, h('div', { class: 'actions' }, submit,
-		    h('a', { href: '#/login', class: 'btn ghost',
+		    class: 'btn primary', text: t('enrol_next') });
+		const form = h('form', { class: 'card narrow', id: 'enrol-form',
+		    novalidate: true }, user, c1, c2, np, np2, err,
+		    h('div', { class: 'actions' }, submit, h('a', {
+		    href: '#/login', class: 'btn ghost',
 		    text: t('back_to_login') })));
-		main.append(h('h1', { text: t('enrol_title') }),
-		    h('ol', { class: 'steps' },
+		main.append(h('ol', { class: 'steps' },
 		    h('li', { text: t('enrol_step1') }),
 		    h('li', { text: t('enrol_step2') }),
 		    h('li', { text: t('enrol_step3') })), form);
+
+		function clearSecrets() {
+			[c1, c2, np, np2].forEach(function (f) {
+				f.input.value = '';
+			});
+		}
+
 		form.addEventListener('submit', async function (ev) {
 			ev.preventDefault();
 			showError(err, null);
-			const body = { username: user.input.value.trim(),
-			    password: pass.input.value,
-			    otp: otp.input.value.trim() };
-			if (!body.username || !body.password ||
-			    !/^[0-9]{6}$/.test(body.otp)) {
+			const name = user.input.value.trim();
+			if (!name || !c1.input.value.trim() ||
+			    !c2.input.value.trim() || !np.input.value) {
 				showError(err, t('err_fill_all'));
 				return;
 			}
+			const code1 = PURE.enrolCode(c1.input.value);
+			const code2 = PURE.enrolCode(c2.input.value);
+			if (!code1 || !code2) {
+				showError(err, t('err_code_format', { n: code1 ? 2 : 1 }));
+				(code1 ? c2 : c1).input.focus();
+				return;
+			}
+			if (code1 === code2) {
+				showError(err, t('err_code_same'));
+				c2.input.focus();
+				return;
+			}
+			const bad = PURE.newPasswordProblem(np.input.value,
+			    np2.input.value);
+			if (bad) {
+				showError(err, t(bad));
+				(bad === 'pw_mismatch' ? np2 : np).input.focus();
+				return;
+			}
 			submit.disabled = true;
-			const r = await api('POST', '/api/otp/confirm', body);
+			submit.textContent = t('working');
+			const r = await api('POST', '/api/enrolment/begin', {
+			    username: name, code_1: code1, code_2: code2,
+			    password: np.input.value });
 			submit.disabled = false;
+			submit.textContent = t('enrol_next');
+			/* No half and no password stays in the form. */
+			clearSecrets();
+			if (stale(seq))
+				return;
+			if (r.status === 200 && r.data && r.data.otpauth_uri) {
+				state.firstSignIn = { username: r.data.username ||
+				    name, code1: code1, code2: code2,
+				    uri: r.data.otpauth_uri, svg: r.data.qr_svg };
+				render();
+				return;
+			}
+			showError(err, enrolErr(r));
+			(r.error === 'password_rejected' ? np : c1).input.focus();
+		});
+	}
+
+	function enrolErr(r) {
+		if (r.status === 401)
+			return t('err_enrol_credentials');
+		if (r.error === 'password_rejected')
+			return reasonText(r);
+		if (r.error === 'outside_hours')
+			return t('err_outside_hours_login', {
+			    hours: state.hours ? state.hours.hours : '',
+			    tz: state.hours ? state.hours.timezone : '' });
+		if (r.status === 429)
+			return t('err_rate_limited', { retry: r.retryAfter || '?' });
+		return errText(r);
+	}
+
+	/* Step two: the QR code of the new secret, then the first code. */
+	function enrolDevice(main, fs, seq) {
+		const qr = qrNode(fs.svg);
+		const uri = h('textarea', { id: 'enrol-uri', readonly: true,
+		    rows: 3, class: 'mono', spellcheck: 'false' });
+		uri.value = fs.uri;
+		/* Selected for the user to copy; never put on the clipboard by
+		 * us, where clipboard history would keep the secret. */
+		const copy = btn(t('copy'), { class: 'btn small',
+		    id: 'enrol-copy' }, function () {
+			uri.focus();
+			uri.select();
+			toast(t('copy_manual'));
+		});
+		const secret = (/[?&]secret=([A-Z2-7=]+)/.exec(fs.uri) || [])[1];
+		const otp = otpField({ id: 'enrol-otp', label: t('first_code'),
+		    hint: t('first_code_hint') });
+		otp.input.setAttribute('data-autofocus', '');
+		const err = errorBox('enrol-finish-error');
+		const ok = h('button', { type: 'submit', class: 'btn primary',
+		    id: 'enrol-finish', text: t('enrol_submit') });
+		const form = h('form', { novalidate: true, class: 'inline-card',
+		    id: 'enrol-finish-form' }, h('p', null, t('username') + ': ',
+		    h('strong', { id: 'enrol-name', text: fs.username })), otp,
+		    err, h('div', { class: 'actions' }, ok,
+		    btn(t('enrol_restart'), { class: 'btn ghost',
+		    id: 'enrol-restart' }, function () {
+			state.firstSignIn = null;
+			render();
+		    })));
+		main.append(h('p', { class: 'notice warn', id: 'enrol-once',
+		    text: t('enrol_qr_once') }), h('div', { class: 'otp-grid' },
+		    h('figure', { class: 'card qr' }, qr || h('p',
+		    { class: 'error', text: t('qr_bad') }),
+		    h('figcaption', { text: t('qr_caption') })),
+		    h('div', { class: 'card' }, h('label', { for: 'enrol-uri',
+		    text: t('otp_uri') }), uri, h('div', { class: 'actions' },
+		    copy), secret ? h('p', null, t('otp_secret') + ': ',
+		    h('code', { id: 'enrol-secret', text: secret })) : null,
+		    h('h2', { text: t('enrol_confirm_title') }), form)));
+
+		form.addEventListener('submit', async function (ev) {
+			ev.preventDefault();
+			showError(err, null);
+			const code = otp.input.value.trim();
+			if (!/^[0-9]{6}$/.test(code)) {
+				showError(err, t('err_otp_format'));
+				otp.input.focus();
+				return;
+			}
+			ok.disabled = true;
+			const r = await api('POST', '/api/enrolment/finish', {
+			    username: fs.username, code_1: fs.code1,
+			    code_2: fs.code2, otp: code });
+			ok.disabled = false;
 			otp.input.value = '';
-			pass.input.value = '';
+			if (stale(seq))
+				return;
 			if (r.status === 200) {
-				state.loginName = body.username;
+				state.firstSignIn = null;
+				state.loginName = fs.username;
 				state.notice = { kind: 'ok',
 				    text: t('enrolled_notice') };
 				go('login', true);
 				return;
 			}
-			if (r.status === 401)
-				showError(err, t('err_enrol_credentials'));
-			else if (r.status === 429)
-				showError(err, t('err_rate_limited',
-				    { retry: r.retryAfter || '?' }));
-			else
-				showError(err, errText(r));
+			showError(err, r.status === 401 ? t('err_enrol_code') :
+			    enrolErr(r));
+			otp.input.focus();
 		});
 	}
 
@@ -935,15 +1084,10 @@
 				showError(err, t('err_fill_all'));
 				return;
 			}
-			if (v !== np2.input.value) {
-				showError(err, t('pw_mismatch'));
-				np2.input.focus();
-				return;
-			}
-			if (v.length < 12 || !/[A-Za-z]/.test(v) ||
-			    !/[0-9]/.test(v)) {
-				showError(err, t('pw_rules'));
-				np.input.focus();
+			const bad = PURE.newPasswordProblem(v, np2.input.value);
+			if (bad) {
+				showError(err, t(bad));
+				(bad === 'pw_mismatch' ? np2 : np).input.focus();
 				return;
 			}
 			submit.disabled = true;
