@@ -620,7 +620,8 @@
 		    title: 'nav_transactions', view: viewTransactions },
 		users: { roles: ['admin', 'auditor'], title: 'nav_users',
 		    view: viewUsers },
-		otp: { roles: ['admin'], title: 'otp_title', view: viewOtp },
+		approvals: { roles: ['admin', 'auditor', 'operator'],
+		    title: 'nav_approvals', view: viewApprovals },
 		events: { roles: ['auditor'], title: 'nav_events',
 		    view: viewEvents },
 		verify: { roles: ['auditor'], title: 'nav_verify',
@@ -632,8 +633,8 @@
 		inventory: { roles: ['admin', 'auditor'],
 		    title: 'nav_inventory', view: viewInventory },
 	};
-	const NAV = ['transactions', 'users', 'events', 'verify', 'alerts',
-	    'reviews', 'inventory'];
+	const NAV = ['transactions', 'users', 'approvals', 'events', 'verify',
+	    'alerts', 'reviews', 'inventory'];
 
 	function homeRoute() {
 		switch (role()) {
@@ -1671,38 +1672,164 @@
 		}).join('');
 	}
 
+	/* --- requests, approvals, code halves -------------------------------- */
+
+	function kindName(k) {
+		return t('kind_' + String(k).replace('.', '_'));
+	}
+
+	/* Who decides a request, as a phrase ("another admin"). */
+	function approverText(r) {
+		return t('approver_' + r);
+	}
+
+	/* Who will decide an account request: as approvals.approver_role(). */
+	function accountApprover(roleNow, roleNew) {
+		return roleNow === 'auditor' || roleNew === 'auditor' ? 'auditor' :
+		    'admin';
+	}
+
+	/*
+	 * Keep what a request or an approval returned once (its notice, a
+	 * half of an enrolment code) for the screen that shows it. render()
+	 * forgets it when that screen is left, sessionEnded() when the
+	 * session ends; nothing of it goes to storage or to the clipboard.
+	 */
+	function keepOnce(route, o) {
+		state.oneTime = Object.assign({ route: route }, o);
+	}
+
+	function hex(buf) {
+		return Array.from(new Uint8Array(buf), function (b) {
+			return b.toString(16).padStart(2, '0');
+		}).join('');
+	}
+
+	/*
+	 * The SHA-256 of an operation as shown: of the text PostgreSQL
+	 * hashed (pure.js). null when it cannot be computed.
+	 */
+	async function operationDigest(op) {
+		try {
+			return hex(await crypto.subtle.digest('SHA-256',
+			    new TextEncoder().encode(PURE.jsonbText(op))));
+		} catch (e) {
+			return null;
+		}
+	}
+
+	/* The fields of an operation in this order, then any others. */
+	const OP_FIELDS = ['kind', 'username', 'display_name', 'user_id',
+	    'role', 'new_role', 'transaction', 'merchant_order_id', 'amount',
+	    'currency', 'reason'];
+
+	function opValue(k, v, op) {
+		/* The name shown, and the value itself where they differ. */
+		const named = function (name) {
+			return name === v ? v : [name, ' ', h('small',
+			    { class: 'muted mono', text: v })];
+		};
+		if (k === 'kind' && typeof v === 'string')
+			return named(kindName(v));
+		if ((k === 'role' || k === 'new_role') && typeof v === 'string')
+			return named(roleName(v));
+		if (k === 'amount' && typeof v === 'number')
+			return fmtMoney(v, typeof op.currency === 'string' ?
+			    op.currency : undefined);
+		if (k === 'transaction' && typeof v === 'number')
+			return '#' + v;
+		if (typeof v === 'string')
+			return v;
+		return JSON.stringify(v);
+	}
+
+	/* Every field of what approving executes, as a definition list. */
+	function operationList(op) {
+		const dl = h('dl', { class: 'kv op' });
+		const own = function (k) {
+			return Object.prototype.hasOwnProperty.call(op, k);
+		};
+		OP_FIELDS.filter(own).concat(Object.keys(op).filter(
+		    function (k) {
+			return OP_FIELDS.indexOf(k) < 0;
+		    }).sort()).forEach(function (k) {
+			const label = DICT.ja['opf_' + k] !== undefined ?
+			    t('opf_' + k) : k;
+			dl.append(h('dt', { text: label }), h('dd',
+			    { 'data-field': k }, opValue(k, op[k], op)));
+		});
+		return dl;
+	}
+
+	/*
+	 * One half of an enrolment code, shown once: "part n of 2, give it
+	 * to <user> in person". A button selects it for whoever wants to
+	 * copy it by hand; nothing is written to the clipboard.
+	 */
+	function codePanel(o) {
+		const code = h('code', { id: 'code-value', class: 'code-big',
+		    text: o.code });
+		return h('section', { class: 'card code-panel', id: 'code-panel',
+		    'data-part': o.part, 'aria-labelledby': 'code-title' },
+		    h('h2', { id: 'code-title', tabindex: '-1',
+		    'data-autofocus': '', text: t('code_title',
+		    { part: o.part }) }),
+		    h('p', { class: 'code-who', id: 'code-who',
+		    text: t('code_give', { part: o.part, user: o.user }) }),
+		    h('p', null, code),
+		    h('p', { class: 'muted', text: t('code_once') }),
+		    h('div', { class: 'actions' },
+		    btn(t('code_select'), { class: 'btn small',
+		    id: 'code-select' }, function () {
+			const range = document.createRange();
+			range.selectNodeContents(code);
+			const sel = window.getSelection();
+			sel.removeAllRanges();
+			sel.addRange(range);
+			toast(t('copy_manual'));
+		    }), btn(t('code_done'), { class: 'btn', id: 'code-done' },
+		    function () {
+			state.oneTime = null;
+			render();
+		    })));
+	}
+
+	/* What a request just sent is, and who must approve it. */
+	function requestNotice(o) {
+		const a = o.approval;
+		const dl = h('dl', { class: 'kv' });
+		function kv(k, v) {
+			dl.append(h('dt', { text: k }), h('dd', null, v));
+		}
+		kv(t('opf_kind'), kindName(a.kind));
+		kv(t('appr_c_target'), h('span', { class: 'mono',
+		    text: o.user }));
+		kv(t('appr_approver'), approverText(a.approver_role));
+		kv(t('appr_expires_at'), fmtTime(a.expires_at));
+		kv(t('appr_digest'), h('code', { class: 'digest',
+		    id: 'request-digest', text: a.operation_sha256 }));
+		return h('section', { class: 'card request-notice',
+		    id: 'request-notice', 'data-approval': a.id,
+		    'aria-labelledby': 'request-title' },
+		    h('h2', { id: 'request-title', tabindex: '-1',
+		    'data-autofocus': o.code ? null : '',
+		    text: t('req_sent_title', { id: a.id }) }),
+		    h('p', { text: t('req_sent_text',
+		    { approver: approverText(a.approver_role) }) }), dl,
+		    o.code ? null : h('div', { class: 'actions' },
+		    btn(t('close'), { class: 'btn small', id: 'request-close' },
+		    function () {
+			state.oneTime = null;
+			render();
+		    })));
+	}
+
 	/* --- users ----------------------------------------------------------- */
 
-	function genPassword() {
-		const alpha = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-		const digits = '23456789';
-		const all = alpha + digits + '-_';
-		const b = new Uint8Array(20);
-		crypto.getRandomValues(b);
-		let s = '';
-		b.forEach(function (x) { s += all[x % all.length]; });
-		return alpha[b[0] % alpha.length] + s.slice(1, 18) +
-		    digits[b[19] % digits.length] + alpha[b[18] % 26];
-	}
-
-	function passwordField(id, label) {
-		const f = field({ label: label, name: 'password', id: id,
-		    type: 'text', autocomplete: 'new-password', required: true,
-		    minlength: 12, maxlength: 128, spellcheck: 'false',
-		    hint: t('pw_rules_initial') });
-		f.append(btn(t('generate'), { class: 'btn small ghost',
-		    id: id + '-gen' }, function () {
-			f.input.value = genPassword();
-			f.input.focus();
-		}));
-		return f;
-	}
-
-	function userErr(r) {
-		if (r.error === 'password_rejected')
-			return reasonText(r);
+	function userErr(r, creating) {
 		if (r.error === 'conflict')
-			return t('err_user_conflict');
+			return t(creating ? 'err_user_conflict' :
+			    'err_nothing_to_change');
 		return errText(r);
 	}
 
@@ -1710,7 +1837,13 @@
 		const admin = role() === 'admin';
 		const err = errorBox('users-error');
 		const list = h('section', { id: 'users-list' });
+		const waiting = h('div', { id: 'users-waiting' });
 		main.append(h('h1', { text: t('nav_users') }));
+		const once = state.oneTime;
+		if (once && once.approval)
+			main.append(requestNotice(once));
+		if (once && once.code)
+			main.append(codePanel(once));
 		if (admin) {
 			main.append(h('div', { class: 'toolbar' },
 			    btn(t('create_user'), { class: 'btn primary',
@@ -1729,17 +1862,42 @@
 				    tr.textContent.toLowerCase().indexOf(q) < 0;
 			});
 		});
-		main.append(h('div', { class: 'toolbar' }, filter), err, list);
+		main.append(h('div', { class: 'toolbar' }, filter), err, waiting,
+		    list);
 
 		async function load() {
-			const r = await api('GET', '/api/users');
+			const both = await Promise.all([api('GET', '/api/users'),
+			    api('GET', '/api/approvals')]);
+			const r = both[0];
 			if (stale(seq))
 				return;
 			list.textContent = '';
+			waiting.textContent = '';
 			if (r.status !== 200) {
 				showError(err, errText(r));
 				return;
 			}
+			/* Account requests still waiting, by the name they concern. */
+			const pending = {};
+			const creates = [];
+			if (both[1].status === 200 && both[1].data)
+				both[1].data.approvals.forEach(function (a) {
+					if (a.status !== 'pending' || a.kind === 'refund' ||
+					    !a.operation)
+						return;
+					if (a.kind === 'user.create')
+						creates.push(a);
+					const n = a.operation.username;
+					(pending[n] = pending[n] || []).push(a);
+				});
+			if (creates.length)
+				waiting.append(h('p', { class: 'notice info',
+				    id: 'users-pending-creates' },
+				    t('users_pending_creates', { list: creates.map(
+				    function (a) {
+					return a.operation.username + ' (#' + a.id + ')';
+				    }).join(', ') }), ' ', h('a',
+				    { href: '#/approvals', text: t('nav_approvals') })));
 			const rows = r.data.users.map(function (u) {
 				const st = h('span', { class: 'badges' });
 				if (u.disabled)
@@ -1747,10 +1905,18 @@
 				if (u.locked_until && u.locked_until > now())
 					st.append(badge(t('u_locked', {
 					    t: fmtTime(u.locked_until) }), 'bad'));
+				if (u.enrolling)
+					st.append(badge(t('u_enrolling'), 'warn u-enrolling'));
 				if (u.must_change_password)
 					st.append(badge(t('u_must_change'), 'warn'));
 				if (!st.childNodes.length)
 					st.append(badge(t('u_active'), 'ok'));
+				(pending[u.username] || []).forEach(function (a) {
+					st.append(h('a', { href: '#/approvals',
+					    class: 'badge warn u-pending',
+					    'data-approval': a.id, text: t('u_pending',
+					    { kind: kindName(a.kind), id: a.id }) }));
+				});
 				const cells = [td(String(u.id), 'num'),
 				    td(u.username, 'mono'), td(u.display_name),
 				    td(roleName(u.role), 'nowrap'), td(st),
@@ -1786,6 +1952,14 @@
 				filter.dispatchEvent(new Event('input'));
 		}
 
+		/* A request was sent: its notice (and code half) on this screen. */
+		function sent(data, username) {
+			keepOnce('users', { approval: data.approval,
+			    code: data.enrolment_code || null,
+			    part: data.enrolment_code_part || 1, user: username });
+			render();
+		}
+
 		function createUser() {
 			const d = dialog(t('create_user'));
 			const name = field({ label: t('username'), name: 'username',
@@ -1799,13 +1973,12 @@
 			    id: 'new-role', type: 'select', value: 'operator',
 			    options: ['operator', 'admin', 'auditor'].map(
 			    function (x) { return [x, roleName(x)]; }) });
-			const pw = passwordField('new-password',
-			    t('initial_password'));
 			const e = errorBox('create-error');
 			const ok = h('button', { type: 'submit', class: 'btn primary',
-			    id: 'create-submit', text: t('create') });
-			const f = h('form', { novalidate: true }, name, disp, rl, pw,
-			    e, h('div', { class: 'actions' }, ok, btn(t('cancel'),
+			    id: 'create-submit', text: t('send_request') });
+			const f = h('form', { novalidate: true },
+			    h('p', { text: t('create_text') }), name, disp, rl, e,
+			    h('div', { class: 'actions' }, ok, btn(t('cancel'),
 			    { class: 'btn ghost' }, function () { d.close(); })));
 			d.body.append(f);
 			f.addEventListener('submit', async function (ev) {
@@ -1813,10 +1986,8 @@
 				showError(e, null);
 				const body = { username: name.input.value.trim(),
 				    display_name: disp.input.value.trim(),
-				    role: rl.input.value,
-				    password: pw.input.value };
-				if (!body.username || !body.display_name ||
-				    !body.password) {
+				    role: rl.input.value };
+				if (!body.username || !body.display_name) {
 					showError(e, t('err_fill_all'));
 					return;
 				}
@@ -1827,25 +1998,19 @@
 				ok.disabled = false;
 				if (!r)
 					return;
-				if (r.status === 201) {
+				if (r.status === 202 && r.data && r.data.approval) {
 					d.close();
-					toast(t('user_created', {
-					    user: body.username }));
-					await load();
-					const go = await confirmDialog(
-					    t('otp_start_title'), t('otp_start_new', {
-					    user: body.username }), t('otp_start'));
-					if (go)
-						startEnrolment(r.data.user);
+					sent(r.data, body.username);
 					return;
 				}
-				showError(e, userErr(r));
+				showError(e, userErr(r, true));
 			});
 		}
 
 		function manage(u) {
 			const d = dialog(t('manage_user', { user: u.username }));
 			const e = errorBox('manage-error');
+			const approver = approverText(accountApprover(u.role));
 			function act(label, id, danger, fn) {
 				return h('li', null, btn(label, { class: 'btn ' +
 				    (danger ? 'danger' : ''), id: id },
@@ -1854,6 +2019,7 @@
 					await fn();
 				    }));
 			}
+			/* What one admin does alone: done at once. */
 			async function simple(path, okKey, confirmKey, danger) {
 				d.close();
 				if (!await confirmDialog(t('manage_user',
@@ -1870,12 +2036,31 @@
 					toast(userErr(r), 'bad');
 				}
 			}
+			/* What gives access: a request for a second person. */
+			async function request(path, title, text) {
+				d.close();
+				if (!await confirmDialog(title, text, t('send_request'),
+				    true))
+					return;
+				const r = await withReauth(function () {
+					return api('POST', '/api/users/' + u.id + path,
+					    {});
+				});
+				if (!r)
+					return;
+				if (r.status === 202 && r.data && r.data.approval) {
+					sent(r.data, u.username);
+					return;
+				}
+				toast(userErr(r), 'bad');
+			}
 			const ul = h('ul', { class: 'menu' });
 			if (u.disabled)
 				ul.append(act(t('enable'), 'u-enable', false,
 				    function () {
-					return simple('/enable', 'done_enable',
-					    'confirm_enable');
+					return request('/enable', t('enable'),
+					    t('enable_req_text', { user: u.username,
+					    approver: approver }));
 				    }));
 			else
 				ul.append(act(t('disable'), 'u-disable', true,
@@ -1891,68 +2076,34 @@
 				return simple('/sessions/revoke', 'done_revoke',
 				    'confirm_revoke', true);
 			}));
+			if (u.enrolling)
+				ul.append(act(t('enrol_revoke'), 'u-enrol-revoke', true,
+				    function () {
+					return simple('/enrolment/revoke',
+					    'done_enrol_revoke', 'confirm_enrol_revoke',
+					    true);
+				    }));
 			ul.append(act(t('reset_password'), 'u-password', true,
 			    function () {
-				d.close();
-				resetPassword(u);
+				return request('/password', t('reset_password'),
+				    t('reset_req_text', { user: u.username,
+				    approver: approver }));
 			    }));
+			ul.append(act(t('new_device'), 'u-otp', true, function () {
+				return request('/otp', t('new_device'),
+				    t('device_req_text', { user: u.username,
+				    approver: approver }));
+			}));
 			ul.append(act(t('change_role'), 'u-role', true,
 			    function () {
 				d.close();
 				changeRole(u);
 			    }));
-			ul.append(act(u.otp === 'none' ? t('otp_start') :
-			    t('otp_replace'), 'u-otp', true, function () {
-				d.close();
-				confirmDialog(t('otp_start_title'),
-				    t(u.otp === 'none' ? 'otp_start_text' :
-				    'otp_replace_text', { user: u.username }),
-				    t('otp_start'), u.otp !== 'none').then(
-				    function (ok) {
-					if (ok)
-						startEnrolment(u);
-				    });
-			    }));
 			d.body.append(h('p', { class: 'muted', text: t('who', {
 			    name: u.display_name, user: u.username,
-			    role: roleName(u.role) }) }), ul, e);
-		}
-
-		function resetPassword(u) {
-			const d = dialog(t('reset_password_for',
-			    { user: u.username }));
-			const pw = passwordField('reset-password',
-			    t('new_initial_password'));
-			const e = errorBox('reset-error');
-			const ok = h('button', { type: 'submit', class: 'btn danger',
-			    id: 'reset-submit', text: t('reset_password') });
-			const f = h('form', { novalidate: true },
-			    h('p', { text: t('reset_text') }), pw, e,
-			    h('div', { class: 'actions' }, ok, btn(t('cancel'),
-			    { class: 'btn ghost' }, function () { d.close(); })));
-			d.body.append(f);
-			f.addEventListener('submit', async function (ev) {
-				ev.preventDefault();
-				if (!pw.input.value) {
-					showError(e, t('err_fill_all'));
-					return;
-				}
-				ok.disabled = true;
-				const r = await withReauth(function () {
-					return api('POST', '/api/users/' + u.id +
-					    '/password', { password: pw.input.value });
-				});
-				ok.disabled = false;
-				if (!r)
-					return;
-				if (r.status === 200) {
-					d.close();
-					toast(t('done_reset', { user: u.username }));
-					load();
-					return;
-				}
-				showError(e, userErr(r));
-			});
+			    role: roleName(u.role) }) }), u.enrolling ? h('p',
+			    { class: 'notice warn', text: t('manage_enrolling') }) :
+			    null, ul, e);
 		}
 
 		function changeRole(u) {
@@ -1963,14 +2114,19 @@
 			    function (x) { return [x, roleName(x)]; }) });
 			const e = errorBox('role-error');
 			const ok = h('button', { type: 'submit', class: 'btn danger',
-			    id: 'role-submit', text: t('change_role') });
+			    id: 'role-submit', text: t('send_request') });
 			const f = h('form', { novalidate: true },
-			    h('p', { text: t('role_text') }), rl, e,
+			    h('p', { text: t('role_req_text') }), rl, e,
 			    h('div', { class: 'actions' }, ok, btn(t('cancel'),
 			    { class: 'btn ghost' }, function () { d.close(); })));
 			d.body.append(f);
 			f.addEventListener('submit', async function (ev) {
 				ev.preventDefault();
+				showError(e, null);
+				if (rl.input.value === u.role) {
+					showError(e, t('err_nothing_to_change'));
+					return;
+				}
 				ok.disabled = true;
 				const r = await withReauth(function () {
 					return api('POST', '/api/users/' + u.id +
@@ -1979,11 +2135,9 @@
 				ok.disabled = false;
 				if (!r)
 					return;
-				if (r.status === 200) {
+				if (r.status === 202 && r.data && r.data.approval) {
 					d.close();
-					toast(t('done_role', { user: u.username,
-					    role: roleName(rl.input.value) }));
-					load();
+					sent(r.data, u.username);
 					return;
 				}
 				showError(e, userErr(r));
@@ -1993,19 +2147,189 @@
 		load();
 	}
 
-	async function startEnrolment(u) {
-		const r = await withReauth(function () {
-			return api('POST', '/api/users/' + u.id + '/otp', {});
-		});
-		if (!r)
-			return;
-		if (r.status === 200 && r.data) {
-			state.enrolment = { user: u, uri: r.data.otpauth_uri,
-			    svg: r.data.qr_svg };
-			go('otp');
-			return;
+	/* --- approvals -------------------------------------------------------- */
+
+	/*
+	 * The requests this role may see (GET /api/approvals), pending first.
+	 * Each pending one shows every field of the operation approving
+	 * executes and its SHA-256; where this person may decide, Approve
+	 * sends the digest of the operation shown (computed here and
+	 * compared with the listed one: a request whose digest does not
+	 * match what is shown cannot be approved from this page).
+	 */
+	function viewApprovals(main, arg, seq) {
+		main.append(h('h1', { text: t('nav_approvals') }),
+		    h('p', { class: 'muted', id: 'appr-intro',
+		    text: t('appr_text_' + role()) }));
+		const once = state.oneTime;
+		if (once && once.code)
+			main.append(codePanel(once));
+		const err = errorBox('appr-error');
+		const pending = h('section', { id: 'appr-pending',
+		    'aria-labelledby': 'appr-pending-h' });
+		const past = h('section', { id: 'appr-past',
+		    'aria-labelledby': 'appr-past-h' });
+		main.append(err, pending, past);
+
+		function target(a) {
+			const op = a.operation || {};
+			if (typeof op.username === 'string')
+				return op.username;
+			if (typeof op.transaction === 'number')
+				return '#' + op.transaction + (op.merchant_order_id ?
+				    ' ' + op.merchant_order_id : '');
+			return '—';
 		}
-		toast(userErr(r), 'bad');
+
+		function statusBadge(a) {
+			return badge(t('as_' + a.status), {
+			    pending: 'warn', approved: 'ok', rejected: 'bad',
+			    expired: '' }[a.status] + ' as-' + a.status);
+		}
+
+		async function load() {
+			const r = await api('GET', '/api/approvals');
+			if (stale(seq))
+				return;
+			pending.textContent = '';
+			past.textContent = '';
+			if (r.status !== 200 || !r.data) {
+				showError(err, errText(r));
+				return;
+			}
+			const all = r.data.approvals;
+			const open = all.filter(function (a) {
+				return a.status === 'pending';
+			});
+			const done = all.filter(function (a) {
+				return a.status !== 'pending';
+			});
+			pending.append(h('h2', { id: 'appr-pending-h',
+			    text: t('appr_pending_h', { n: open.length }) }),
+			    open.length ? h('div', { class: 'appr-grid' },
+			    open.map(card)) : h('p', { class: 'empty',
+			    id: 'appr-none', text: t('appr_none') }));
+			past.append(h('h2', { id: 'appr-past-h',
+			    text: t('appr_past_h') }), table(t('appr_past_caption',
+			    { n: done.length }), [t('c_id'), t('opf_kind'),
+			    t('appr_c_target'), t('appr_requester'),
+			    t('appr_requested_at'), t('c_status'),
+			    t('appr_decided_by'), t('appr_decided_at'),
+			    t('comment')], done.map(function (a) {
+				return h('tr', { 'data-approval': a.id,
+				    'data-status': a.status },
+				    td('#' + a.id, 'num'), td(kindName(a.kind)),
+				    td(target(a), 'mono'), td(a.requested_by),
+				    td(fmtTime(a.requested_at), 'nowrap'),
+				    td(statusBadge(a)), td(a.decided_by || '—'),
+				    td(fmtTime(a.decided_at), 'nowrap'),
+				    td(a.comment || ''));
+			    })));
+		}
+
+		function card(a) {
+			const el = h('article', { class: 'card approval',
+			    id: 'appr-' + a.id, 'data-approval': a.id,
+			    'aria-labelledby': 'appr-title-' + a.id });
+			const meta = h('dl', { class: 'kv' });
+			function kv(k, v) {
+				meta.append(h('dt', { text: k }), h('dd', null, v));
+			}
+			kv(t('appr_requester'), [a.requested_by, a.mine ? ' ' +
+			    t('self') : null]);
+			kv(t('appr_requested_at'), fmtTime(a.requested_at));
+			kv(t('appr_expires_at'), fmtTime(a.expires_at));
+			kv(t('appr_approver'), approverText(a.approver_role));
+			const digest = h('p', { class: 'digest-line' },
+			    t('appr_digest') + ': ', h('code', { class: 'digest',
+			    text: a.operation_sha256 }));
+			el.append(h('div', { class: 'appr-head' }, h('h3', {
+			    id: 'appr-title-' + a.id, text: t('appr_title',
+			    { id: a.id, kind: kindName(a.kind) }) }),
+			    statusBadge(a)), meta,
+			    h('h4', { text: t('appr_operation') }),
+			    operationList(a.operation || {}), digest);
+			if (a.enrolment)
+				el.append(h('p', { class: 'muted', text: t(
+				    'appr_enrols', { user: a.operation.username }) }));
+			if (!a.can_decide) {
+				el.append(h('p', { class: 'notice info appr-why',
+				    text: a.mine ? t('appr_mine') : t('appr_not_yours',
+				    { approver: approverText(a.approver_role) }) }));
+				return el;
+			}
+			const c = field({ label: t('comment'), name: 'comment',
+			    id: 'appr-comment-' + a.id, type: 'textarea',
+			    maxlength: 500, rows: 2 });
+			const e = errorBox('appr-error-' + a.id);
+			const ok = btn(t('appr_approve'), { class: 'btn primary',
+			    id: 'appr-approve-' + a.id, disabled: true },
+			    function () { decide('approve'); });
+			const no = btn(t('appr_reject'), { class: 'btn danger',
+			    id: 'appr-reject-' + a.id },
+			    function () { decide('reject'); });
+			el.append(h('div', { class: 'appr-decide' }, c, e,
+			    h('div', { class: 'actions' }, ok, no)));
+			let shown = null;	/* the digest of what is shown */
+
+			operationDigest(a.operation).then(function (d) {
+				if (stale(seq))
+					return;
+				if (d !== null && d === a.operation_sha256) {
+					shown = d;
+					ok.disabled = false;
+					el.setAttribute('data-verified', 'true');
+					digest.append(' ', badge(t('appr_digest_ok'),
+					    'ok'));
+				} else {
+					el.setAttribute('data-verified', 'false');
+					showError(e, t('appr_digest_bad'));
+				}
+			});
+
+			async function decide(kind) {
+				showError(e, null);
+				if (kind === 'approve' && !shown)
+					return;
+				if (!await confirmDialog(t('appr_' + kind +
+				    '_title', { id: a.id }), t('appr_' + kind +
+				    '_confirm', { id: a.id, kind: kindName(a.kind) }),
+				    t('appr_' + kind), kind === 'reject'))
+					return;
+				const body = {};
+				if (kind === 'approve')
+					body.operation_sha256 = shown;
+				const comment = c.input.value.trim();
+				if (comment)
+					body.comment = comment;
+				ok.disabled = true;
+				no.disabled = true;
+				const r = await withReauth(function () {
+					return api('POST', '/api/approvals/' + a.id +
+					    '/' + kind, body);
+				});
+				if (stale(seq))
+					return;
+				if (r && r.status === 200 && r.data) {
+					if (r.data.enrolment_code)
+						keepOnce('approvals', {
+						    code: r.data.enrolment_code,
+						    part: r.data.enrolment_code_part || 2,
+						    user: a.operation.username });
+					state.notice = { kind: 'ok', text: t('appr_done_' +
+					    kind, { id: a.id }) };
+					render();
+					return;
+				}
+				ok.disabled = !shown;
+				no.disabled = false;
+				if (r)
+					showError(e, errText(r));
+			}
+			return el;
+		}
+
+		load();
 	}
 
 	/*
@@ -2045,97 +2369,6 @@
 		node.setAttribute('aria-label', t('qr_label'));
 		node.setAttribute('class', 'qr-svg');
 		return node;
-	}
-
-	/*
-	 * Enrolment: the QR code and the URI are shown once, from memory.
-	 * The new user scans it here, then confirms the first code with the
-	 * initial password (here or on the public first sign-in page).
-	 */
-	function viewOtp(main) {
-		const en = state.enrolment;
-		main.append(h('h1', { text: t('otp_title') }));
-		if (!en) {
-			main.append(h('p', { class: 'notice info',
-			    text: t('otp_gone') }), h('a', { href: '#/users',
-			    class: 'btn', text: t('nav_users') }));
-			return;
-		}
-		const qr = qrNode(en.svg);
-		const uri = h('textarea', { id: 'otp-uri', readonly: true,
-		    rows: 3, class: 'mono', spellcheck: 'false' });
-		uri.value = en.uri;
-		const uriLabel = h('label', { for: 'otp-uri',
-		    text: t('otp_uri') });
-		/* Selected for the user to copy; never put on the clipboard by
-		 * us, where clipboard history would keep the secret. */
-		const copy = btn(t('copy'), { class: 'btn small', id: 'otp-copy' },
-		    function () {
-			uri.focus();
-			uri.select();
-			toast(t('copy_manual'));
-		    });
-		const secret = (/[?&]secret=([A-Z2-7=]+)/.exec(en.uri) || [])[1];
-		main.append(h('p', { class: 'notice warn', id: 'otp-once',
-		    text: t('otp_once', { user: en.user.username }) }),
-		    h('div', { class: 'otp-grid' },
-		    h('figure', { class: 'card qr' }, qr || h('p',
-		    { class: 'error', text: t('qr_bad') }),
-		    h('figcaption', { text: t('qr_caption') })),
-		    h('div', { class: 'card' }, uriLabel, uri, h('div',
-		    { class: 'actions' }, copy), secret ? h('p', null,
-		    t('otp_secret') + ': ', h('code', { id: 'otp-secret',
-		    text: secret })) : null,
-		    h('h2', { text: t('otp_confirm_here') }),
-		    h('p', { class: 'muted', text: t('otp_confirm_text') }),
-		    confirmForm(en))));
-		main.append(h('div', { class: 'actions' }, btn(t('otp_finish'),
-		    { class: 'btn', id: 'otp-done' }, function () {
-			state.enrolment = null;
-			go('users');
-		    })));
-	}
-
-	function confirmForm(en) {
-		const pass = field({ label: t('initial_password'),
-		    name: 'password', id: 'otpc-password', type: 'password',
-		    autocomplete: 'off', required: true });
-		const otp = otpField({ id: 'otpc-otp', label: t('first_code'),
-		    hint: t('first_code_hint') });
-		const e = errorBox('otpc-error');
-		const ok = h('button', { type: 'submit', class: 'btn primary',
-		    id: 'otpc-submit', text: t('enrol_submit') });
-		const f = h('form', { novalidate: true, class: 'inline-card' },
-		    h('p', null, t('username') + ': ', h('strong',
-		    { text: en.user.username })), pass, otp, e,
-		    h('div', { class: 'actions' }, ok));
-		f.addEventListener('submit', async function (ev) {
-			ev.preventDefault();
-			showError(e, null);
-			if (!pass.input.value || !/^[0-9]{6}$/.test(
-			    otp.input.value.trim())) {
-				showError(e, t('err_fill_all'));
-				return;
-			}
-			ok.disabled = true;
-			const r = await api('POST', '/api/otp/confirm', {
-			    username: en.user.username,
-			    password: pass.input.value,
-			    otp: otp.input.value.trim() });
-			ok.disabled = false;
-			pass.input.value = '';
-			otp.input.value = '';
-			if (r.status === 200) {
-				state.enrolment = null;
-				state.notice = { kind: 'ok', text: t('otp_confirmed',
-				    { user: en.user.username }) };
-				go('users');
-				return;
-			}
-			showError(e, r.status === 401 ?
-			    t('err_enrol_credentials') : errText(r));
-		});
-		return f;
 	}
 
 	/* --- audit ------------------------------------------------------------ */
