@@ -1362,8 +1362,10 @@
 				row.classList.add('selected');
 			detail.hidden = false;
 			detail.setAttribute('aria-busy', 'true');
-			const r = await api('GET', '/api/transactions/' +
-			    encodeURIComponent(id));
+			const both = await Promise.all([api('GET',
+			    '/api/transactions/' + encodeURIComponent(id)),
+			    api('GET', '/api/approvals')]);
+			const r = both[0];
 			if (stale(seq))
 				return;
 			detail.removeAttribute('aria-busy');
@@ -1373,10 +1375,21 @@
 				    role: 'alert', text: errText(r) }));
 				return;
 			}
-			renderDetail(r.data.transaction, r.data.refunds);
+			renderDetail(r.data.transaction, r.data.refunds,
+			    pendingRefunds(both[1], r.data.transaction.id));
 		}
 
-		function renderDetail(x, refunds) {
+		/* Refunds of this transaction that wait for a second operator. */
+		function pendingRefunds(r, id) {
+			if (r.status !== 200 || !r.data || !r.data.approvals)
+				return [];
+			return r.data.approvals.filter(function (a) {
+				return a.kind === 'refund' && a.status === 'pending' &&
+				    a.operation && a.operation.transaction === id;
+			});
+		}
+
+		function renderDetail(x, refunds, pending) {
 			const am = amounts(x, refunds);
 			const refundable = am.captured - am.refunded;
 			const dl = h('dl', { class: 'kv' });
@@ -1447,8 +1460,11 @@
 				    td([fmtMoney(f.amount, x.currency), h('br'),
 				    h('small', { class: 'muted', text: '#' +
 				    f.id })], 'num'), td(f.reason),
-				    td([f.actor_name, h('br'), h('small',
-				    { class: 'muted', text: fmtTime(
+				    td([f.actor_name, f.approved_by ? [h('br'),
+				    h('small', { class: 'approved-by',
+				    text: t('approved_by_line',
+				    { user: f.approved_by }) })] : null, h('br'),
+				    h('small', { class: 'muted', text: fmtTime(
 				    f.created_at) })], 'nowrap'));
 			});
 			detail.append(h('h3', { text: t('refunds') }),
@@ -1457,6 +1473,18 @@
 			    t('actor')], rrows, 'data compact') : h('p',
 			    { class: 'muted', id: 'no-refunds',
 			    text: t('no_refunds') }));
+			if (pending.length) {
+				detail.append(h('h3', { text: t('tx_pending_h') }),
+				    h('ul', { class: 'pending-list',
+				    id: 'tx-pending' }, pending.map(function (a) {
+					return h('li', { 'data-approval': a.id },
+					    h('a', { href: '#/approvals',
+					    text: t('tx_pending_row', { id: a.id,
+					    amount: fmtMoney(a.operation.amount,
+					    a.operation.currency),
+					    user: a.requested_by }) }));
+				    })));
+			}
 			detail.querySelector('#detail-title').focus();
 		}
 
@@ -1567,6 +1595,11 @@
 				    'If-Match': String(version) });
 				inflight = false;
 				go2.textContent = t('op_exec_' + kind);
+				if (r.status === 202 && r.data && r.data.approval) {
+					done = true;
+					sentForApproval(r.data.approval);
+					return;
+				}
 				if (r.status === 200 || r.status === 201) {
 					done = true;
 					toast(t('op_done_' + kind, { id: x.id }));
@@ -1596,6 +1629,29 @@
 				go2.disabled = done;
 			}
 			go2.addEventListener('click', execute);
+
+			/* Above the threshold: a request, nothing refunded yet. */
+			function sentForApproval(a) {
+				step1.hidden = true;
+				step2.textContent = '';
+				step2.hidden = false;
+				const msg = h('p', { class: 'notice info',
+				    id: 'op-pending', 'data-approval': a.id,
+				    tabindex: '-1', text: t('op_pending_refund',
+				    { id: a.id }) });
+				const close = btn(t('close'), { class: 'btn primary',
+				    id: 'op-close' }, function () { d.close(); });
+				step2.append(msg, h('p', { class: 'muted' },
+				    t('appr_digest') + ': ', h('code',
+				    { class: 'digest', text: a.operation_sha256 })),
+				    h('div', { class: 'actions' }, close,
+				    btn(t('op_pending_link'), { class: 'btn ghost',
+				    id: 'op-to-approvals' }, function () {
+					d.close();
+					go('approvals');
+				    })));
+				msg.focus();
+			}
 
 			if (kind === 'refund') {
 				amountF = field({ label: t('refund_amount'),
