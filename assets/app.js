@@ -1832,7 +1832,9 @@
 		    { part: o.part }) }),
 		    h('p', { class: 'code-who', id: 'code-who',
 		    text: t('code_give', { part: o.part, user: o.user }) }),
-		    h('p', null, code),
+		    h('p', null, code), o.until ? h('p', { id: 'code-until',
+		    text: t('code_until', { user: o.user,
+		    t: fmtTime(o.until) }) }) : null,
 		    h('p', { class: 'muted', text: t('code_once') }),
 		    h('div', { class: 'actions' },
 		    btn(t('code_select'), { class: 'btn small',
@@ -1963,6 +1965,8 @@
 					    t: fmtTime(u.locked_until) }), 'bad'));
 				if (u.enrolling)
 					st.append(badge(t('u_enrolling'), 'warn u-enrolling'));
+				else if (u.otp === 'none')
+					st.append(badge(t('u_no_factors'), 'bad u-no-factors'));
 				if (u.must_change_password)
 					st.append(badge(t('u_must_change'), 'warn'));
 				if (!st.childNodes.length)
@@ -2238,9 +2242,9 @@
 		}
 
 		function statusBadge(a) {
-			return badge(t('as_' + a.status), {
-			    pending: 'warn', approved: 'ok', rejected: 'bad',
-			    expired: '' }[a.status] + ' as-' + a.status);
+			return badge(t('as_' + a.status), ({
+			    pending: 'warn', approved: 'ok', rejected: 'bad' }[
+			    a.status] || '') + ' as-' + a.status);
 		}
 
 		async function load() {
@@ -2371,7 +2375,9 @@
 						keepOnce('approvals', {
 						    code: r.data.enrolment_code,
 						    part: r.data.enrolment_code_part || 2,
-						    user: a.operation.username });
+						    user: a.operation.username,
+						    until: r.data.result &&
+						    r.data.result.enrolment_expires_at });
 					state.notice = { kind: 'ok', text: t('appr_done_' +
 					    kind, { id: a.id }) };
 					render();
@@ -2379,7 +2385,13 @@
 				}
 				ok.disabled = !shown;
 				no.disabled = false;
-				if (r)
+				if (!r)
+					return;
+				/* A refund that can no longer be made as asked. */
+				if (r.error === 'refund_exceeds_captured' ||
+				    r.error === 'invalid_transition')
+					showError(e, t('appr_refund_impossible'));
+				else
 					showError(e, errText(r));
 			}
 			return el;
