@@ -10,12 +10,14 @@
 
 (function () {
 	const DICT = window.PC_I18N;
+	const PURE = window.PC_PURE;
 	const LANG_KEY = 'pc_lang';
 	const WARN_IDLE = 120;		/* seconds before idle expiry */
 	const WARN_END = 300;		/* seconds before hours / absolute end */
 	/* A 401 here is a wrong password or code, not a dead session. */
 	const CREDENTIAL_PATHS = { '/api/reauth': 1, '/api/password': 1,
-	    '/api/otp/confirm': 1, '/api/login': 1 };
+	    '/api/enrolment/begin': 1, '/api/enrolment/finish': 1,
+	    '/api/login': 1 };
 
 	let lang = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ja';
 
@@ -29,7 +31,12 @@
 		hours: null,		/* /api/hours, for the login page */
 		notice: null,		/* {kind, text} shown once on the next view */
 		loginName: '',
-		enrolment: null,	/* QR and URI, in memory only, shown once */
+		/* A request's notice or a code half, in memory only, for one
+		 * screen: see keepOnce(). */
+		oneTime: null,
+		/* First sign-in between its two steps: the name, both code
+		 * halves, the QR code and URI; forgotten with the screen. */
+		firstSignIn: null,
 		ending: false,
 	};
 
@@ -528,7 +535,8 @@
 		state.me = null;
 		state.tag = null;
 		state.csrf = null;
-		state.enrolment = null;
+		state.oneTime = null;
+		state.firstSignIn = null;
 		closeDialogs();
 		if (peers && !quiet && tag)
 			peers.postMessage({ ended: why, session: tag });
@@ -612,7 +620,8 @@
 		    title: 'nav_transactions', view: viewTransactions },
 		users: { roles: ['admin', 'auditor'], title: 'nav_users',
 		    view: viewUsers },
-		otp: { roles: ['admin'], title: 'otp_title', view: viewOtp },
+		approvals: { roles: ['admin', 'auditor', 'operator'],
+		    title: 'nav_approvals', view: viewApprovals },
 		events: { roles: ['auditor'], title: 'nav_events',
 		    view: viewEvents },
 		verify: { roles: ['auditor'], title: 'nav_verify',
@@ -624,8 +633,8 @@
 		inventory: { roles: ['admin', 'auditor'],
 		    title: 'nav_inventory', view: viewInventory },
 	};
-	const NAV = ['transactions', 'users', 'events', 'verify', 'alerts',
-	    'reviews', 'inventory'];
+	const NAV = ['transactions', 'users', 'approvals', 'events', 'verify',
+	    'alerts', 'reviews', 'inventory'];
 
 	function homeRoute() {
 		switch (role()) {
@@ -713,9 +722,11 @@
 			p.arg = '';
 		}
 		route = ROUTES[name];
-		/* Shown once: leaving the enrolment screen forgets the secret. */
-		if (name !== 'otp')
-			state.enrolment = null;
+		/* Shown once: leaving a screen forgets what it showed once. */
+		if (state.oneTime && state.oneTime.route !== name)
+			state.oneTime = null;
+		if (name !== 'enrol')
+			state.firstSignIn = null;
 		renderSeq += 1;
 		const main = document.getElementById('main');
 		main.textContent = '';
@@ -844,59 +855,198 @@
 		});
 	}
 
-	function viewEnrol(main) {
+	/*
+	 * First sign-in (POST /api/enrolment/begin, then /finish): the
+	 * person brings the two halves of their enrolment code, one from
+	 * the requester of their account and one from its approver, chooses
+	 * a password, registers the QR code shown here and confirms the
+	 * first code. Between the two steps the halves stay in memory
+	 * (state.firstSignIn), forgotten when this screen is left.
+	 */
+	function viewEnrol(main, arg, seq) {
+		main.append(h('h1', { text: t('enrol_title') }));
+		/* For the outside-hours message. */
+		if (!state.hours)
+			loadHours();
+		if (state.firstSignIn) {
+			enrolDevice(main, state.firstSignIn, seq);
+			return;
+		}
 		const user = field({ label: t('username'), name: 'username',
 		    id: 'enrol-username', autocomplete: 'username',
 		    required: true, spellcheck: 'false', autocapitalize: 'none',
 		    value: state.loginName });
 		user.input.setAttribute('data-autofocus', '');
-		const pass = field({ label: t('initial_password'),
-		    name: 'password', id: 'enrol-password', type: 'password',
-		    autocomplete: 'current-password', required: true });
-		const otp = otpField({ id: 'enrol-otp', label: t('first_code'),
-		    hint: t('first_code_hint') });
+		function half(n) {
+			return field({ label: t('code_' + n), name: 'code_' + n,
+			    id: 'enrol-code' + n, autocomplete: 'off',
+			    spellcheck: 'false', autocapitalize: 'characters',
+			    maxlength: 64, required: true, hint: t('code_hint') });
+		}
+		const c1 = half(1);
+		const c2 = half(2);
+		c1.input.classList.add('mono');
+		c2.input.classList.add('mono');
+		const np = field({ label: t('new_password'), name: 'password',
+		    id: 'enrol-password', type: 'password',
+		    autocomplete: 'new-password', required: true, minlength: 12,
+		    maxlength: 128, hint: t('pw_rules') });
+		const np2 = field({ label: t('new_password_again'),
+		    name: 'password2', id: 'enrol-password2', type: 'password',
+		    autocomplete: 'new-password', required: true });
 		const err = errorBox('enrol-error');
 		const submit = h('button', { type: 'submit', id: 'enrol-submit',
-		    class: 'btn primary', text: t('enrol_submit') });
-		const form = h('form', { class: 'card narrow', novalidate: true },
-		    user, pass, otp, err, h('div', { class: 'actions' }, submit,
-		    h('a', { href: '#/login', class: 'btn ghost',
+		    class: 'btn primary', text: t('enrol_next') });
+		const form = h('form', { class: 'card narrow', id: 'enrol-form',
+		    novalidate: true }, user, c1, c2, np, np2, err,
+		    h('div', { class: 'actions' }, submit, h('a', {
+		    href: '#/login', class: 'btn ghost',
 		    text: t('back_to_login') })));
-		main.append(h('h1', { text: t('enrol_title') }),
-		    h('ol', { class: 'steps' },
+		main.append(h('ol', { class: 'steps' },
 		    h('li', { text: t('enrol_step1') }),
 		    h('li', { text: t('enrol_step2') }),
 		    h('li', { text: t('enrol_step3') })), form);
+
+		function clearSecrets() {
+			[c1, c2, np, np2].forEach(function (f) {
+				f.input.value = '';
+			});
+		}
+
 		form.addEventListener('submit', async function (ev) {
 			ev.preventDefault();
 			showError(err, null);
-			const body = { username: user.input.value.trim(),
-			    password: pass.input.value,
-			    otp: otp.input.value.trim() };
-			if (!body.username || !body.password ||
-			    !/^[0-9]{6}$/.test(body.otp)) {
+			const name = user.input.value.trim();
+			if (!name || !c1.input.value.trim() ||
+			    !c2.input.value.trim() || !np.input.value) {
 				showError(err, t('err_fill_all'));
 				return;
 			}
+			const code1 = PURE.enrolCode(c1.input.value);
+			const code2 = PURE.enrolCode(c2.input.value);
+			if (!code1 || !code2) {
+				showError(err, t('err_code_format', { n: code1 ? 2 : 1 }));
+				(code1 ? c2 : c1).input.focus();
+				return;
+			}
+			if (code1 === code2) {
+				showError(err, t('err_code_same'));
+				c2.input.focus();
+				return;
+			}
+			const bad = PURE.newPasswordProblem(np.input.value,
+			    np2.input.value);
+			if (bad) {
+				showError(err, t(bad));
+				(bad === 'pw_mismatch' ? np2 : np).input.focus();
+				return;
+			}
 			submit.disabled = true;
-			const r = await api('POST', '/api/otp/confirm', body);
+			submit.textContent = t('working');
+			const r = await api('POST', '/api/enrolment/begin', {
+			    username: name, code_1: code1, code_2: code2,
+			    password: np.input.value });
 			submit.disabled = false;
+			submit.textContent = t('enrol_next');
+			/* No half and no password stays in the form. */
+			clearSecrets();
+			if (stale(seq))
+				return;
+			if (r.status === 200 && r.data && r.data.otpauth_uri) {
+				state.firstSignIn = { username: r.data.username ||
+				    name, code1: code1, code2: code2,
+				    uri: r.data.otpauth_uri, svg: r.data.qr_svg };
+				render();
+				return;
+			}
+			showError(err, enrolErr(r));
+			(r.error === 'password_rejected' ? np : c1).input.focus();
+		});
+	}
+
+	function enrolErr(r) {
+		if (r.status === 401)
+			return t('err_enrol_credentials');
+		if (r.error === 'password_rejected')
+			return reasonText(r);
+		if (r.error === 'outside_hours')
+			return t('err_outside_hours_login', {
+			    hours: state.hours ? state.hours.hours : '',
+			    tz: state.hours ? state.hours.timezone : '' });
+		if (r.status === 429)
+			return t('err_rate_limited', { retry: r.retryAfter || '?' });
+		return errText(r);
+	}
+
+	/* Step two: the QR code of the new secret, then the first code. */
+	function enrolDevice(main, fs, seq) {
+		const qr = qrNode(fs.svg);
+		const uri = h('textarea', { id: 'enrol-uri', readonly: true,
+		    rows: 3, class: 'mono', spellcheck: 'false' });
+		uri.value = fs.uri;
+		/* Selected for the user to copy; never put on the clipboard by
+		 * us, where clipboard history would keep the secret. */
+		const copy = btn(t('copy'), { class: 'btn small',
+		    id: 'enrol-copy' }, function () {
+			uri.focus();
+			uri.select();
+			toast(t('copy_manual'));
+		});
+		const secret = (/[?&]secret=([A-Z2-7=]+)/.exec(fs.uri) || [])[1];
+		const otp = otpField({ id: 'enrol-otp', label: t('first_code'),
+		    hint: t('first_code_hint') });
+		otp.input.setAttribute('data-autofocus', '');
+		const err = errorBox('enrol-finish-error');
+		const ok = h('button', { type: 'submit', class: 'btn primary',
+		    id: 'enrol-finish', text: t('enrol_submit') });
+		const form = h('form', { novalidate: true, class: 'inline-card',
+		    id: 'enrol-finish-form' }, h('p', null, t('username') + ': ',
+		    h('strong', { id: 'enrol-name', text: fs.username })), otp,
+		    err, h('div', { class: 'actions' }, ok,
+		    btn(t('enrol_restart'), { class: 'btn ghost',
+		    id: 'enrol-restart' }, function () {
+			state.firstSignIn = null;
+			render();
+		    })));
+		main.append(h('p', { class: 'notice warn', id: 'enrol-once',
+		    text: t('enrol_qr_once') }), h('div', { class: 'otp-grid' },
+		    h('figure', { class: 'card qr' }, qr || h('p',
+		    { class: 'error', text: t('qr_bad') }),
+		    h('figcaption', { text: t('qr_caption') })),
+		    h('div', { class: 'card' }, h('label', { for: 'enrol-uri',
+		    text: t('otp_uri') }), uri, h('div', { class: 'actions' },
+		    copy), secret ? h('p', null, t('otp_secret') + ': ',
+		    h('code', { id: 'enrol-secret', text: secret })) : null,
+		    h('h2', { text: t('enrol_confirm_title') }), form)));
+
+		form.addEventListener('submit', async function (ev) {
+			ev.preventDefault();
+			showError(err, null);
+			const code = otp.input.value.trim();
+			if (!/^[0-9]{6}$/.test(code)) {
+				showError(err, t('err_otp_format'));
+				otp.input.focus();
+				return;
+			}
+			ok.disabled = true;
+			const r = await api('POST', '/api/enrolment/finish', {
+			    username: fs.username, code_1: fs.code1,
+			    code_2: fs.code2, otp: code });
+			ok.disabled = false;
 			otp.input.value = '';
-			pass.input.value = '';
+			if (stale(seq))
+				return;
 			if (r.status === 200) {
-				state.loginName = body.username;
+				state.firstSignIn = null;
+				state.loginName = fs.username;
 				state.notice = { kind: 'ok',
 				    text: t('enrolled_notice') };
 				go('login', true);
 				return;
 			}
-			if (r.status === 401)
-				showError(err, t('err_enrol_credentials'));
-			else if (r.status === 429)
-				showError(err, t('err_rate_limited',
-				    { retry: r.retryAfter || '?' }));
-			else
-				showError(err, errText(r));
+			showError(err, r.status === 401 ? t('err_enrol_code') :
+			    enrolErr(r));
+			otp.input.focus();
 		});
 	}
 
@@ -935,15 +1085,10 @@
 				showError(err, t('err_fill_all'));
 				return;
 			}
-			if (v !== np2.input.value) {
-				showError(err, t('pw_mismatch'));
-				np2.input.focus();
-				return;
-			}
-			if (v.length < 12 || !/[A-Za-z]/.test(v) ||
-			    !/[0-9]/.test(v)) {
-				showError(err, t('pw_rules'));
-				np.input.focus();
+			const bad = PURE.newPasswordProblem(v, np2.input.value);
+			if (bad) {
+				showError(err, t(bad));
+				(bad === 'pw_mismatch' ? np2 : np).input.focus();
 				return;
 			}
 			submit.disabled = true;
@@ -1217,8 +1362,10 @@
 				row.classList.add('selected');
 			detail.hidden = false;
 			detail.setAttribute('aria-busy', 'true');
-			const r = await api('GET', '/api/transactions/' +
-			    encodeURIComponent(id));
+			const both = await Promise.all([api('GET',
+			    '/api/transactions/' + encodeURIComponent(id)),
+			    api('GET', '/api/approvals')]);
+			const r = both[0];
 			if (stale(seq))
 				return;
 			detail.removeAttribute('aria-busy');
@@ -1228,10 +1375,21 @@
 				    role: 'alert', text: errText(r) }));
 				return;
 			}
-			renderDetail(r.data.transaction, r.data.refunds);
+			renderDetail(r.data.transaction, r.data.refunds,
+			    pendingRefunds(both[1], r.data.transaction.id));
 		}
 
-		function renderDetail(x, refunds) {
+		/* Refunds of this transaction that wait for a second operator. */
+		function pendingRefunds(r, id) {
+			if (r.status !== 200 || !r.data || !r.data.approvals)
+				return [];
+			return r.data.approvals.filter(function (a) {
+				return a.kind === 'refund' && a.status === 'pending' &&
+				    a.operation && a.operation.transaction === id;
+			});
+		}
+
+		function renderDetail(x, refunds, pending) {
 			const am = amounts(x, refunds);
 			const refundable = am.captured - am.refunded;
 			const dl = h('dl', { class: 'kv' });
@@ -1302,8 +1460,11 @@
 				    td([fmtMoney(f.amount, x.currency), h('br'),
 				    h('small', { class: 'muted', text: '#' +
 				    f.id })], 'num'), td(f.reason),
-				    td([f.actor_name, h('br'), h('small',
-				    { class: 'muted', text: fmtTime(
+				    td([f.actor_name, f.approved_by ? [h('br'),
+				    h('small', { class: 'approved-by',
+				    text: t('approved_by_line',
+				    { user: f.approved_by }) })] : null, h('br'),
+				    h('small', { class: 'muted', text: fmtTime(
 				    f.created_at) })], 'nowrap'));
 			});
 			detail.append(h('h3', { text: t('refunds') }),
@@ -1312,6 +1473,18 @@
 			    t('actor')], rrows, 'data compact') : h('p',
 			    { class: 'muted', id: 'no-refunds',
 			    text: t('no_refunds') }));
+			if (pending.length) {
+				detail.append(h('h3', { text: t('tx_pending_h') }),
+				    h('ul', { class: 'pending-list',
+				    id: 'tx-pending' }, pending.map(function (a) {
+					return h('li', { 'data-approval': a.id },
+					    h('a', { href: '#/approvals',
+					    text: t('tx_pending_row', { id: a.id,
+					    amount: fmtMoney(a.operation.amount,
+					    a.operation.currency),
+					    user: a.requested_by }) }));
+				    })));
+			}
 			detail.querySelector('#detail-title').focus();
 		}
 
@@ -1422,6 +1595,11 @@
 				    'If-Match': String(version) });
 				inflight = false;
 				go2.textContent = t('op_exec_' + kind);
+				if (r.status === 202 && r.data && r.data.approval) {
+					done = true;
+					sentForApproval(r.data.approval);
+					return;
+				}
 				if (r.status === 200 || r.status === 201) {
 					done = true;
 					toast(t('op_done_' + kind, { id: x.id }));
@@ -1451,6 +1629,29 @@
 				go2.disabled = done;
 			}
 			go2.addEventListener('click', execute);
+
+			/* Above the threshold: a request, nothing refunded yet. */
+			function sentForApproval(a) {
+				step1.hidden = true;
+				step2.textContent = '';
+				step2.hidden = false;
+				const msg = h('p', { class: 'notice info',
+				    id: 'op-pending', 'data-approval': a.id,
+				    tabindex: '-1', text: t('op_pending_refund',
+				    { id: a.id }) });
+				const close = btn(t('close'), { class: 'btn primary',
+				    id: 'op-close' }, function () { d.close(); });
+				step2.append(msg, h('p', { class: 'muted' },
+				    t('appr_digest') + ': ', h('code',
+				    { class: 'digest', text: a.operation_sha256 })),
+				    h('div', { class: 'actions' }, close,
+				    btn(t('op_pending_link'), { class: 'btn ghost',
+				    id: 'op-to-approvals' }, function () {
+					d.close();
+					go('approvals');
+				    })));
+				msg.focus();
+			}
 
 			if (kind === 'refund') {
 				amountF = field({ label: t('refund_amount'),
@@ -1527,38 +1728,166 @@
 		}).join('');
 	}
 
+	/* --- requests, approvals, code halves -------------------------------- */
+
+	function kindName(k) {
+		return t('kind_' + String(k).replace('.', '_'));
+	}
+
+	/* Who decides a request, as a phrase ("another admin"). */
+	function approverText(r) {
+		return t('approver_' + r);
+	}
+
+	/* Who will decide an account request: as approvals.approver_role(). */
+	function accountApprover(roleNow, roleNew) {
+		return roleNow === 'auditor' || roleNew === 'auditor' ? 'auditor' :
+		    'admin';
+	}
+
+	/*
+	 * Keep what a request or an approval returned once (its notice, a
+	 * half of an enrolment code) for the screen that shows it. render()
+	 * forgets it when that screen is left, sessionEnded() when the
+	 * session ends; nothing of it goes to storage or to the clipboard.
+	 */
+	function keepOnce(route, o) {
+		state.oneTime = Object.assign({ route: route }, o);
+	}
+
+	function hex(buf) {
+		return Array.from(new Uint8Array(buf), function (b) {
+			return b.toString(16).padStart(2, '0');
+		}).join('');
+	}
+
+	/*
+	 * The SHA-256 of an operation as shown: of the text PostgreSQL
+	 * hashed (pure.js). null when it cannot be computed.
+	 */
+	async function operationDigest(op) {
+		try {
+			return hex(await crypto.subtle.digest('SHA-256',
+			    new TextEncoder().encode(PURE.jsonbText(op))));
+		} catch (e) {
+			return null;
+		}
+	}
+
+	/* The fields of an operation in this order, then any others. */
+	const OP_FIELDS = ['kind', 'username', 'display_name', 'user_id',
+	    'role', 'new_role', 'transaction', 'merchant_order_id', 'amount',
+	    'currency', 'reason'];
+
+	function opValue(k, v, op) {
+		/* The name shown, and the value itself where they differ. */
+		const named = function (name) {
+			return name === v ? v : [name, ' ', h('small',
+			    { class: 'muted mono', text: v })];
+		};
+		if (k === 'kind' && typeof v === 'string')
+			return named(kindName(v));
+		if ((k === 'role' || k === 'new_role') && typeof v === 'string')
+			return named(roleName(v));
+		if (k === 'amount' && typeof v === 'number')
+			return fmtMoney(v, typeof op.currency === 'string' ?
+			    op.currency : undefined);
+		if (k === 'transaction' && typeof v === 'number')
+			return '#' + v;
+		if (typeof v === 'string')
+			return v;
+		return JSON.stringify(v);
+	}
+
+	/* Every field of what approving executes, as a definition list. */
+	function operationList(op) {
+		const dl = h('dl', { class: 'kv op' });
+		const own = function (k) {
+			return Object.prototype.hasOwnProperty.call(op, k);
+		};
+		OP_FIELDS.filter(own).concat(Object.keys(op).filter(
+		    function (k) {
+			return OP_FIELDS.indexOf(k) < 0;
+		    }).sort()).forEach(function (k) {
+			const label = DICT.ja['opf_' + k] !== undefined ?
+			    t('opf_' + k) : k;
+			dl.append(h('dt', { text: label }), h('dd',
+			    { 'data-field': k }, opValue(k, op[k], op)));
+		});
+		return dl;
+	}
+
+	/*
+	 * One half of an enrolment code, shown once: "part n of 2, give it
+	 * to <user> in person". A button selects it for whoever wants to
+	 * copy it by hand; nothing is written to the clipboard.
+	 */
+	function codePanel(o) {
+		const code = h('code', { id: 'code-value', class: 'code-big',
+		    text: o.code });
+		return h('section', { class: 'card code-panel', id: 'code-panel',
+		    'data-part': o.part, 'aria-labelledby': 'code-title' },
+		    h('h2', { id: 'code-title', tabindex: '-1',
+		    'data-autofocus': '', text: t('code_title',
+		    { part: o.part }) }),
+		    h('p', { class: 'code-who', id: 'code-who',
+		    text: t('code_give', { part: o.part, user: o.user }) }),
+		    h('p', null, code), o.until ? h('p', { id: 'code-until',
+		    text: t('code_until', { user: o.user,
+		    t: fmtTime(o.until) }) }) : null,
+		    h('p', { class: 'muted', text: t('code_once') }),
+		    h('div', { class: 'actions' },
+		    btn(t('code_select'), { class: 'btn small',
+		    id: 'code-select' }, function () {
+			const range = document.createRange();
+			range.selectNodeContents(code);
+			const sel = window.getSelection();
+			sel.removeAllRanges();
+			sel.addRange(range);
+			toast(t('copy_manual'));
+		    }), btn(t('code_done'), { class: 'btn', id: 'code-done' },
+		    function () {
+			state.oneTime = null;
+			render();
+		    })));
+	}
+
+	/* What a request just sent is, and who must approve it. */
+	function requestNotice(o) {
+		const a = o.approval;
+		const dl = h('dl', { class: 'kv' });
+		function kv(k, v) {
+			dl.append(h('dt', { text: k }), h('dd', null, v));
+		}
+		kv(t('opf_kind'), kindName(a.kind));
+		kv(t('appr_c_target'), h('span', { class: 'mono',
+		    text: o.user }));
+		kv(t('appr_approver'), approverText(a.approver_role));
+		kv(t('appr_expires_at'), fmtTime(a.expires_at));
+		kv(t('appr_digest'), h('code', { class: 'digest',
+		    id: 'request-digest', text: a.operation_sha256 }));
+		return h('section', { class: 'card request-notice',
+		    id: 'request-notice', 'data-approval': a.id,
+		    'aria-labelledby': 'request-title' },
+		    h('h2', { id: 'request-title', tabindex: '-1',
+		    'data-autofocus': o.code ? null : '',
+		    text: t('req_sent_title', { id: a.id }) }),
+		    h('p', { text: t('req_sent_text',
+		    { approver: approverText(a.approver_role) }) }), dl,
+		    o.code ? null : h('div', { class: 'actions' },
+		    btn(t('close'), { class: 'btn small', id: 'request-close' },
+		    function () {
+			state.oneTime = null;
+			render();
+		    })));
+	}
+
 	/* --- users ----------------------------------------------------------- */
 
-	function genPassword() {
-		const alpha = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-		const digits = '23456789';
-		const all = alpha + digits + '-_';
-		const b = new Uint8Array(20);
-		crypto.getRandomValues(b);
-		let s = '';
-		b.forEach(function (x) { s += all[x % all.length]; });
-		return alpha[b[0] % alpha.length] + s.slice(1, 18) +
-		    digits[b[19] % digits.length] + alpha[b[18] % 26];
-	}
-
-	function passwordField(id, label) {
-		const f = field({ label: label, name: 'password', id: id,
-		    type: 'text', autocomplete: 'new-password', required: true,
-		    minlength: 12, maxlength: 128, spellcheck: 'false',
-		    hint: t('pw_rules_initial') });
-		f.append(btn(t('generate'), { class: 'btn small ghost',
-		    id: id + '-gen' }, function () {
-			f.input.value = genPassword();
-			f.input.focus();
-		}));
-		return f;
-	}
-
-	function userErr(r) {
-		if (r.error === 'password_rejected')
-			return reasonText(r);
+	function userErr(r, creating) {
 		if (r.error === 'conflict')
-			return t('err_user_conflict');
+			return t(creating ? 'err_user_conflict' :
+			    'err_nothing_to_change');
 		return errText(r);
 	}
 
@@ -1566,7 +1895,13 @@
 		const admin = role() === 'admin';
 		const err = errorBox('users-error');
 		const list = h('section', { id: 'users-list' });
+		const waiting = h('div', { id: 'users-waiting' });
 		main.append(h('h1', { text: t('nav_users') }));
+		const once = state.oneTime;
+		if (once && once.approval)
+			main.append(requestNotice(once));
+		if (once && once.code)
+			main.append(codePanel(once));
 		if (admin) {
 			main.append(h('div', { class: 'toolbar' },
 			    btn(t('create_user'), { class: 'btn primary',
@@ -1585,17 +1920,42 @@
 				    tr.textContent.toLowerCase().indexOf(q) < 0;
 			});
 		});
-		main.append(h('div', { class: 'toolbar' }, filter), err, list);
+		main.append(h('div', { class: 'toolbar' }, filter), err, waiting,
+		    list);
 
 		async function load() {
-			const r = await api('GET', '/api/users');
+			const both = await Promise.all([api('GET', '/api/users'),
+			    api('GET', '/api/approvals')]);
+			const r = both[0];
 			if (stale(seq))
 				return;
 			list.textContent = '';
+			waiting.textContent = '';
 			if (r.status !== 200) {
 				showError(err, errText(r));
 				return;
 			}
+			/* Account requests still waiting, by the name they concern. */
+			const pending = {};
+			const creates = [];
+			if (both[1].status === 200 && both[1].data)
+				both[1].data.approvals.forEach(function (a) {
+					if (a.status !== 'pending' || a.kind === 'refund' ||
+					    !a.operation)
+						return;
+					if (a.kind === 'user.create')
+						creates.push(a);
+					const n = a.operation.username;
+					(pending[n] = pending[n] || []).push(a);
+				});
+			if (creates.length)
+				waiting.append(h('p', { class: 'notice info',
+				    id: 'users-pending-creates' },
+				    t('users_pending_creates', { list: creates.map(
+				    function (a) {
+					return a.operation.username + ' (#' + a.id + ')';
+				    }).join(', ') }), ' ', h('a',
+				    { href: '#/approvals', text: t('nav_approvals') })));
 			const rows = r.data.users.map(function (u) {
 				const st = h('span', { class: 'badges' });
 				if (u.disabled)
@@ -1603,10 +1963,20 @@
 				if (u.locked_until && u.locked_until > now())
 					st.append(badge(t('u_locked', {
 					    t: fmtTime(u.locked_until) }), 'bad'));
+				if (u.enrolling)
+					st.append(badge(t('u_enrolling'), 'warn u-enrolling'));
+				else if (u.otp === 'none')
+					st.append(badge(t('u_no_factors'), 'bad u-no-factors'));
 				if (u.must_change_password)
 					st.append(badge(t('u_must_change'), 'warn'));
 				if (!st.childNodes.length)
 					st.append(badge(t('u_active'), 'ok'));
+				(pending[u.username] || []).forEach(function (a) {
+					st.append(h('a', { href: '#/approvals',
+					    class: 'badge warn u-pending',
+					    'data-approval': a.id, text: t('u_pending',
+					    { kind: kindName(a.kind), id: a.id }) }));
+				});
 				const cells = [td(String(u.id), 'num'),
 				    td(u.username, 'mono'), td(u.display_name),
 				    td(roleName(u.role), 'nowrap'), td(st),
@@ -1642,6 +2012,14 @@
 				filter.dispatchEvent(new Event('input'));
 		}
 
+		/* A request was sent: its notice (and code half) on this screen. */
+		function sent(data, username) {
+			keepOnce('users', { approval: data.approval,
+			    code: data.enrolment_code || null,
+			    part: data.enrolment_code_part || 1, user: username });
+			render();
+		}
+
 		function createUser() {
 			const d = dialog(t('create_user'));
 			const name = field({ label: t('username'), name: 'username',
@@ -1655,13 +2033,12 @@
 			    id: 'new-role', type: 'select', value: 'operator',
 			    options: ['operator', 'admin', 'auditor'].map(
 			    function (x) { return [x, roleName(x)]; }) });
-			const pw = passwordField('new-password',
-			    t('initial_password'));
 			const e = errorBox('create-error');
 			const ok = h('button', { type: 'submit', class: 'btn primary',
-			    id: 'create-submit', text: t('create') });
-			const f = h('form', { novalidate: true }, name, disp, rl, pw,
-			    e, h('div', { class: 'actions' }, ok, btn(t('cancel'),
+			    id: 'create-submit', text: t('send_request') });
+			const f = h('form', { novalidate: true },
+			    h('p', { text: t('create_text') }), name, disp, rl, e,
+			    h('div', { class: 'actions' }, ok, btn(t('cancel'),
 			    { class: 'btn ghost' }, function () { d.close(); })));
 			d.body.append(f);
 			f.addEventListener('submit', async function (ev) {
@@ -1669,10 +2046,8 @@
 				showError(e, null);
 				const body = { username: name.input.value.trim(),
 				    display_name: disp.input.value.trim(),
-				    role: rl.input.value,
-				    password: pw.input.value };
-				if (!body.username || !body.display_name ||
-				    !body.password) {
+				    role: rl.input.value };
+				if (!body.username || !body.display_name) {
 					showError(e, t('err_fill_all'));
 					return;
 				}
@@ -1683,25 +2058,19 @@
 				ok.disabled = false;
 				if (!r)
 					return;
-				if (r.status === 201) {
+				if (r.status === 202 && r.data && r.data.approval) {
 					d.close();
-					toast(t('user_created', {
-					    user: body.username }));
-					await load();
-					const go = await confirmDialog(
-					    t('otp_start_title'), t('otp_start_new', {
-					    user: body.username }), t('otp_start'));
-					if (go)
-						startEnrolment(r.data.user);
+					sent(r.data, body.username);
 					return;
 				}
-				showError(e, userErr(r));
+				showError(e, userErr(r, true));
 			});
 		}
 
 		function manage(u) {
 			const d = dialog(t('manage_user', { user: u.username }));
 			const e = errorBox('manage-error');
+			const approver = approverText(accountApprover(u.role));
 			function act(label, id, danger, fn) {
 				return h('li', null, btn(label, { class: 'btn ' +
 				    (danger ? 'danger' : ''), id: id },
@@ -1710,6 +2079,7 @@
 					await fn();
 				    }));
 			}
+			/* What one admin does alone: done at once. */
 			async function simple(path, okKey, confirmKey, danger) {
 				d.close();
 				if (!await confirmDialog(t('manage_user',
@@ -1726,12 +2096,31 @@
 					toast(userErr(r), 'bad');
 				}
 			}
+			/* What gives access: a request for a second person. */
+			async function request(path, title, text) {
+				d.close();
+				if (!await confirmDialog(title, text, t('send_request'),
+				    true))
+					return;
+				const r = await withReauth(function () {
+					return api('POST', '/api/users/' + u.id + path,
+					    {});
+				});
+				if (!r)
+					return;
+				if (r.status === 202 && r.data && r.data.approval) {
+					sent(r.data, u.username);
+					return;
+				}
+				toast(userErr(r), 'bad');
+			}
 			const ul = h('ul', { class: 'menu' });
 			if (u.disabled)
 				ul.append(act(t('enable'), 'u-enable', false,
 				    function () {
-					return simple('/enable', 'done_enable',
-					    'confirm_enable');
+					return request('/enable', t('enable'),
+					    t('enable_req_text', { user: u.username,
+					    approver: approver }));
 				    }));
 			else
 				ul.append(act(t('disable'), 'u-disable', true,
@@ -1747,68 +2136,34 @@
 				return simple('/sessions/revoke', 'done_revoke',
 				    'confirm_revoke', true);
 			}));
+			if (u.enrolling)
+				ul.append(act(t('enrol_revoke'), 'u-enrol-revoke', true,
+				    function () {
+					return simple('/enrolment/revoke',
+					    'done_enrol_revoke', 'confirm_enrol_revoke',
+					    true);
+				    }));
 			ul.append(act(t('reset_password'), 'u-password', true,
 			    function () {
-				d.close();
-				resetPassword(u);
+				return request('/password', t('reset_password'),
+				    t('reset_req_text', { user: u.username,
+				    approver: approver }));
 			    }));
+			ul.append(act(t('new_device'), 'u-otp', true, function () {
+				return request('/otp', t('new_device'),
+				    t('device_req_text', { user: u.username,
+				    approver: approver }));
+			}));
 			ul.append(act(t('change_role'), 'u-role', true,
 			    function () {
 				d.close();
 				changeRole(u);
 			    }));
-			ul.append(act(u.otp === 'none' ? t('otp_start') :
-			    t('otp_replace'), 'u-otp', true, function () {
-				d.close();
-				confirmDialog(t('otp_start_title'),
-				    t(u.otp === 'none' ? 'otp_start_text' :
-				    'otp_replace_text', { user: u.username }),
-				    t('otp_start'), u.otp !== 'none').then(
-				    function (ok) {
-					if (ok)
-						startEnrolment(u);
-				    });
-			    }));
 			d.body.append(h('p', { class: 'muted', text: t('who', {
 			    name: u.display_name, user: u.username,
-			    role: roleName(u.role) }) }), ul, e);
-		}
-
-		function resetPassword(u) {
-			const d = dialog(t('reset_password_for',
-			    { user: u.username }));
-			const pw = passwordField('reset-password',
-			    t('new_initial_password'));
-			const e = errorBox('reset-error');
-			const ok = h('button', { type: 'submit', class: 'btn danger',
-			    id: 'reset-submit', text: t('reset_password') });
-			const f = h('form', { novalidate: true },
-			    h('p', { text: t('reset_text') }), pw, e,
-			    h('div', { class: 'actions' }, ok, btn(t('cancel'),
-			    { class: 'btn ghost' }, function () { d.close(); })));
-			d.body.append(f);
-			f.addEventListener('submit', async function (ev) {
-				ev.preventDefault();
-				if (!pw.input.value) {
-					showError(e, t('err_fill_all'));
-					return;
-				}
-				ok.disabled = true;
-				const r = await withReauth(function () {
-					return api('POST', '/api/users/' + u.id +
-					    '/password', { password: pw.input.value });
-				});
-				ok.disabled = false;
-				if (!r)
-					return;
-				if (r.status === 200) {
-					d.close();
-					toast(t('done_reset', { user: u.username }));
-					load();
-					return;
-				}
-				showError(e, userErr(r));
-			});
+			    role: roleName(u.role) }) }), u.enrolling ? h('p',
+			    { class: 'notice warn', text: t('manage_enrolling') }) :
+			    null, ul, e);
 		}
 
 		function changeRole(u) {
@@ -1819,14 +2174,19 @@
 			    function (x) { return [x, roleName(x)]; }) });
 			const e = errorBox('role-error');
 			const ok = h('button', { type: 'submit', class: 'btn danger',
-			    id: 'role-submit', text: t('change_role') });
+			    id: 'role-submit', text: t('send_request') });
 			const f = h('form', { novalidate: true },
-			    h('p', { text: t('role_text') }), rl, e,
+			    h('p', { text: t('role_req_text') }), rl, e,
 			    h('div', { class: 'actions' }, ok, btn(t('cancel'),
 			    { class: 'btn ghost' }, function () { d.close(); })));
 			d.body.append(f);
 			f.addEventListener('submit', async function (ev) {
 				ev.preventDefault();
+				showError(e, null);
+				if (rl.input.value === u.role) {
+					showError(e, t('err_nothing_to_change'));
+					return;
+				}
 				ok.disabled = true;
 				const r = await withReauth(function () {
 					return api('POST', '/api/users/' + u.id +
@@ -1835,11 +2195,9 @@
 				ok.disabled = false;
 				if (!r)
 					return;
-				if (r.status === 200) {
+				if (r.status === 202 && r.data && r.data.approval) {
 					d.close();
-					toast(t('done_role', { user: u.username,
-					    role: roleName(rl.input.value) }));
-					load();
+					sent(r.data, u.username);
 					return;
 				}
 				showError(e, userErr(r));
@@ -1849,19 +2207,197 @@
 		load();
 	}
 
-	async function startEnrolment(u) {
-		const r = await withReauth(function () {
-			return api('POST', '/api/users/' + u.id + '/otp', {});
-		});
-		if (!r)
-			return;
-		if (r.status === 200 && r.data) {
-			state.enrolment = { user: u, uri: r.data.otpauth_uri,
-			    svg: r.data.qr_svg };
-			go('otp');
-			return;
+	/* --- approvals -------------------------------------------------------- */
+
+	/*
+	 * The requests this role may see (GET /api/approvals), pending first.
+	 * Each pending one shows every field of the operation approving
+	 * executes and its SHA-256; where this person may decide, Approve
+	 * sends the digest of the operation shown (computed here and
+	 * compared with the listed one: a request whose digest does not
+	 * match what is shown cannot be approved from this page).
+	 */
+	function viewApprovals(main, arg, seq) {
+		main.append(h('h1', { text: t('nav_approvals') }),
+		    h('p', { class: 'muted', id: 'appr-intro',
+		    text: t('appr_text_' + role()) }));
+		const once = state.oneTime;
+		if (once && once.code)
+			main.append(codePanel(once));
+		const err = errorBox('appr-error');
+		const pending = h('section', { id: 'appr-pending',
+		    'aria-labelledby': 'appr-pending-h' });
+		const past = h('section', { id: 'appr-past',
+		    'aria-labelledby': 'appr-past-h' });
+		main.append(err, pending, past);
+
+		function target(a) {
+			const op = a.operation || {};
+			if (typeof op.username === 'string')
+				return op.username;
+			if (typeof op.transaction === 'number')
+				return '#' + op.transaction + (op.merchant_order_id ?
+				    ' ' + op.merchant_order_id : '');
+			return '—';
 		}
-		toast(userErr(r), 'bad');
+
+		function statusBadge(a) {
+			return badge(t('as_' + a.status), ({
+			    pending: 'warn', approved: 'ok', rejected: 'bad' }[
+			    a.status] || '') + ' as-' + a.status);
+		}
+
+		async function load() {
+			const r = await api('GET', '/api/approvals');
+			if (stale(seq))
+				return;
+			pending.textContent = '';
+			past.textContent = '';
+			if (r.status !== 200 || !r.data) {
+				showError(err, errText(r));
+				return;
+			}
+			const all = r.data.approvals;
+			const open = all.filter(function (a) {
+				return a.status === 'pending';
+			});
+			const done = all.filter(function (a) {
+				return a.status !== 'pending';
+			});
+			pending.append(h('h2', { id: 'appr-pending-h',
+			    text: t('appr_pending_h', { n: open.length }) }),
+			    open.length ? h('div', { class: 'appr-grid' },
+			    open.map(card)) : h('p', { class: 'empty',
+			    id: 'appr-none', text: t('appr_none') }));
+			past.append(h('h2', { id: 'appr-past-h',
+			    text: t('appr_past_h') }), table(t('appr_past_caption',
+			    { n: done.length }), [t('c_id'), t('opf_kind'),
+			    t('appr_c_target'), t('appr_requester'),
+			    t('appr_requested_at'), t('c_status'),
+			    t('appr_decided_by'), t('appr_decided_at'),
+			    t('comment')], done.map(function (a) {
+				return h('tr', { 'data-approval': a.id,
+				    'data-status': a.status },
+				    td('#' + a.id, 'num'), td(kindName(a.kind)),
+				    td(target(a), 'mono'), td(a.requested_by),
+				    td(fmtTime(a.requested_at), 'nowrap'),
+				    td(statusBadge(a)), td(a.decided_by || '—'),
+				    td(fmtTime(a.decided_at), 'nowrap'),
+				    td(a.comment || ''));
+			    })));
+		}
+
+		function card(a) {
+			const el = h('article', { class: 'card approval',
+			    id: 'appr-' + a.id, 'data-approval': a.id,
+			    'aria-labelledby': 'appr-title-' + a.id });
+			const meta = h('dl', { class: 'kv' });
+			function kv(k, v) {
+				meta.append(h('dt', { text: k }), h('dd', null, v));
+			}
+			kv(t('appr_requester'), [a.requested_by, a.mine ? ' ' +
+			    t('self') : null]);
+			kv(t('appr_requested_at'), fmtTime(a.requested_at));
+			kv(t('appr_expires_at'), fmtTime(a.expires_at));
+			kv(t('appr_approver'), approverText(a.approver_role));
+			const digest = h('p', { class: 'digest-line' },
+			    t('appr_digest') + ': ', h('code', { class: 'digest',
+			    text: a.operation_sha256 }));
+			el.append(h('div', { class: 'appr-head' }, h('h3', {
+			    id: 'appr-title-' + a.id, text: t('appr_title',
+			    { id: a.id, kind: kindName(a.kind) }) }),
+			    statusBadge(a)), meta,
+			    h('h4', { text: t('appr_operation') }),
+			    operationList(a.operation || {}), digest);
+			if (a.enrolment)
+				el.append(h('p', { class: 'muted', text: t(
+				    'appr_enrols', { user: a.operation.username }) }));
+			if (!a.can_decide) {
+				el.append(h('p', { class: 'notice info appr-why',
+				    text: a.mine ? t('appr_mine') : t('appr_not_yours',
+				    { approver: approverText(a.approver_role) }) }));
+				return el;
+			}
+			const c = field({ label: t('comment'), name: 'comment',
+			    id: 'appr-comment-' + a.id, type: 'textarea',
+			    maxlength: 500, rows: 2 });
+			const e = errorBox('appr-error-' + a.id);
+			const ok = btn(t('appr_approve'), { class: 'btn primary',
+			    id: 'appr-approve-' + a.id, disabled: true },
+			    function () { decide('approve'); });
+			const no = btn(t('appr_reject'), { class: 'btn danger',
+			    id: 'appr-reject-' + a.id },
+			    function () { decide('reject'); });
+			el.append(h('div', { class: 'appr-decide' }, c, e,
+			    h('div', { class: 'actions' }, ok, no)));
+			let shown = null;	/* the digest of what is shown */
+
+			operationDigest(a.operation).then(function (d) {
+				if (stale(seq))
+					return;
+				if (d !== null && d === a.operation_sha256) {
+					shown = d;
+					ok.disabled = false;
+					el.setAttribute('data-verified', 'true');
+					digest.append(' ', badge(t('appr_digest_ok'),
+					    'ok'));
+				} else {
+					el.setAttribute('data-verified', 'false');
+					showError(e, t('appr_digest_bad'));
+				}
+			});
+
+			async function decide(kind) {
+				showError(e, null);
+				if (kind === 'approve' && !shown)
+					return;
+				if (!await confirmDialog(t('appr_' + kind +
+				    '_title', { id: a.id }), t('appr_' + kind +
+				    '_confirm', { id: a.id, kind: kindName(a.kind) }),
+				    t('appr_' + kind), kind === 'reject'))
+					return;
+				const body = {};
+				if (kind === 'approve')
+					body.operation_sha256 = shown;
+				const comment = c.input.value.trim();
+				if (comment)
+					body.comment = comment;
+				ok.disabled = true;
+				no.disabled = true;
+				const r = await withReauth(function () {
+					return api('POST', '/api/approvals/' + a.id +
+					    '/' + kind, body);
+				});
+				if (stale(seq))
+					return;
+				if (r && r.status === 200 && r.data) {
+					if (r.data.enrolment_code)
+						keepOnce('approvals', {
+						    code: r.data.enrolment_code,
+						    part: r.data.enrolment_code_part || 2,
+						    user: a.operation.username,
+						    until: r.data.result &&
+						    r.data.result.enrolment_expires_at });
+					state.notice = { kind: 'ok', text: t('appr_done_' +
+					    kind, { id: a.id }) };
+					render();
+					return;
+				}
+				ok.disabled = !shown;
+				no.disabled = false;
+				if (!r)
+					return;
+				/* A refund that can no longer be made as asked. */
+				if (r.error === 'refund_exceeds_captured' ||
+				    r.error === 'invalid_transition')
+					showError(e, t('appr_refund_impossible'));
+				else
+					showError(e, errText(r));
+			}
+			return el;
+		}
+
+		load();
 	}
 
 	/*
@@ -1901,97 +2437,6 @@
 		node.setAttribute('aria-label', t('qr_label'));
 		node.setAttribute('class', 'qr-svg');
 		return node;
-	}
-
-	/*
-	 * Enrolment: the QR code and the URI are shown once, from memory.
-	 * The new user scans it here, then confirms the first code with the
-	 * initial password (here or on the public first sign-in page).
-	 */
-	function viewOtp(main) {
-		const en = state.enrolment;
-		main.append(h('h1', { text: t('otp_title') }));
-		if (!en) {
-			main.append(h('p', { class: 'notice info',
-			    text: t('otp_gone') }), h('a', { href: '#/users',
-			    class: 'btn', text: t('nav_users') }));
-			return;
-		}
-		const qr = qrNode(en.svg);
-		const uri = h('textarea', { id: 'otp-uri', readonly: true,
-		    rows: 3, class: 'mono', spellcheck: 'false' });
-		uri.value = en.uri;
-		const uriLabel = h('label', { for: 'otp-uri',
-		    text: t('otp_uri') });
-		/* Selected for the user to copy; never put on the clipboard by
-		 * us, where clipboard history would keep the secret. */
-		const copy = btn(t('copy'), { class: 'btn small', id: 'otp-copy' },
-		    function () {
-			uri.focus();
-			uri.select();
-			toast(t('copy_manual'));
-		    });
-		const secret = (/[?&]secret=([A-Z2-7=]+)/.exec(en.uri) || [])[1];
-		main.append(h('p', { class: 'notice warn', id: 'otp-once',
-		    text: t('otp_once', { user: en.user.username }) }),
-		    h('div', { class: 'otp-grid' },
-		    h('figure', { class: 'card qr' }, qr || h('p',
-		    { class: 'error', text: t('qr_bad') }),
-		    h('figcaption', { text: t('qr_caption') })),
-		    h('div', { class: 'card' }, uriLabel, uri, h('div',
-		    { class: 'actions' }, copy), secret ? h('p', null,
-		    t('otp_secret') + ': ', h('code', { id: 'otp-secret',
-		    text: secret })) : null,
-		    h('h2', { text: t('otp_confirm_here') }),
-		    h('p', { class: 'muted', text: t('otp_confirm_text') }),
-		    confirmForm(en))));
-		main.append(h('div', { class: 'actions' }, btn(t('otp_finish'),
-		    { class: 'btn', id: 'otp-done' }, function () {
-			state.enrolment = null;
-			go('users');
-		    })));
-	}
-
-	function confirmForm(en) {
-		const pass = field({ label: t('initial_password'),
-		    name: 'password', id: 'otpc-password', type: 'password',
-		    autocomplete: 'off', required: true });
-		const otp = otpField({ id: 'otpc-otp', label: t('first_code'),
-		    hint: t('first_code_hint') });
-		const e = errorBox('otpc-error');
-		const ok = h('button', { type: 'submit', class: 'btn primary',
-		    id: 'otpc-submit', text: t('enrol_submit') });
-		const f = h('form', { novalidate: true, class: 'inline-card' },
-		    h('p', null, t('username') + ': ', h('strong',
-		    { text: en.user.username })), pass, otp, e,
-		    h('div', { class: 'actions' }, ok));
-		f.addEventListener('submit', async function (ev) {
-			ev.preventDefault();
-			showError(e, null);
-			if (!pass.input.value || !/^[0-9]{6}$/.test(
-			    otp.input.value.trim())) {
-				showError(e, t('err_fill_all'));
-				return;
-			}
-			ok.disabled = true;
-			const r = await api('POST', '/api/otp/confirm', {
-			    username: en.user.username,
-			    password: pass.input.value,
-			    otp: otp.input.value.trim() });
-			ok.disabled = false;
-			pass.input.value = '';
-			otp.input.value = '';
-			if (r.status === 200) {
-				state.enrolment = null;
-				state.notice = { kind: 'ok', text: t('otp_confirmed',
-				    { user: en.user.username }) };
-				go('users');
-				return;
-			}
-			showError(e, r.status === 401 ?
-			    t('err_enrol_credentials') : errText(r));
-		});
-		return f;
 	}
 
 	/* --- audit ------------------------------------------------------------ */

@@ -1,8 +1,8 @@
 // lib.mjs: helpers of the browser suite. TOTP (RFC 6238, HMAC-SHA1,
 // 6 digits, 30 s) with node's crypto, independent of the server's
 // liboath; the UI's own texts (assets/i18n.js) so assertions compare
-// what a user reads; problem collection (console errors, page errors,
-// CSP violations); screenshots.
+// what a user reads, and its pure helpers (assets/pure.js); problem
+// collection (console errors, page errors, CSP violations); screenshots.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -96,6 +96,18 @@ export function loadTexts() {
 	const sandbox = { window: {} };
 	vm.runInNewContext(src, sandbox);
 	return sandbox.window.PC_I18N;
+}
+
+/* The UI's pure helpers (assets/pure.js), as the page runs them. */
+export function loadPure() {
+	const src = fs.readFileSync(path.join(TOP, 'assets', 'pure.js'), 'utf8');
+	const sandbox = { window: {}, TextEncoder };
+	vm.runInNewContext(src, sandbox);
+	return sandbox.window.PC_PURE;
+}
+
+export function sha256hex(text) {
+	return crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 export function fill(template, vars) {

@@ -1,16 +1,25 @@
-// run.mjs: the browser suite of the payconsole UI (issue 7). Debian's
-// chromium driven by playwright-core; started by
+// run.mjs: the browser suite of the payconsole UI (issues 7 and 12).
+// Debian's chromium driven by playwright-core; started by
 // tests/integration/test_browser.py, which starts the servers, makes the
 // users and passes them here:
-//   PC_URL          server with the development policy (lockout 3)
+//   PC_URL          server with the development policy (lockout 3,
+//                   refunds above PC_REFUND_THRESHOLD need a second
+//                   operator)
 //   PC_URL_CLOSED   server whose allowed hours exclude now
 //   PC_URL_IDLE     server with a 20 s idle timeout
 //   PC_URL_LIMITED  server that blocks a source after 2 failures
 //   PC_USERS        {"operator": {username, password, totp_secret_base32},
-//                    "admin", "auditor", "wrongcode", "lockout", "closed",
-//                    "idle", "limited"}; each must change its
+//                    "admin", "admin2", "auditor", "resetme", "wrongcode",
+//                    "lockout", "closed", "idle", "limited", and per
+//                    language L (ja, en) "sod_admin_L", "sod_auditor_L",
+//                    "sod_op1_L", "sod_op2_L"}; each must change its
 //                   password first
+//   PC_REFUND_TXNS  {"ja"|"en": {id, order, amount}}: a captured
+//                   transaction for each language's approved refund
+//   PC_REFUND_THRESHOLD  the main server's refund_approval_threshold
 //   PC_TOTP_CHECK   [{secret, t, code}] from pyotp: our TOTP must agree
+//   PC_JSONB_CHECK  [{json, sha256}] from PostgreSQL: SHA-256 of
+//                   jsonb::text, which assets/pure.js must reproduce
 //   PC_HELPER       JSON argv: + ["age-reauth", username] ages re-auth
 //   PC_ARTEFACTS    screenshot directory
 //   PC_ONLY         optional comma-separated scenario names
@@ -20,14 +29,17 @@
 import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
-import { Problems, Shots, assert, assertEq, cspListener, fill, loadTexts,
-    nextCode, sleep, totpAt, wrongCode } from './lib.mjs';
+import { Problems, Shots, assert, assertEq, cspListener, fill, loadPure,
+    loadTexts, nextCode, sha256hex, totpAt, wrongCode } from './lib.mjs';
 
 const env = process.env;
 const URL = env.PC_URL;
 const USERS = JSON.parse(env.PC_USERS || '{}');
 const T = loadTexts();
 const JA = T.ja;
+const PURE = loadPure();
+const REFUND_TXNS = JSON.parse(env.PC_REFUND_TXNS || '{}');
+const REFUND_THRESHOLD = Number(env.PC_REFUND_THRESHOLD || 0);
 const problems = new Problems();
 const shots = new Shots(env.PC_ARTEFACTS || 'artefacts');
 const results = [];
@@ -61,10 +73,45 @@ function checkTotp() {
 	log(`TOTP agrees with pyotp on ${cases.length} codes`);
 }
 
+/*
+ * The page names the operation it shows by the SHA-256 of PostgreSQL's
+ * jsonb text: pure.js must write that text exactly, for what PostgreSQL
+ * hashed (PC_JSONB_CHECK). Its enrolment-code reading must take what the
+ * server takes (src/enrolcode.c) and refuse what it refuses.
+ */
+function checkPure() {
+	const cases = JSON.parse(env.PC_JSONB_CHECK || '[]');
+	assert(cases.length > 0, 'PC_JSONB_CHECK is empty');
+	for (const c of cases)
+		assertEq(sha256hex(PURE.jsonbText(JSON.parse(c.json))), c.sha256,
+		    'jsonb text of ' + c.json);
+	const A26 = 'AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AA';
+	for (const [typed, want] of [
+	    ['abcd efgh-ijkl mnop-qrst-uvwx-ya',
+	     'ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YA'],
+	    ['0018AAAAAAAAAAAAAAAAAAAAA4', 'OOIB-AAAA-AAAA-AAAA-AAAA-AAAA-A4'],
+	    [A26, A26],
+	    [A26.slice(0, -1) + 'B', null],	/* padding bits set */
+	    [A26.slice(0, -1), null],		/* 25 characters */
+	    [A26 + 'A', null],			/* 27 characters */
+	    [A26.replace('A', '9'), null],	/* not base32 */
+	    [A26 + ' '.repeat(40), null],	/* longer than the server reads */
+	    ])
+		assertEq(PURE.enrolCode(typed), want, 'enrolment code ' + typed);
+	assertEq(PURE.newPasswordProblem('Abcdefghijk1', 'Abcdefghijk1'), null,
+	    'a good password');
+	assertEq(PURE.newPasswordProblem('Abcdefghijk1', 'Abcdefghijk2'),
+	    'pw_mismatch', 'mismatch');
+	assertEq(PURE.newPasswordProblem('Abcdefghijkl', 'Abcdefghijkl'),
+	    'pw_rules', 'no digit');
+	log(`pure.js agrees with PostgreSQL on ${cases.length} jsonb texts`);
+}
+
 // --- browser helpers ---------------------------------------------------------
 
 let browser;
 const scenarioPages = {};
+const pageLang = new WeakMap();	/* the language a page should show */
 
 function pagesOf(scenario) {
 	if (!scenarioPages[scenario])
@@ -84,7 +131,61 @@ async function newPage(name, opts = {}) {
 	const page = await ctx.newPage();
 	problems.watch(page, name);
 	pagesOf(opts.scenario || name).push(page);
+	pageLang.set(page, opts.lang || 'ja');
 	return page;
+}
+
+/* The texts of the language this page is meant to show. */
+function textsOf(page) {
+	return T[pageLang.get(page) || 'ja'];
+}
+
+/* Switches the page to its language with the header button (the choice
+ * stays in the page's localStorage). */
+async function useLang(page) {
+	const want = pageLang.get(page) || 'ja';
+	if (await page.evaluate(() => document.documentElement.lang) !== want) {
+		await page.click('#lang');
+		await page.waitForSelector(`html[lang="${want}"]`);
+	}
+}
+
+function ageReauth(username) {
+	assert(env.PC_HELPER, 'PC_HELPER is needed to age a re-authentication');
+	const argv = JSON.parse(env.PC_HELPER).concat(['age-reauth', username]);
+	const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+	assertEq(r.status, 0, 'age-reauth helper: ' + r.stderr);
+}
+
+/* Answers the re-authentication prompt the API asked for. */
+async function reauth(page, user, shotName) {
+	await page.waitForSelector('#reauth-password');
+	await page.fill('#reauth-password', user.password);
+	await page.fill('#reauth-otp', await nextCode(user));
+	if (shotName)
+		await shots.take(page, shotName);
+	await page.click('#reauth-submit');
+}
+
+/* A code half is nowhere but on the screen: not in web storage, not in
+ * the address. */
+async function assertNotKept(page, code) {
+	const kept = await page.evaluate((c) => {
+		const bare = c.replace(/-/g, '');
+		const out = [];
+		for (const s of [localStorage, sessionStorage]) {
+			for (let i = 0; i < s.length; i++) {
+				const k = s.key(i);
+				const v = k + '=' + s.getItem(k);
+				if (v.includes(c) || v.includes(bare))
+					out.push(k);
+			}
+		}
+		if (location.href.includes(bare) || location.href.includes(c))
+			out.push('location');
+		return out;
+	}, code);
+	assertEq(kept.join(','), '', 'code half kept outside the screen');
 }
 
 async function text(page, sel) {
@@ -114,6 +215,7 @@ async function submitLogin(page, username, password, code) {
 async function login(page, url, user, shotName) {
 	await page.goto(url + '/#/login');
 	await waitView(page, 'login');
+	await useLang(page);
 	const err = await submitLogin(page, user.username, user.password,
 	    await nextCode(user));
 	assert(err === null, `login of ${user.username} refused: ${err}`);
@@ -137,7 +239,8 @@ async function changePassword(page, user) {
 	await page.click('#pw-submit');
 	await page.waitForSelector('main:not(.view-password)');
 	user.password = np;
-	assertEq(await text(page, '#notice'), JA.pw_done, 'password changed');
+	assertEq(await text(page, '#notice'), textsOf(page).pw_done,
+	    'password changed');
 }
 
 async function api(page, method, path, body, headers) {
@@ -314,7 +417,7 @@ async function scenarioOperator() {
 	await page.waitForSelector('#tx-results table');
 	const navs = await page.locator('#nav a').evaluateAll((as) =>
 	    as.map((a) => a.id));
-	assertEq(navs.join(','), 'nav-transactions,nav-password',
+	assertEq(navs.join(','), 'nav-transactions,nav-approvals,nav-password',
 	    'operator navigation');
 	await shots.take(page, 'transactions');
 
@@ -455,9 +558,9 @@ async function scenarioAuditor() {
 	await page.waitForSelector('#ev-results table');
 	const navs = await page.locator('#nav a').evaluateAll((as) =>
 	    as.map((a) => a.id));
-	assertEq(navs.join(','), 'nav-transactions,nav-users,nav-events,' +
-	    'nav-verify,nav-alerts,nav-reviews,nav-inventory,nav-password',
-	    'auditor navigation');
+	assertEq(navs.join(','), 'nav-transactions,nav-users,nav-approvals,' +
+	    'nav-events,nav-verify,nav-alerts,nav-reviews,nav-inventory,' +
+	    'nav-password', 'auditor navigation');
 	await page.fill('#ev-form input[name=event]', 'login.success');
 	await page.click('#ev-search');
 	await page.waitForFunction(() => {
@@ -521,8 +624,7 @@ async function scenarioAuditor() {
 	assertEq(forged.status, 403, 'forged refund status');
 	assertEq(forged.data && forged.data.error, 'forbidden', 'forged refund');
 	const forged2 = await api(page, 'POST', '/api/users', {
-	    username: uniq('t_forged_'), display_name: 'x', role: 'admin',
-	    password: newPassword() });
+	    username: uniq('t_forged_'), display_name: 'x', role: 'admin' });
 	assertEq(forged2.status, 403, 'forged user creation');
 	result({ forged: [forged.status, forged2.status] });
 
@@ -576,10 +678,11 @@ async function scenarioAuditor() {
 	await page.context().close();
 }
 
-/* Admin: users screen, create a user, enrol the OTP (through the
- * re-authentication prompt); the new user confirms the device from the
- * URI on the page, signs in and changes the password; the admin confirms
- * the auditor's weekly review. */
+/* Admin: users screen; a password reset is a request (code half 1 here),
+ * a second request for the same is refused, a second admin approves it
+ * (half 2 there); the account then waits for first sign-in and the
+ * admin withdraws that enrolment. Unlocks the account the lockout
+ * scenario locked; confirms the auditor's weekly review. */
 async function scenarioAdmin() {
 	const page = await newPage('admin');
 	const a = USERS.admin;
@@ -588,94 +691,110 @@ async function scenarioAdmin() {
 	await page.waitForSelector('#users-list table');
 	const navs = await page.locator('#nav a').evaluateAll((as) =>
 	    as.map((x) => x.id));
-	assertEq(navs.join(','), 'nav-users,nav-alerts,nav-reviews,' +
-	    'nav-inventory,nav-password', 'admin navigation');
+	assertEq(navs.join(','), 'nav-users,nav-approvals,nav-alerts,' +
+	    'nav-reviews,nav-inventory,nav-password', 'admin navigation');
 	await shots.take(page, 'users');
 
-	const nu = { username: uniq('b_'), password: newPassword() };
-	await page.click('#user-create');
-	await page.fill('#new-username', nu.username);
-	await page.fill('#new-display', 'ブラウザ 太郎');
-	await page.selectOption('#new-role', 'operator');
-	await page.fill('#new-password', nu.password);
-	await shots.take(page, 'user-create');
-	await page.click('#create-submit');
-	// Offered: start the enrolment. Age the re-authentication first, so
-	// the API asks for it and the prompt shows.
+	const target = USERS.resetme.username;
+	const manageBtn = `#users-list button[data-user="${target}"]`;
+	await page.click(manageBtn);
+	await page.waitForSelector('#u-password');
+	assertEq(await page.locator('dialog[open] input[type=password]')
+	    .count(), 0, 'no password field anywhere');
+	await shots.take(page, 'user-manage');
+	await page.click('#u-password');
 	await page.waitForSelector('#confirm-ok');
-	if (env.PC_HELPER) {
-		const argv = JSON.parse(env.PC_HELPER).concat(['age-reauth',
-		    a.username]);
-		const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-		assertEq(r.status, 0, 'age-reauth helper: ' + r.stderr);
-	}
+	assertEq(await text(page, 'dialog[open] .dlg-body p'), fill(
+	    JA.reset_req_text, { user: target, approver: JA.approver_admin }),
+	    'what a reset does');
 	await page.click('#confirm-ok');
-	if (env.PC_HELPER) {
-		await page.waitForSelector('#reauth-password');
-		await page.fill('#reauth-password', a.password);
-		await page.fill('#reauth-otp', await nextCode(a));
-		await shots.take(page, 'reauth');
-		await page.click('#reauth-submit');
-	}
-	await waitView(page, 'otp');
-	await page.waitForSelector('svg.qr-svg');
-	const uri = await page.inputValue('#otp-uri');
-	const m = /^otpauth:\/\/totp\/payconsole:([^?]+)\?secret=([A-Z2-7]+=*)&/
-	    .exec(uri);
-	assert(m && m[1] === nu.username, 'otpauth URI ' + uri);
-	await shots.take(page, 'otp-enrolment');
-	nu.totp_secret_base32 = m[2];
+	await page.waitForSelector('#request-notice');
+	const id = Number(await page.getAttribute('#request-notice',
+	    'data-approval'));
+	assertEq(await text(page, '#request-notice p'), fill(JA.req_sent_text,
+	    { approver: JA.approver_admin }), 'who approves');
+	assertEq(await page.getAttribute('#code-panel', 'data-part'), '1',
+	    'the requester holds part 1');
+	assertEq(await text(page, '#code-who'), fill(JA.code_give,
+	    { part: 1, user: target }), 'part 1 for the user');
+	const half1 = await text(page, '#code-value');
+	assert(PURE.enrolCode(half1) === half1, 'a code half: ' + half1);
+	await assertNotKept(page, half1);
+	await shots.take(page, 'user-reset-requested');
 
-	// The new user, in their own browser.
-	const up = await newPage('newuser', { scenario: 'admin' });
-	await up.goto(URL + '/');
-	await waitView(up, 'login');
-	await up.click('#enrol-link');
-	await waitView(up, 'enrol');
-	await up.fill('#enrol-username', nu.username);
-	await up.fill('#enrol-password', nu.password);
-	await up.fill('#enrol-otp', await nextCode(nu));
-	await shots.take(up, 'enrol');
-	await up.click('#enrol-submit');
-	await waitView(up, 'login');
-	assertEq(await text(up, '#notice'), JA.enrolled_notice, 'enrolled');
-	assertEq(await up.inputValue('#login-username'), nu.username,
-	    'username kept');
-	const err = await submitLogin(up, nu.username, nu.password,
-	    await nextCode(nu));
-	assert(err === null, 'first login refused: ' + err);
-	await waitView(up, 'password');
-	await changePassword(up, nu);
-	await waitView(up, 'transactions');
-	await shots.take(up, 'newuser-home');
-	result({ newuser: nu.username });
-	await up.context().close();
+	// The same request again waits behind the first.
+	await page.click(manageBtn);
+	await page.click('#u-password');
+	await page.click('#confirm-ok');
+	await page.waitForFunction((want) => {
+		const el = document.querySelector('#toast');
+		return el && !el.hidden && el.textContent.trim() === want;
+	}, JA.err_approval_pending);
 
-	// Back on the admin's page: the QR is gone once left.
-	await page.click('#otp-done');
+	// A second admin approves it, in their own browser.
+	const p2 = await newPage('admin2', { scenario: 'admin' });
+	const a2 = USERS.admin2;
+	await login(p2, URL, a2);
+	await waitView(p2, 'users');
+	await p2.click('#nav-approvals');
+	await waitView(p2, 'approvals');
+	await p2.waitForSelector(`#appr-${id}[data-verified="true"]`);
+	assertEq(await text(p2, `#appr-${id} dd[data-field="username"]`),
+	    target, 'the account concerned');
+	await p2.click(`#appr-approve-${id}`);
+	await p2.click('#confirm-ok');
+	await p2.waitForSelector('#code-panel');
+	assertEq(await page.getAttribute('#code-panel', 'data-part'), '1',
+	    'still part 1 on the requester\'s screen');
+	assertEq(await p2.getAttribute('#code-panel', 'data-part'), '2',
+	    'the approver holds part 2');
+	const half2 = await text(p2, '#code-value');
+	assert(PURE.enrolCode(half2) === half2 && half2 !== half1,
+	    'another half: ' + half2);
+	await shots.take(p2, 'user-reset-approved');
+	await p2.context().close();
+
+	// Back on the users screen (the half is gone once left): the account
+	// waits for first sign-in; the admin withdraws that enrolment.
+	await page.click('#nav-approvals');
+	await waitView(page, 'approvals');
+	await page.waitForSelector(
+	    `#appr-past tr[data-approval="${id}"][data-status="approved"]`);
+	await page.click('#nav-users');
 	await waitView(page, 'users');
-	await page.waitForSelector(`#users-list tr[data-username="${nu.username}"]`);
-	await page.goto(URL + '/#/otp');
-	await waitView(page, 'otp');
-	assertEq(await page.locator('svg.qr-svg, #otp-uri').count(), 0,
-	    'QR shown once');
+	const row = `#users-list tr[data-username="${target}"]`;
+	await page.waitForSelector(`${row} .u-enrolling`);
+	assertEq(await page.locator('#code-panel, #request-notice').count(), 0,
+	    'the half is shown once');
+	await page.click(manageBtn);
+	await page.waitForSelector('#u-enrol-revoke');
+	await page.click('#u-enrol-revoke');
+	await page.click('#confirm-ok');
+	await page.waitForFunction((want) => {
+		const el = document.querySelector('#toast');
+		return el && !el.hidden && el.textContent.trim() === want;
+	}, fill(JA.done_enrol_revoke, { user: target, n: 1 }));
+	await page.waitForSelector(`${row} .u-no-factors`);
+	assertEq(await page.locator(`${row} .u-enrolling`).count(), 0,
+	    'no longer waiting for first sign-in');
+	await shots.take(page, 'user-enrolment-withdrawn');
+	result({ reset: { username: target, approval: id,
+	    requester: a.username, approver: a2.username } });
 
 	// Unlock the account the lockout scenario locked.
 	const locked = USERS.lockout.username;
-	await page.click('#nav-users');
 	await page.waitForSelector(`#users-list tr[data-username="${locked}"]`);
 	await page.fill('#users-filter', locked);
-	const row = page.locator(`#users-list tr[data-username="${locked}"]`);
-	assert((await row.innerText()).includes('ロック中'), 'shown locked');
+	const lrow = page.locator(`#users-list tr[data-username="${locked}"]`);
+	assert((await lrow.innerText()).includes('ロック中'), 'shown locked');
 	assertEq(await page.locator('#users-list tbody tr:not([hidden])')
 	    .count(), 1, 'filter');
 	await page.click(`#users-list button[data-user="${locked}"]`);
 	await page.waitForSelector('#u-unlock');
-	await shots.take(page, 'user-manage');
 	await page.click('#u-unlock');
 	await page.click('#confirm-ok');
-	// The toast may still show the "user added" of a moment ago: wait
-	// for this action's own words, then compare (which names both).
+	// The toast may still show the previous action's words: wait for
+	// this action's own, then compare (which names both).
 	const unlocked = fill(JA.done_unlock, { user: locked });
 	await page.waitForFunction((want) => {
 		const el = document.querySelector('#toast');
@@ -703,6 +822,363 @@ async function scenarioAdmin() {
 		result({ confirmed: shared.week, confirmed_by: a.username });
 	}
 	await page.context().close();
+}
+
+/* --- separation of duties (issue 12), once per language ----------------- */
+
+/* Another half of the same shape: one character changed. */
+function otherHalf(code) {
+	const i = 6;	/* inside the second group */
+	return code.slice(0, i) + (code[i] === 'A' ? 'B' : 'A') +
+	    code.slice(i + 1);
+}
+
+/*
+ * An admin requests an auditor account (half 1 of its enrolment code on
+ * the admin's screen); an auditor approves it on the Approvals screen
+ * (half 2 there), each in their own browser, both through the
+ * re-authentication prompt; the new person does first sign-in with both
+ * halves in a fresh browser, registers the QR code shown there (the
+ * code computed from its URI) and signs in as an auditor.
+ */
+async function scenarioSodAccount(lang) {
+	const L = T[lang];
+	const tag = 'sod-account-' + lang;
+	const a = USERS['sod_admin_' + lang];
+	const v = USERS['sod_auditor_' + lang];
+	const nu = { username: uniq('aud_'), display: lang === 'ja' ?
+	    '監査 花子' : 'Hanako Audit', password: newPassword() };
+
+	// The request.
+	const page = await newPage(tag + '-admin', { scenario: tag, lang });
+	await login(page, URL, a);
+	await waitView(page, 'users');
+	await page.waitForSelector('#users-list table');
+	await page.click('#user-create');
+	await page.waitForSelector('dialog[open] #new-username');
+	assertEq(await page.locator('dialog[open] input[type=password]')
+	    .count(), 0, 'no password field in the create form');
+	await page.fill('#new-username', nu.username);
+	await page.fill('#new-display', nu.display);
+	await page.selectOption('#new-role', 'auditor');
+	await shots.take(page, tag + '-request');
+	ageReauth(a.username);
+	await page.click('#create-submit');
+	await reauth(page, a, tag + '-reauth');
+	await page.waitForSelector('#request-notice');
+	const id = Number(await page.getAttribute('#request-notice',
+	    'data-approval'));
+	const digest = await text(page, '#request-digest');
+	assert(/^[0-9a-f]{64}$/.test(digest), 'request digest ' + digest);
+	assertEq(await text(page, '#request-title'), fill(L.req_sent_title,
+	    { id }), 'request notice');
+	assertEq(await text(page, '#request-notice p'), fill(L.req_sent_text,
+	    { approver: L.approver_auditor }), 'an auditor approves');
+	assertEq(await page.getAttribute('#code-panel', 'data-part'), '1',
+	    'part 1');
+	assertEq(await text(page, '#code-who'), fill(L.code_give,
+	    { part: 1, user: nu.username }), 'give part 1 in person');
+	const code1 = await text(page, '#code-value');
+	assert(PURE.enrolCode(code1) === code1, 'code half 1: ' + code1);
+	await assertNotKept(page, code1);
+	await shots.take(page, tag + '-requested');
+
+	// The requester cannot decide their own request.
+	await page.click('#nav-approvals');
+	await waitView(page, 'approvals');
+	await page.waitForSelector(`#appr-${id}`);
+	assertEq(await page.locator(`#appr-${id} button`).count(), 0,
+	    'no decision on one\'s own request');
+	assertEq(await text(page, `#appr-${id} .appr-why`), L.appr_mine,
+	    'why not');
+	await page.click('#nav-users');
+	await waitView(page, 'users');
+	await page.waitForSelector('#users-pending-creates');
+	assert((await text(page, '#users-pending-creates')).includes(
+	    nu.username), 'the account awaits approval');
+	assertEq(await page.locator('#code-panel, #request-notice').count(), 0,
+	    'part 1 is shown once');
+
+	// The auditor approves, in their own browser.
+	const vp = await newPage(tag + '-auditor', { scenario: tag, lang });
+	await login(vp, URL, v);
+	await waitView(vp, 'events');
+	await vp.click('#nav-approvals');
+	await waitView(vp, 'approvals');
+	const card = `#appr-${id}`;
+	await vp.waitForSelector(`${card}[data-verified="true"]`);
+	const field = (k) => text(vp, `${card} dd[data-field="${k}"]`);
+	assert((await field('kind')).startsWith(L.kind_user_create), 'kind');
+	assertEq(await field('username'), nu.username, 'username shown');
+	assertEq(await field('display_name'), nu.display, 'display name shown');
+	assert((await field('role')).startsWith(L.role_auditor), 'role shown');
+	assertEq(await text(vp, `${card} code.digest`), digest,
+	    'the digest the requester saw');
+	await vp.fill(`#appr-comment-${id}`, lang === 'ja' ?
+	    '本人確認済み（ブラウザテスト）' : 'identity checked (browser test)');
+	await shots.take(vp, tag + '-approve');
+	ageReauth(v.username);
+	await vp.click(`#appr-approve-${id}`);
+	await vp.click('#confirm-ok');
+	await reauth(vp, v, null);
+	await vp.waitForSelector('#code-panel');
+	assertEq(await text(vp, '#notice'), fill(L.appr_done_approve, { id }),
+	    'approved');
+	assertEq(await vp.getAttribute('#code-panel', 'data-part'), '2',
+	    'part 2');
+	assertEq(await text(vp, '#code-who'), fill(L.code_give,
+	    { part: 2, user: nu.username }), 'give part 2 in person');
+	const code2 = await text(vp, '#code-value');
+	assert(PURE.enrolCode(code2) === code2 && code2 !== code1,
+	    'code half 2: ' + code2);
+	assert((await text(vp, '#code-until')).includes(nu.username),
+	    'until when the halves work');
+	await assertNotKept(vp, code2);
+	await vp.waitForSelector(
+	    `#appr-past tr[data-approval="${id}"][data-status="approved"]`);
+	await shots.take(vp, tag + '-approved');
+	await vp.click('#nav-events');
+	await waitView(vp, 'events');
+	await vp.click('#nav-approvals');
+	await waitView(vp, 'approvals');
+	await vp.waitForSelector(`#appr-past tr[data-approval="${id}"]`);
+	assertEq(await vp.locator('#code-panel').count(), 0,
+	    'part 2 is shown once');
+
+	// Meanwhile the admin sees the account wait for first sign-in.
+	await page.click('#nav-approvals');
+	await waitView(page, 'approvals');
+	await page.click('#nav-users');
+	await page.waitForSelector(
+	    `#users-list tr[data-username="${nu.username}"] .u-enrolling`);
+	assertEq(await text(page, `#users-list tr[data-username="${
+	    nu.username}"] .u-enrolling`), L.u_enrolling, 'enrolling shown');
+	await shots.take(page, tag + '-enrolling');
+
+	// First sign-in, in a fresh browser.
+	const np = await newPage(tag + '-new', { scenario: tag, lang });
+	await np.goto(URL + '/');
+	await waitView(np, 'login');
+	await useLang(np);
+	await np.click('#enrol-link');
+	await waitView(np, 'enrol');
+	const typeAll = async (c1, c2) => {
+		await np.fill('#enrol-username', nu.username);
+		await np.fill('#enrol-code1', c1);
+		await np.fill('#enrol-code2', c2);
+		await np.fill('#enrol-password', nu.password);
+		await np.fill('#enrol-password2', nu.password);
+	};
+	// A wrong half: one message, and neither half nor password stays.
+	await typeAll(code1, otherHalf(code2));
+	await np.click('#enrol-submit');
+	await np.waitForSelector('#enrol-error:not([hidden])');
+	assertEq(await text(np, '#enrol-error'), L.err_enrol_credentials,
+	    'wrong half');
+	assertEq(JSON.stringify(await np.evaluate(() => ['username', 'code1',
+	    'code2', 'password', 'password2'].map((f) =>
+	    document.querySelector('#enrol-' + f).value))),
+	    JSON.stringify([nu.username, '', '', '', '']),
+	    'fields after a failure');
+	await shots.take(np, tag + '-wrong-half');
+	// Typed as people type: lower case, spaces for dashes.
+	await typeAll(code1.toLowerCase().replace(/-/g, ' '), code2);
+	await shots.take(np, tag + '-first-signin');
+	await np.click('#enrol-submit');
+	await np.waitForSelector('svg.qr-svg');
+	const uri = await np.inputValue('#enrol-uri');
+	const m = /^otpauth:\/\/totp\/payconsole:([^?]+)\?secret=([A-Z2-7]+=*)&/
+	    .exec(uri);
+	assert(m && m[1] === nu.username, 'otpauth URI ' + uri);
+	assertEq(await text(np, '#enrol-secret'), m[2], 'secret shown');
+	nu.totp_secret_base32 = m[2];
+	await shots.take(np, tag + '-qr');
+	await np.fill('#enrol-otp', wrongCode(nu));
+	await np.click('#enrol-finish');
+	await np.waitForSelector('#enrol-finish-error:not([hidden])');
+	assertEq(await text(np, '#enrol-finish-error'), L.err_enrol_code,
+	    'wrong first code');
+	assertEq(await np.inputValue('#enrol-otp'), '', 'code cleared');
+	await np.fill('#enrol-otp', await nextCode(nu));
+	await np.click('#enrol-finish');
+	await waitView(np, 'login');
+	assertEq(await text(np, '#notice'), L.enrolled_notice, 'enrolled');
+	assertEq(await np.inputValue('#login-username'), nu.username,
+	    'username kept');
+	const err = await submitLogin(np, nu.username, nu.password,
+	    await nextCode(nu));
+	assert(err === null, 'first sign-in refused: ' + err);
+	await waitView(np, 'events');
+	assertEq(await text(np, '#who'), fill(L.who, { name: nu.display,
+	    user: nu.username, role: L.role_auditor }), 'signed in as auditor');
+	await shots.take(np, tag + '-new-auditor');
+	result({ ['sod_account_' + lang]: { username: nu.username,
+	    approval: id, digest, requester: a.username,
+	    approver: v.username } });
+	for (const p of [page, vp, np])
+		await p.context().close();
+}
+
+/* Opens a transaction's detail through the search form. */
+async function openTxn(page, txn) {
+	await page.fill('#tx-form input[name=order_prefix]', txn.order);
+	await page.click('#tx-search');
+	await page.waitForFunction((id) => {
+		const b = document.querySelectorAll('#tx-results button[data-txn]');
+		return b.length === 1 && b[0].dataset.txn === String(id);
+	}, txn.id);
+	await page.click(`#tx-results button[data-txn="${txn.id}"]`);
+	await page.waitForFunction((id) => {
+		const h = document.querySelector('#detail-title');
+		return h && h.textContent.includes('#' + id) &&
+		    !document.querySelector('#tx-detail[aria-busy]');
+	}, txn.id);
+}
+
+/* A refund through the dialog, up to the server's answer. */
+async function refundDialog(page, amount, reason, dbl) {
+	await page.click('#act-refund');
+	await page.waitForSelector('dialog[open] #refund-amount');
+	await page.fill('#refund-amount', String(amount));
+	await page.fill('#refund-reason', reason);
+	await page.click('#op-next');
+	await page.waitForSelector('#op-confirm-text');
+	if (dbl)
+		await page.dblclick('#op-execute');
+	else
+		await page.click('#op-execute');
+}
+
+/*
+ * An operator refunds more than the threshold: the dialog says it went
+ * to another operator (202) and nothing moves; a second such request on
+ * the same transaction; the requester cannot approve their own (the
+ * screen offers nothing, the API says four_eyes). A second operator
+ * rejects one and approves the other on the Approvals screen; the
+ * approved refund shows once on the transaction.
+ */
+async function scenarioSodRefund(lang) {
+	const L = T[lang];
+	const tag = 'sod-refund-' + lang;
+	const o1 = USERS['sod_op1_' + lang];
+	const o2 = USERS['sod_op2_' + lang];
+	const txn = REFUND_TXNS[lang];
+	assert(txn, 'no transaction for ' + tag);
+	const amount = REFUND_THRESHOLD + 1000;
+	const other = REFUND_THRESHOLD + 500;
+	assert(amount + other <= txn.amount, 'transaction too small');
+	const reason = lang === 'ja' ? '高額返金（ブラウザテスト）' :
+	    'Large refund (browser test)';
+	const reason2 = lang === 'ja' ? '重複した依頼（却下予定）' :
+	    'Duplicate request (to be rejected)';
+
+	const p1 = await newPage(tag + '-op1', { scenario: tag, lang });
+	await login(p1, URL, o1);
+	await waitView(p1, 'transactions');
+	await openTxn(p1, txn);
+	// A double click asks once (the Python side counts the requests).
+	await refundDialog(p1, amount, reason, true);
+	await p1.waitForSelector('#op-pending');
+	const id = Number(await p1.getAttribute('#op-pending', 'data-approval'));
+	assertEq(await text(p1, '#op-pending'), fill(L.op_pending_refund,
+	    { id }), 'sent for approval');
+	await shots.take(p1, tag + '-sent');
+	await p1.click('#op-close');
+	await p1.waitForSelector('dialog', { state: 'detached' });
+	await p1.waitForSelector(`#tx-pending li[data-approval="${id}"]`);
+	assertEq(await p1.locator('#tx-detail tr[data-refund]').count(), 0,
+	    'nothing refunded yet');
+	await refundDialog(p1, other, reason2);
+	await p1.waitForSelector('#op-pending');
+	const id2 = Number(await p1.getAttribute('#op-pending',
+	    'data-approval'));
+	assert(id2 !== id, 'a second request');
+	await p1.click('#op-close');
+	await p1.waitForSelector(`#tx-pending li[data-approval="${id2}"]`);
+	await shots.take(p1, tag + '-pending-in-detail');
+	assertEq(await p1.locator('#tx-detail tr[data-refund]').count(), 0,
+	    'still nothing refunded');
+
+	await p1.click('#nav-approvals');
+	await waitView(p1, 'approvals');
+	await p1.waitForSelector(`#appr-${id}`);
+	assertEq(await p1.locator(`#appr-${id} button, #appr-${id2} button`)
+	    .count(), 0, 'no decision on one\'s own request');
+	const mine = (await api(p1, 'GET', '/api/approvals')).data.approvals
+	    .find((x) => x.id === id);
+	assert(mine && mine.mine && !mine.can_decide, 'listed as mine');
+	const forged = await api(p1, 'POST', `/api/approvals/${id}/approve`,
+	    { operation_sha256: mine.operation_sha256 });
+	assertEq(forged.status, 403, 'own approval refused');
+	assertEq(forged.data && forged.data.error, 'four_eyes', 'four eyes');
+	await shots.take(p1, tag + '-requester-approvals');
+
+	const p2 = await newPage(tag + '-op2', { scenario: tag, lang });
+	await login(p2, URL, o2);
+	await waitView(p2, 'transactions');
+	await p2.click('#nav-approvals');
+	await waitView(p2, 'approvals');
+	const card = `#appr-${id}`;
+	await p2.waitForSelector(`${card}[data-verified="true"]`);
+	await p2.waitForSelector(`#appr-${id2}[data-verified="true"]`);
+	const field = (k) => text(p2, `${card} dd[data-field="${k}"]`);
+	assertEq(await field('transaction'), '#' + txn.id, 'transaction');
+	assertEq(await field('merchant_order_id'), txn.order, 'order');
+	assert((await field('amount')).replace(/[^0-9]/g, '') ===
+	    String(amount), 'amount shown: ' + await field('amount'));
+	assertEq(await field('currency'), 'JPY', 'currency');
+	assertEq(await field('reason'), reason, 'reason');
+	assert((await field('kind')).startsWith(L.kind_refund), 'kind');
+	assertEq(await p2.locator(`${card} dl.op dd`).count(), 6,
+	    'every field of the operation, no more');
+	await shots.take(p2, tag + '-approvals');
+
+	await p2.fill(`#appr-comment-${id2}`, lang === 'ja' ? '重複のため却下' :
+	    'duplicate');
+	await p2.click(`#appr-reject-${id2}`);
+	await p2.click('#confirm-ok');
+	await p2.waitForFunction((want) => {
+		const n = document.querySelector('#notice');
+		return n && n.textContent.trim() === want;
+	}, fill(L.appr_done_reject, { id: id2 }));
+	await p2.waitForSelector(`${card}[data-verified="true"]`);
+	await p2.fill(`#appr-comment-${id}`, lang === 'ja' ? '確認しました' :
+	    'checked');
+	await p2.click(`#appr-approve-${id}`);
+	await p2.click('#confirm-ok');
+	await p2.waitForFunction((want) => {
+		const n = document.querySelector('#notice');
+		return n && n.textContent.trim() === want;
+	}, fill(L.appr_done_approve, { id }));
+	assertEq(await p2.locator('#code-panel').count(), 0,
+	    'no code for a refund');
+	await p2.waitForSelector(
+	    `#appr-past tr[data-approval="${id}"][data-status="approved"]`);
+	await p2.waitForSelector(
+	    `#appr-past tr[data-approval="${id2}"][data-status="rejected"]`);
+	await shots.take(p2, tag + '-decided');
+
+	// The refund, once, with who asked and who approved.
+	await p2.click('#nav-transactions');
+	await waitView(p2, 'transactions');
+	await openTxn(p2, txn);
+	await p2.waitForSelector('#tx-detail tr[data-refund]');
+	const rows = (await p2.locator('#tx-detail tr[data-refund]')
+	    .allInnerTexts()).filter((r) => r.includes(reason) ||
+	    r.includes(reason2));
+	assertEq(rows.length, 1, 'exactly one refund shown');
+	assert(rows[0].includes(reason) && rows[0].replace(/[^0-9]/g, '')
+	    .includes(String(amount)) && rows[0].includes(o1.username) &&
+	    rows[0].includes(fill(L.approved_by_line, { user: o2.username })),
+	    'refund row: ' + rows[0]);
+	assertEq(await p2.locator('#tx-pending').count(), 0,
+	    'nothing left waiting');
+	await shots.take(p2, tag + '-refund-visible');
+	result({ ['sod_refund_' + lang]: { txn: txn.id, amount,
+	    approval: id, rejected: id2, requester: o1.username,
+	    approver: o2.username } });
+	for (const p of [p1, p2])
+		await p.context().close();
 }
 
 /* Session care: the idle countdown warns, "stay signed in" extends, and
@@ -757,6 +1233,10 @@ const SCENARIOS = {
 	operator: scenarioOperator,
 	auditor: scenarioAuditor,
 	admin: scenarioAdmin,
+	'sod-account-ja': () => scenarioSodAccount('ja'),
+	'sod-refund-ja': () => scenarioSodRefund('ja'),
+	'sod-account-en': () => scenarioSodAccount('en'),
+	'sod-refund-en': () => scenarioSodRefund('en'),
 	idle: scenarioIdle,
 	ratelimit: scenarioRateLimit,
 };
@@ -783,6 +1263,7 @@ async function runOne(name, failures) {
 
 async function main() {
 	checkTotp();
+	checkPure();
 	const only = env.PC_ONLY ? env.PC_ONLY.split(',') : null;
 	const want = (n) => !only || only.includes(n);
 	browser = await chromium.launch({
@@ -796,7 +1277,8 @@ async function main() {
 	// The idle scenario mostly waits: it runs alongside the others.
 	const side = want('idle') ? runOne('idle', failures) : null;
 	for (const name of ['closed', 'wrongcode', 'lockout', 'operator',
-	    'auditor', 'admin']) {
+	    'auditor', 'admin', 'sod-account-ja', 'sod-refund-ja',
+	    'sod-account-en', 'sod-refund-en']) {
 		if (want(name))
 			await runOne(name, failures);
 	}
