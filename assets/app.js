@@ -1558,6 +1558,18 @@
 				step2.hidden = false;
 				step2.append(h('p', { class: 'confirm-text',
 				    id: 'op-confirm-text', text: text }));
+				/* Said before it is sent: above the policy's
+				 * threshold a second operator decides. */
+				if (kind === 'refund' && state.me &&
+				    typeof state.me.refund_approval_threshold ===
+				    'number' && amount >
+				    state.me.refund_approval_threshold)
+					step2.append(h('p', { class: 'notice info',
+					    id: 'op-needs-approval',
+					    text: t('op_needs_approval', {
+					    max: fmtMoney(state.me.
+					    refund_approval_threshold, x.currency) })
+					    }));
 				if (kind === 'refund')
 					step2.append(h('p', { class: 'muted',
 					    text: t('reason') + ': ' +
@@ -2316,6 +2328,8 @@
 				el.append(h('p', { class: 'notice info appr-why',
 				    text: a.mine ? t('appr_mine') : t('appr_not_yours',
 				    { approver: approverText(a.approver_role) }) }));
+				if (a.mine)
+					el.append(withdrawButton(a));
 				return el;
 			}
 			const c = field({ label: t('comment'), name: 'comment',
@@ -2395,6 +2409,35 @@
 					showError(e, errText(r));
 			}
 			return el;
+		}
+
+		/* Its requester takes a request back before anyone decides. */
+		function withdrawButton(a) {
+			const e = errorBox('appr-error-' + a.id);
+			const b = btn(t('appr_withdraw'), { class: 'btn',
+			    id: 'appr-withdraw-' + a.id }, async function () {
+				showError(e, null);
+				if (!await confirmDialog(t('appr_withdraw_title',
+				    { id: a.id }), t('appr_withdraw_confirm',
+				    { id: a.id, kind: kindName(a.kind) }),
+				    t('appr_withdraw'), true))
+					return;
+				b.disabled = true;
+				const r = await api('POST', '/api/approvals/' + a.id +
+				    '/withdraw', {});
+				if (stale(seq))
+					return;
+				if (r.status === 200) {
+					state.notice = { kind: 'ok', text: t(
+					    'appr_done_withdraw', { id: a.id }) };
+					render();
+					return;
+				}
+				b.disabled = false;
+				showError(e, errText(r));
+			});
+			return h('div', { class: 'appr-decide' }, e,
+			    h('div', { class: 'actions' }, b));
 		}
 
 		load();

@@ -51,8 +51,9 @@ CREATE TABLE approvals.requests (
 	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	kind		text NOT NULL CHECK (kind IN ('user.create', 'user.enable',
 	    'user.role', 'user.password_reset', 'user.device_reset', 'refund')),
-	-- Exactly what approving executes, and its SHA-256 (of the jsonb
-	-- text, which is canonical: keys sorted, no insignificant space).
+	-- Exactly what approving executes, and its SHA-256: of the jsonb
+	-- value's text, which PostgreSQL writes one way for equal values
+	-- (keys ordered by length, then bytewise; ", " and ": " between).
 	operation	jsonb NOT NULL,
 	operation_sha256 text NOT NULL CHECK (operation_sha256 ~ '^[0-9a-f]{64}$'),
 	target_user	bigint REFERENCES auth.users (id),
@@ -70,8 +71,10 @@ CREATE TABLE approvals.requests (
 	-- enrolment lives once approved.
 	code_hash_1	bytea CHECK (length(code_hash_1) = 32),
 	enrolment_ttl	integer CHECK (enrolment_ttl > 0),
+	-- withdrawn: by its requester, before anyone decided.
 	status		text NOT NULL DEFAULT 'pending'
-	    CHECK (status IN ('pending', 'approved', 'rejected', 'expired')),
+	    CHECK (status IN ('pending', 'approved', 'rejected', 'expired',
+	    'withdrawn')),
 	decided_by	bigint REFERENCES auth.users (id),
 	decided_name	text,
 	decided_at	timestamptz,
@@ -159,7 +162,11 @@ SELECT u.id, u.username, u.display_name, u.role,
        c.totp_state, c.password_changed_at, c.must_change_password,
        EXISTS (SELECT 1 FROM auth.enrolments e WHERE e.user_id = u.id
            AND e.completed_at IS NULL AND e.revoked_at IS NULL
-           AND e.expires_at > now()) AS enrolling
+           AND e.expires_at > now()) AS enrolling,
+       (SELECT max(e.expires_at) FROM auth.enrolments e
+         WHERE e.user_id = u.id AND e.completed_at IS NULL
+           AND e.revoked_at IS NULL AND e.expires_at > now())
+           AS enrolment_expires_at
   FROM auth.users u
   LEFT JOIN auth.credentials c ON c.user_id = u.id
   LEFT JOIN auth.lockout l ON l.user_id = u.id;
@@ -394,10 +401,14 @@ CREATE FUNCTION approvals.for_decision(p_token bytea, p_id bigint,
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
 	SELECT * INTO r FROM approvals.requests q WHERE q.id = p_id FOR UPDATE;
-	IF NOT FOUND OR session_user <> approvals.kind_role(r.kind) THEN
+	IF NOT FOUND THEN
 		RAISE EXCEPTION 'not_found' USING ERRCODE = 'PCA05';
 	END IF;
 	u := auth.actor(p_token, ARRAY[r.approver_role], true);
+	IF session_user <> approvals.kind_role(r.kind) THEN
+		RAISE EXCEPTION 'forbidden: % does not decide %', session_user,
+		    r.kind USING ERRCODE = 'PCA03';
+	END IF;
 	IF r.status <> 'pending' THEN
 		RAISE EXCEPTION 'approval_not_pending: %', r.status
 		    USING ERRCODE = 'PCA06';
@@ -814,6 +825,45 @@ BEGIN
 END;
 $$;
 
+-- The requester takes back a request nobody decided yet (a typo, a
+-- change of mind): recorded and alerted like a decision, and a new
+-- request for the same thing can then be made.
+CREATE FUNCTION approvals.withdraw(p_token bytea, p_source inet,
+    p_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	r	approvals.requests%ROWTYPE;
+	u	auth.users%ROWTYPE;
+	v_ev	bigint;
+BEGIN
+	SELECT * INTO r FROM approvals.requests q WHERE q.id = p_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'not_found' USING ERRCODE = 'PCA05';
+	END IF;
+	u := auth.actor(p_token, ARRAY['admin', 'operator'], false);
+	IF u.id <> r.requested_by OR session_user <> approvals.kind_role(r.kind)
+	THEN
+		RAISE EXCEPTION 'forbidden: only its requester withdraws a '
+		    'request' USING ERRCODE = 'PCA03';
+	END IF;
+	IF r.status <> 'pending' THEN
+		RAISE EXCEPTION 'approval_not_pending: %', r.status
+		    USING ERRCODE = 'PCA06';
+	END IF;
+	UPDATE approvals.requests SET status = 'withdrawn',
+	    decided_at = now(), decided_name = u.username
+	 WHERE id = r.id RETURNING * INTO r;
+	v_ev := audit.record(u.id, u.username, u.role, p_source,
+	    'approval.withdrawn', r.target_name, 'success',
+	    jsonb_build_object('approval', r.id, 'kind', r.kind,
+	        'requested_by', r.requested_by));
+	PERFORM audit.raise('approval', 'warning', 'approval:' || r.id,
+	    ARRAY[r.request_event, v_ev]);
+	RETURN approvals.to_json(r);
+END;
+$$;
+
 -- The requests the session's user may see: admins the account
 -- requests, operators the refunds, auditors everything; pending first,
 -- newest first, each with whether this user may decide it now.
@@ -1078,7 +1128,7 @@ INSERT INTO audit.privileged_events VALUES
 	('otp.enrolment_started'), ('account.unlocked'), ('sessions.revoked'),
 	('account.bootstrapped'), ('enrolment.completed'),
 	('enrolment.revoked'), ('approval.requested'), ('approval.approved'),
-	('approval.rejected'), ('approval.expired');
+	('approval.rejected'), ('approval.expired'), ('approval.withdrawn');
 GRANT SELECT ON audit.privileged_events TO pc_api, pc_auditor, pc_auth;
 
 -- The review's privileged changes: the events of that table.
@@ -1247,6 +1297,7 @@ GRANT EXECUTE ON FUNCTION
         bytea, integer, integer),
     approvals.approve(bytea, inet, bigint, text, text, bytea),
     approvals.reject(bytea, inet, bigint, text),
+    approvals.withdraw(bytea, inet, bigint),
     approvals.list(bytea), approvals.expire_due()
     TO pc_auth;
 GRANT EXECUTE ON FUNCTION
@@ -1256,6 +1307,7 @@ GRANT EXECUTE ON FUNCTION
     audit.note(bytea, inet, text, text, text, jsonb, text),
     approvals.approve(bytea, inet, bigint, text, text, bytea),
     approvals.reject(bytea, inet, bigint, text),
+    approvals.withdraw(bytea, inet, bigint),
     approvals.list(bytea)
     TO pc_payments;
 GRANT EXECUTE ON FUNCTION approvals.list(bytea) TO pc_auditor;

@@ -5,6 +5,7 @@
  *                                     the refunds, auditors everything
  *   POST /api/approvals/:id/approve   {"operation_sha256", "comment"?}
  *   POST /api/approvals/:id/reject    {"comment"?}
+ *   POST /api/approvals/:id/withdraw  its requester takes it back
  * Deciding needs re-authentication. The approver names the SHA-256 of
  * the operation they were shown; approving executes exactly that, in
  * the same transaction as the decision and its records. An approval
@@ -30,6 +31,7 @@ enum pc_appr_kind {
 	PC_APPR_LIST = 1,
 	PC_APPR_APPROVE,
 	PC_APPR_REJECT,
+	PC_APPR_WITHDRAW,
 };
 
 struct pc_appr {
@@ -131,6 +133,13 @@ pc_appr_query(struct pc_appr *a, struct pc_req *r, enum pc_appr_kind kind)
 		pc_dbq_init(&a->q, db, "SELECT outcome, approval::text "
 		    "FROM approvals.reject($1::bytea, $2::inet, $3::bigint, $4)");
 		break;
+	case PC_APPR_WITHDRAW:
+		pc_dbq_init(&a->q, db, "SELECT 'withdrawn', "
+		    "approvals.withdraw($1::bytea, $2::inet, $3::bigint)::text");
+		pc_dbq_param(&a->q, r->tok, strlen(r->tok));
+		pc_dbq_param(&a->q, r->source, strlen(r->source));
+		pc_dbq_param(&a->q, a->id, strlen(a->id));
+		return;
 	}
 	pc_dbq_param(&a->q, r->tok, strlen(r->tok));
 	pc_dbq_param(&a->q, r->source, strlen(r->source));
@@ -211,7 +220,7 @@ pc_appr(struct http_request *req, enum pc_appr_kind kind)
 			    "This list takes no parameters.");
 			return (KORE_RESULT_OK);
 		}
-		if (kind != PC_APPR_LIST &&
+		if ((kind == PC_APPR_APPROVE || kind == PC_APPR_REJECT) &&
 		    !pc_appr_body(req, a, kind == PC_APPR_APPROVE))
 			return (KORE_RESULT_OK);
 		pc_appr_query(a, r, kind);
@@ -245,4 +254,10 @@ int
 pc_h_approval_reject(struct http_request *req)
 {
 	return (pc_appr(req, PC_APPR_REJECT));
+}
+
+int
+pc_h_approval_withdraw(struct http_request *req)
+{
+	return (pc_appr(req, PC_APPR_WITHDRAW));
 }

@@ -614,6 +614,10 @@ pc_answer_me(struct http_request *req, struct pc_session *s)
 	pc_jsonw_int(&w, "window_end", end);
 	pc_jsonw_string(&w, "hours", hours);
 	pc_jsonw_string(&w, "timezone", pc_policy.timezone);
+	/* Above it a refund waits for a second operator (the dialog says
+	 * so before it is sent). */
+	pc_jsonw_int(&w, "refund_approval_threshold",
+	    pc_policy.refund_approval_threshold);
 	pc_jsonw_object_close(&w);
 	pc_wipe(csrf, sizeof(csrf));
 

@@ -52,6 +52,8 @@ static const struct pc_route pc_routes[] = {
 	    pc_h_approval_approve },
 	{ POST,	"/api/approvals/:id/reject",	ANY, REAUTH,
 	    pc_h_approval_reject },
+	{ POST,	"/api/approvals/:id/withdraw",	ADMIN | OPER, 0,
+	    pc_h_approval_withdraw },
 	{ GET,	"/api/transactions",		OPER | AUDIT, 0,
 	    pc_h_txn_search },
 	{ GET,	"/api/transactions/export",	OPER | AUDIT, 0,

@@ -48,6 +48,7 @@ int	pc_h_user_enrolment_revoke(struct http_request *);
 int	pc_h_approvals(struct http_request *);
 int	pc_h_approval_approve(struct http_request *);
 int	pc_h_approval_reject(struct http_request *);
+int	pc_h_approval_withdraw(struct http_request *);
 int	pc_h_txn_search(struct http_request *);
 int	pc_h_txn_export(struct http_request *);
 int	pc_h_txn_detail(struct http_request *);

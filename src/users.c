@@ -140,6 +140,11 @@ pc_users_row(struct pc_jsonw *w, PGresult *res, int row)
 	pc_jsonw_bool(w, "must_change_password",
 	    PQgetvalue(res, row, 10)[0] == 't');
 	pc_jsonw_bool(w, "enrolling", PQgetvalue(res, row, 11)[0] == 't');
+	if (PQgetisnull(res, row, 12))
+		pc_jsonw_null(w, "enrolment_expires_at");
+	else
+		pc_jsonw_int(w, "enrolment_expires_at",
+		    strtoll(PQgetvalue(res, row, 12), NULL, 10));
 	pc_jsonw_object_close(w);
 }
 
@@ -171,7 +176,8 @@ pc_h_users_list(struct http_request *req)
 	ul = pc_req_handler_state(req, sizeof(*ul), pc_ulist_free);
 	if (ul->q.db == NULL) {
 		pc_dbq_init(&ul->q, pc_req_db(r),
-		    "SELECT " PC_USERS_COLUMNS ", enrolling "
+		    "SELECT " PC_USERS_COLUMNS ", enrolling, "
+		    "extract(epoch FROM enrolment_expires_at)::bigint "
 		    "FROM auth.directory ORDER BY id");
 	}
 	switch (pc_dbq_wait(req, &ul->q)) {

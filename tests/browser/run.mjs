@@ -1035,7 +1035,11 @@ async function openTxn(page, txn) {
 	}, txn.id);
 }
 
-/* A refund through the dialog, up to the server's answer. */
+/*
+ * A refund through the dialog, up to the server's answer. Above the
+ * threshold the confirmation says, before anything is sent, that a
+ * second operator decides.
+ */
 async function refundDialog(page, amount, reason, dbl) {
 	await page.click('#act-refund');
 	await page.waitForSelector('dialog[open] #refund-amount');
@@ -1043,6 +1047,8 @@ async function refundDialog(page, amount, reason, dbl) {
 	await page.fill('#refund-reason', reason);
 	await page.click('#op-next');
 	await page.waitForSelector('#op-confirm-text');
+	assertEq(await page.locator('#op-needs-approval').count(),
+	    amount > REFUND_THRESHOLD ? 1 : 0, 'said before it is sent');
 	if (dbl)
 		await page.dblclick('#op-execute');
 	else
@@ -1102,8 +1108,11 @@ async function scenarioSodRefund(lang) {
 	await p1.click('#nav-approvals');
 	await waitView(p1, 'approvals');
 	await p1.waitForSelector(`#appr-${id}`);
-	assertEq(await p1.locator(`#appr-${id} button, #appr-${id2} button`)
-	    .count(), 0, 'no decision on one\'s own request');
+	assertEq(await p1.locator(`#appr-approve-${id}, #appr-reject-${id}, ` +
+	    `#appr-approve-${id2}, #appr-reject-${id2}`).count(), 0,
+	    'no decision on one\'s own request');
+	assertEq(await p1.locator(`#appr-withdraw-${id}`).count(), 1,
+	    'its requester may withdraw it');
 	const mine = (await api(p1, 'GET', '/api/approvals')).data.approvals
 	    .find((x) => x.id === id);
 	assert(mine && mine.mine && !mine.can_decide, 'listed as mine');

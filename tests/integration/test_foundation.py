@@ -155,7 +155,7 @@ def test_payments_role_sees_directory_without_secrets():
 EXECUTE_MATRIX = {
     "pc_auth": {
         "approvals.approve", "approvals.expire_due", "approvals.list",
-        "approvals.reject", "approvals.request_user",
+        "approvals.reject", "approvals.request_user", "approvals.withdraw",
         "audit.acknowledge", "audit.chain_anchor", "audit.note",
         "audit.note_system", "audit.review_confirm", "audit.review_digest",
         "audit.review_json", "audit.review_list", "audit.review_rows",
@@ -171,7 +171,8 @@ EXECUTE_MATRIX = {
         "meta.inventory"},
     "pc_payments": {
         "approvals.approve", "approvals.list", "approvals.reject",
-        "audit.note", "payments.operate", "payments.refund_list",
+        "approvals.withdraw", "audit.note", "payments.operate",
+        "payments.refund_list",
         "payments.txn_json", "payments.view_transaction"},
     "pc_auditor": {
         "approvals.list", "audit.chain_anchor", "audit.event_digest",

@@ -352,6 +352,42 @@ def test_approval_executes_exactly_the_operation_shown(srv):
     assert ev[0][2]["comment"] == "not known to HR"
 
 
+def test_the_requester_withdraws_a_request_nobody_decided(srv):
+    adm, adm2 = ready(srv, "admin", "admin")
+    name, a, _ = create_request(adm, "operator")
+    # Only its requester takes it back.
+    assert_error(adm2.post("/api/approvals/%d/withdraw" % a["id"]), 403,
+                 "forbidden")
+    r = adm.post("/api/approvals/%d/withdraw" % a["id"])
+    assert r.status_code == 200, r.text
+    assert r.json()["approval"]["status"] == "withdrawn"
+    assert_error(approve(adm2, a), 409, "approval_not_pending")
+    assert_error(adm.post("/api/approvals/%d/withdraw" % a["id"]), 409,
+                 "approval_not_pending")
+    assert directory(name) is None
+    ev = events_of("approval.withdrawn", name)
+    assert len(ev) == 1 and ev[0][0] == adm.username
+    # The same account can be requested again at once.
+    request_of(adm.post("/api/users", {"username": name,
+                                       "display_name": "again",
+                                       "role": "operator"}))
+
+
+def test_deciding_outside_ones_role_is_forbidden(srv):
+    op1, aud, adm = ready(srv, "operator", "auditor", "admin")
+    tid, version = captured_txn()
+    a, _ = request_of(refund(op1, tid, version, 5000,
+                             key="sod-" + uuid.uuid4().hex))
+    # The auditor sees it (auditors read everything) but decides nothing.
+    assert listed(aud, a)["can_decide"] is False
+    assert listed(adm, a) is None
+    for who in (aud, adm):
+        assert_error(approve(who, a), 403, "forbidden")
+        r = who.post("/api/approvals/%d/reject" % a["id"], {})
+        assert_error(r, 403, "forbidden")
+    assert status_of(a) == "pending"
+
+
 def expire_now(a):
     """Back-date a request's expiry, as the superuser (the table's guard
     refuses it to everyone else)."""
@@ -484,7 +520,7 @@ def test_large_refund_waits_for_a_second_operator(srv):
 
     assert_error(approve(op1, a), 403, "four_eyes")
     # Admins and auditors do not move money.
-    assert approve(adm, a).status_code in (403, 404)
+    assert_error(approve(adm, a), 403, "forbidden")
     assert money(tid) == before
 
     # Approved three times at once (a double click and a colleague):

@@ -33,7 +33,8 @@ from test_login import directory_id, wrong_code
 ROLES = ("operator", "admin", "auditor")
 USER_KEYS = {"id", "username", "display_name", "role", "disabled",
              "locked_until", "last_login_at", "last_login_source", "otp",
-             "password_changed_at", "must_change_password", "enrolling"}
+             "password_changed_at", "must_change_password", "enrolling",
+             "enrolment_expires_at"}
 URI_RE = (r"otpauth://totp/payconsole:%s\?secret=([A-Z2-7]+=*)"
           r"&issuer=payconsole&algorithm=SHA1&digits=6&period=30")
 UNKNOWN_ID = 987654321
@@ -129,6 +130,7 @@ def assert_user_item(item):
     assert isinstance(item["must_change_password"], bool)
     assert item["otp"] in ("none", "enrolled")
     assert isinstance(item["enrolling"], bool)
+    assert (item["enrolment_expires_at"] is None) != item["enrolling"]
     # An account that never finished first sign-in has no password.
     assert isinstance(item["password_changed_at"], int) or (
         item["password_changed_at"] is None and item["otp"] == "none")
@@ -229,6 +231,9 @@ MATRIX = [
      lambda t: {"operation_sha256": 5}),
     ("POST", "/api/approvals/{id}/reject", SIGNED_IN,
      lambda t: {"comment": 5}),
+    # Allowed callers get 404 for a request that does not exist.
+    ("POST", "/api/approvals/{id}/withdraw", {"admin", "operator"},
+     lambda t: {}),
     ("GET", "/api/transactions", {"operator", "auditor"}, None),
     ("GET", "/api/transactions/export", {"operator", "auditor"}, None),
     ("GET", "/api/transactions/{id}", {"operator", "auditor"}, None),
@@ -459,6 +464,8 @@ def test_enrolment_round_trip(users_server, tmp_path):
     item = listed(adm, name)
     assert item["enrolling"] is True and item["otp"] == "none"
     assert item["password_changed_at"] is None
+    # The approval's enrolment_ttl_seconds (24 h by default) from now.
+    assert abs(item["enrolment_expires_at"] - time.time() - 86400) < 300
     assert_audited(since, "user.created", adm2.username, name, uid)
 
     # No factor exists yet: nothing logs in.
