@@ -197,7 +197,8 @@ INSERT INTO audit.note_rules VALUES
 	('pc_ops', 'account.unlocked', NULL, NULL),
 	('pc_ops', 'kek.rotated', NULL, NULL),
 	('pc_ops', 'demo.seeded', NULL, NULL),
-	('pc_ops', 'audit.verified', NULL, NULL);
+	('pc_ops', 'audit.verified', NULL, NULL),
+	('pc_ops', 'audit.purged', NULL, NULL);
 REVOKE ALL ON audit.note_rules FROM PUBLIC;
 GRANT SELECT ON audit.note_rules TO pc_api, pc_auditor;
 

@@ -1032,9 +1032,8 @@ admin_cmd_audit_purge(struct admin_ctx *ctx, int argc, char **argv)
 		p[0] = local;
 		p[1] = ctx->policy.timezone;
 		p[2] = ctx->actor;
-		PQclear(admin_exec(ctx, "INSERT INTO audit.events (actor_name, "
-		    "actor_role, event, target, outcome, details) VALUES ($3, "
-		    "'cli', 'audit.purged', 'audit.events', 'success', "
+		PQclear(admin_exec(ctx, "SELECT audit.note_cli($3, "
+		    "'audit.purged', 'audit.events', 'success', "
 		    "jsonb_build_object('events', 0, 'before', "
 		    "$1::timestamp AT TIME ZONE $2))", 3, p, 0));
 		printf("nothing to purge before %s\n", before);

@@ -198,10 +198,11 @@ def first_day():
     admin and auditor is an operator (the stack was seeded with demo
     ones, and pc_ops reaches only the one database)."""
     with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute("UPDATE auth.users SET role = 'operator' "
-                    "WHERE role IN ('admin', 'auditor') "
-                    "RETURNING id, role")
+        cur.execute("SELECT id, role FROM auth.users "
+                    "WHERE role IN ('admin', 'auditor') FOR UPDATE")
         demoted = cur.fetchall()
+        cur.execute("UPDATE auth.users SET role = 'operator' "
+                    "WHERE id = ANY(%s)", ([r[0] for r in demoted],))
     try:
         assert admin_count("admin") == 0 and admin_count("auditor") == 0
         yield
