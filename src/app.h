@@ -182,7 +182,9 @@ void	pc_hashjob_release(struct pc_hashjob *);
 
 /* http_util.c: every answer goes through these. */
 void	pc_http_security_headers(void);
+struct pc_jsonw;
 void	pc_http_json(struct http_request *, int, const char *, size_t);
+int	pc_http_jsonw(struct http_request *, int, struct pc_jsonw *);
 void	pc_http_error(struct http_request *, int, const char *, const char *);
 void	pc_http_error_reason(struct http_request *, int, const char *,
 	    const char *, const char *);

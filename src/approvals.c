@@ -158,8 +158,7 @@ pc_appr_answer(struct http_request *req, struct pc_appr *a,
 {
 	struct pc_jsonw		w;
 	PGresult		*res;
-	char			code[PC_ENROLCODE_TEXT], *out;
-	size_t			len;
+	char			code[PC_ENROLCODE_TEXT];
 
 	res = a->q.result;
 	if (PQntuples(res) != 1) {
@@ -192,14 +191,7 @@ pc_appr_answer(struct http_request *req, struct pc_appr *a,
 		}
 	}
 	pc_jsonw_object_close(&w);
-	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
-		pc_http_error(req, 500, "internal", "Internal error.");
-		return (KORE_RESULT_OK);
-	}
-	pc_http_json(req, 200, out, len);
-	pc_wipe(out, len);
-	free(out);
-	return (KORE_RESULT_OK);
+	return (pc_http_jsonw(req, 200, &w));
 }
 
 static int

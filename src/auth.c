@@ -589,8 +589,6 @@ pc_answer_me(struct http_request *req, struct pc_session *s)
 {
 	struct pc_jsonw		w;
 	char			csrf[PC_TOKEN_B64_LEN + 1], hours[16];
-	char			*out;
-	size_t			len;
 	int64_t			end;
 
 	pc_token_csrf(s->token, csrf);
@@ -621,13 +619,7 @@ pc_answer_me(struct http_request *req, struct pc_session *s)
 	pc_jsonw_object_close(&w);
 	pc_wipe(csrf, sizeof(csrf));
 
-	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
-		pc_http_error(req, 500, "internal", "Internal error.");
-		return;
-	}
-	pc_http_json(req, 200, out, len);
-	pc_wipe(out, len);
-	free(out);
+	(void)pc_http_jsonw(req, 200, &w);
 }
 
 int

@@ -277,8 +277,7 @@ static int
 pc_enrol_answer_qr(struct http_request *req, struct pc_enrol *e)
 {
 	struct pc_jsonw		w;
-	char			uri[2048], *svg, *out;
-	size_t			len;
+	char			uri[2048], *svg;
 	int			n;
 
 	if (pc_totp_uri(e->secret, sizeof(e->secret), e->canon, uri,
@@ -303,14 +302,7 @@ pc_enrol_answer_qr(struct http_request *req, struct pc_enrol *e)
 	pc_wipe(svg, PC_ENROL_SVG_MAX);
 	kore_free(svg);
 	pc_wipe(uri, sizeof(uri));
-	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
-		pc_http_error(req, 500, "internal", "Internal error.");
-		return (KORE_RESULT_OK);
-	}
-	pc_http_json(req, 200, out, len);
-	pc_wipe(out, len);
-	free(out);
-	return (KORE_RESULT_OK);
+	return (pc_http_jsonw(req, 200, &w));
 }
 
 static int

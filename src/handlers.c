@@ -64,8 +64,6 @@ pc_h_hours(struct http_request *req)
 {
 	struct pc_jsonw		w;
 	char			hours[16];
-	char			*out;
-	size_t			len;
 	int64_t			end;
 	int			open;
 
@@ -81,13 +79,7 @@ pc_h_hours(struct http_request *req)
 	pc_jsonw_bool(&w, "open", open);
 	pc_jsonw_int(&w, "window_end", open ? end : 0);
 	pc_jsonw_object_close(&w);
-	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
-		pc_http_error(req, 500, "internal", "Internal error.");
-		return (KORE_RESULT_OK);
-	}
-	pc_http_json(req, 200, out, len);
-	free(out);
-	return (KORE_RESULT_OK);
+	return (pc_http_jsonw(req, 200, &w));
 }
 
 int

@@ -44,6 +44,27 @@ pc_http_error(struct http_request *req, int status, const char *code,
 	pc_http_error_reason(req, status, code, message, NULL);
 }
 
+/*
+ * Finish w and answer with it (500 if it cannot be finished). The text
+ * is wiped before it is freed: answers carry codes, URIs and personal
+ * data. Returns KORE_RESULT_OK for the handler to return.
+ */
+int
+pc_http_jsonw(struct http_request *req, int status, struct pc_jsonw *w)
+{
+	char	*out;
+	size_t	len;
+
+	if ((out = pc_jsonw_finish(w, &len)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (KORE_RESULT_OK);
+	}
+	pc_http_json(req, status, out, len);
+	pc_wipe(out, len);
+	free(out);
+	return (KORE_RESULT_OK);
+}
+
 /* An error with a machine-readable reason (e.g. which password rule). */
 void
 pc_http_error_reason(struct http_request *req, int status, const char *code,

@@ -168,8 +168,6 @@ pc_h_users_list(struct http_request *req)
 	struct pc_ulist		*ul;
 	struct pc_jsonw		w;
 	PGresult		*res;
-	char			*out;
-	size_t			len;
 	int			i;
 
 	r = pc_req_get(req);
@@ -197,13 +195,7 @@ pc_h_users_list(struct http_request *req)
 		pc_users_row(&w, res, i);
 	pc_jsonw_array_close(&w);
 	pc_jsonw_object_close(&w);
-	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
-		pc_http_error(req, 500, "internal", "Internal error.");
-		return (KORE_RESULT_OK);
-	}
-	pc_http_json(req, 200, out, len);
-	free(out);
-	return (KORE_RESULT_OK);
+	return (pc_http_jsonw(req, 200, &w));
 }
 
 /*
@@ -316,8 +308,7 @@ pc_uact_answer(struct http_request *req, struct pc_uact *u)
 {
 	struct pc_jsonw		w;
 	PGresult		*res;
-	char			code[PC_ENROLCODE_TEXT], *out;
-	size_t			len;
+	char			code[PC_ENROLCODE_TEXT];
 	int			status;
 
 	res = u->q.result;
@@ -346,14 +337,7 @@ pc_uact_answer(struct http_request *req, struct pc_uact *u)
 			pc_jsonw_string(&w, "status", "ok");
 	}
 	pc_jsonw_object_close(&w);
-	if ((out = pc_jsonw_finish(&w, &len)) == NULL) {
-		pc_http_error(req, 500, "internal", "Internal error.");
-		return (KORE_RESULT_OK);
-	}
-	pc_http_json(req, status, out, len);
-	pc_wipe(out, len);
-	free(out);
-	return (KORE_RESULT_OK);
+	return (pc_http_jsonw(req, status, &w));
 }
 
 static int
