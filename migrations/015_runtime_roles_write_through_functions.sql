@@ -27,6 +27,16 @@
 -- 5. audit.acknowledge() refuses the actor, or the requester, of any
 --    event the alert lists.
 -- 6. Review sign-off and confirmation resolve the actor from the session.
+-- 7. What a login function still takes from the worker is bounded here:
+--    a TOTP step within two steps of the database's clock, session
+--    lifetimes within the policy's hard limits, lockout numbers within
+--    the policy's bounds, failure reasons from a fixed list, and the
+--    name recorded for a known account is the account's own.
+-- 8. The sealer never links past a transaction that is still writing to
+--    the trail: every recording takes a shared advisory lock, the sealer
+--    the exclusive one (without waiting), so an event left uncommitted
+--    for longer than 60 s (a role may lift its own statement_timeout)
+--    delays sealing instead of breaking the chain for ever.
 --
 -- Errors that the server maps to answers carry SQLSTATEs of class PC
 -- (src/dberr.c holds the one table):
@@ -152,6 +162,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
 	v_id	bigint;
 BEGIN
+	-- Held to the end of this transaction: the sealer waits for it.
+	PERFORM pg_advisory_xact_lock_shared(727272);
 	INSERT INTO audit.events (actor_id, actor_name, actor_role, source,
 	    event, target, outcome, details)
 	VALUES (p_actor_id, p_actor_name, p_actor_role, p_source, p_event,
@@ -268,7 +280,8 @@ $$;
 -- younger than p_min_age. Internal: a negative age from a caller would
 -- leave an event of a still-open transaction out of the chain for ever.
 DROP FUNCTION audit.seal(interval, integer);
-CREATE FUNCTION audit.seal_due(p_min_age interval, p_max integer)
+CREATE FUNCTION audit.seal_due(p_min_age interval, p_max integer,
+    p_wait boolean)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
@@ -279,6 +292,16 @@ DECLARE
 	e	audit.events%ROWTYPE;
 BEGIN
 	PERFORM pg_advisory_xact_lock(727271);
+	-- No transaction that recorded an event is still open (each holds
+	-- the shared lock to its end): every id below the ones seen is
+	-- visible or gone for good. The server's sealer does not wait (a
+	-- waiting exclusive request would hold up every new record); it
+	-- tries again at its next round.
+	IF p_wait THEN
+		PERFORM pg_advisory_xact_lock(727272);
+	ELSIF NOT pg_try_advisory_xact_lock(727272) THEN
+		RETURN 0;
+	END IF;
 	SELECT c.hash, c.event_id INTO v_prev, v_last FROM audit.chain c
 	 ORDER BY c.seq DESC LIMIT 1;
 	IF v_prev IS NULL THEN
@@ -298,12 +321,12 @@ BEGIN
 END;
 $$;
 
--- The only sealer anyone calls: events at least 60 s old, which no
--- open transaction can still precede (statement_timeout is 10 s).
+-- The only sealer anyone calls: events at least 60 s old (a prefix of
+-- the trail, as 013 has it), once no recording transaction is open.
 CREATE FUNCTION audit.seal()
 RETURNS integer
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
-	SELECT audit.seal_due(interval '60 seconds', 10000);
+	SELECT audit.seal_due(interval '60 seconds', 10000, false);
 $$;
 
 -- An alert is acknowledged by someone who is neither the actor nor the
@@ -343,6 +366,17 @@ $$;
 
 -- --- sessions and factors -------------------------------------------------
 
+-- A TOTP step the worker says it matched: within two steps of this
+-- database's clock (one step of drift either way, plus the moment
+-- between the worker's check and this call). A step far ahead would
+-- otherwise use up every code of an account for years.
+CREATE FUNCTION auth.step_plausible(p_step bigint)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+	SELECT p_step IS NOT NULL AND abs(p_step -
+	    floor(extract(epoch FROM clock_timestamp()) / 30)::bigint) <= 2;
+$$;
+
 -- Both factors passed: consume the TOTP step (never twice), open the
 -- session for the raw token, reset the failure counter. A login function:
 -- it takes the user id the factors were checked for.
@@ -360,10 +394,14 @@ DECLARE
 	v_idle	timestamptz;
 	v_must	boolean;
 BEGIN
-	IF length(p_token) <> 32 THEN
-		RAISE EXCEPTION 'a session token is 32 bytes'
+	IF length(p_token) <> 32 OR NOT auth.step_plausible(p_totp_step)
+	    OR p_absolute_until IS NULL OR p_idle_secs IS NULL THEN
+		RAISE EXCEPTION 'a 32-byte token and a current TOTP step'
 		    USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- The policy's hard limits (policy.c), whatever the caller says.
+	p_idle_secs := least(greatest(p_idle_secs, 10), 900);
+	p_absolute_until := least(p_absolute_until, now() + interval '12 hours');
 	SELECT * INTO v_user FROM auth.users WHERE id = p_user_id FOR UPDATE;
 	IF v_user.disabled_at IS NOT NULL THEN
 		RETURN QUERY SELECT 'disabled'::text, NULL::bigint,
@@ -432,6 +470,7 @@ DECLARE
 	v_why	text;
 	v_idle	timestamptz;
 BEGIN
+	p_idle_secs := least(greatest(coalesce(p_idle_secs, 10), 10), 900);
 	SELECT * INTO v_s FROM auth.sessions s
 	 WHERE length(p_token) = 32 AND s.token_hash = sha256(p_token)
 	   FOR UPDATE;
@@ -531,7 +570,8 @@ DECLARE
 	a	record;
 BEGIN
 	SELECT * INTO a FROM auth.session_actor(p_token);
-	IF EXISTS (SELECT 1 FROM auth.lockout WHERE user_id = a.user_id
+	IF NOT auth.step_plausible(p_step) OR EXISTS (SELECT 1
+	    FROM auth.lockout WHERE user_id = a.user_id
 	    AND locked_until > now()) THEN
 		RETURN false;
 	END IF;
@@ -566,7 +606,8 @@ DECLARE
 	a	record;
 BEGIN
 	SELECT * INTO a FROM auth.session_actor(p_token);
-	IF EXISTS (SELECT 1 FROM auth.lockout WHERE user_id = a.user_id
+	IF NOT auth.step_plausible(p_step) OR EXISTS (SELECT 1
+	    FROM auth.lockout WHERE user_id = a.user_id
 	    AND locked_until > now()) THEN
 		RETURN NULL;
 	END IF;
@@ -585,7 +626,8 @@ END;
 $$;
 DROP FUNCTION auth.reauthenticated(bigint, bigint, inet, bigint);
 
--- A login's due rehash, for the session that login just opened.
+-- A login's due rehash, for the session that login just opened: only
+-- within its first minute, once (not a way to set a password later).
 CREATE FUNCTION auth.rehashed(p_token bytea, p_hash text, p_source inet)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -593,10 +635,19 @@ DECLARE
 	a	record;
 BEGIN
 	SELECT * INTO a FROM auth.session_actor(p_token);
+	IF NOT EXISTS (SELECT 1 FROM auth.sessions s WHERE s.id = a.session_id
+	    AND s.created_at > now() - interval '1 minute')
+	    OR EXISTS (SELECT 1 FROM audit.events e WHERE e.actor_id =
+	    a.user_id AND e.event = 'password.rehashed' AND e.details->>
+	    'session' = a.session_id::text) THEN
+		RAISE EXCEPTION 'forbidden: a rehash follows its login'
+		    USING ERRCODE = 'PCA03';
+	END IF;
 	UPDATE auth.credentials SET password_hash = p_hash
 	 WHERE user_id = a.user_id;
 	PERFORM audit.record(a.user_id, a.username, a.role, p_source,
-	    'password.rehashed', a.username, 'success', '{}'::jsonb);
+	    'password.rehashed', a.username, 'success',
+	    jsonb_build_object('session', a.session_id));
 END;
 $$;
 DROP FUNCTION auth.rehashed(bigint, text, inet);
@@ -775,8 +826,109 @@ $$;
 DROP FUNCTION audit.review_confirm(text, text, bigint, inet, text);
 
 -- --- login-path functions that write: definer rights ----------------------
-ALTER FUNCTION auth.login_failed(bigint, text, inet, text, integer, integer,
-    integer, integer, integer, integer) SECURITY DEFINER;
+-- A failed attempt (005), hardened: the reason from a fixed list, the
+-- name of a known account its own, the numbers within the policy's
+-- bounds.
+CREATE OR REPLACE FUNCTION auth.login_failed(p_user_id bigint, p_username text,
+    p_source inet, p_reason text, p_threshold integer,
+    p_lock_secs integer, p_lock_max integer, p_src_threshold integer,
+    p_src_window integer, p_src_block integer)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	v_event		bigint;
+	v_fail		integer;
+	v_lockouts	integer;
+	v_secs		bigint;
+	v_src		integer;
+	v_result	text := 'failed';
+	v_rule		text;
+BEGIN
+	IF p_reason IS NULL OR p_reason NOT IN ('unknown_user', 'disabled',
+	    'bad_password', 'not_enrolled', 'bad_totp', 'totp_replay',
+	    'locked', 'source_blocked', 'bad_enrolment_code', 'not_staged') THEN
+		RAISE EXCEPTION 'unknown failure reason'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- A known account is recorded under its own name.
+	IF p_user_id IS NOT NULL THEN
+		SELECT username INTO p_username FROM auth.users
+		 WHERE id = p_user_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'no such account'
+			    USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END IF;
+	-- The policy's bounds (policy.c), whatever the caller says.
+	p_threshold := least(greatest(coalesce(p_threshold, 5), 1), 10);
+	p_lock_secs := least(greatest(coalesce(p_lock_secs, 1800), 1), 86400);
+	p_lock_max := least(greatest(coalesce(p_lock_max, 86400),
+	    p_lock_secs), 604800);
+	p_src_threshold := least(greatest(coalesce(p_src_threshold, 20), 1),
+	    1000);
+	p_src_window := least(greatest(coalesce(p_src_window, 600), 10), 86400);
+	p_src_block := least(greatest(coalesce(p_src_block, 900), 10), 86400);
+	v_rule := CASE WHEN p_reason IN ('locked', 'source_blocked')
+	    THEN 'attempt_while_locked' END;
+
+	v_event := audit.record(p_user_id, p_username, NULL, p_source,
+	    'login.failure', p_username, 'failure',
+	    jsonb_build_object('reason', p_reason), v_rule, 'alert');
+
+	IF p_user_id IS NOT NULL AND p_reason NOT IN ('locked',
+	    'source_blocked') THEN
+		INSERT INTO auth.lockout AS l (user_id, failures, last_failure_at)
+		VALUES (p_user_id, 1, now())
+		ON CONFLICT (user_id) DO UPDATE
+		    SET failures = l.failures + 1, last_failure_at = now()
+		RETURNING failures INTO v_fail;
+
+		IF v_fail >= p_threshold THEN
+			SELECT CASE WHEN last_lockout_at > now() - interval '24 hours'
+			    THEN lockouts_24h + 1 ELSE 1 END
+			  INTO v_lockouts FROM auth.lockout WHERE user_id = p_user_id;
+			-- 30 min, doubling on each further lockout in 24 h, capped.
+			v_secs := least(p_lock_max::bigint,
+			    p_lock_secs::bigint * (2 ^ least(v_lockouts - 1, 20))::bigint);
+			UPDATE auth.lockout SET failures = 0,
+			    locked_until = now() + make_interval(secs => v_secs),
+			    lockouts_24h = v_lockouts, last_lockout_at = now()
+			 WHERE user_id = p_user_id;
+			PERFORM audit.record(p_user_id, p_username, NULL,
+			    p_source, 'account.locked', p_username, 'denied',
+			    jsonb_build_object('seconds', v_secs,
+			        'lockouts_24h', v_lockouts), 'lockout', 'alert');
+			v_result := 'locked_now';
+		END IF;
+	END IF;
+
+	IF p_source IS NOT NULL AND p_reason <> 'source_blocked' THEN
+		INSERT INTO auth.source_blocks AS s (source, failures, window_start)
+		VALUES (p_source, 1, now())
+		ON CONFLICT (source) DO UPDATE SET
+		    failures = CASE WHEN s.window_start <
+		        now() - make_interval(secs => p_src_window)
+		        THEN 1 ELSE s.failures + 1 END,
+		    window_start = CASE WHEN s.window_start <
+		        now() - make_interval(secs => p_src_window)
+		        THEN now() ELSE s.window_start END
+		RETURNING failures INTO v_src;
+
+		IF v_src >= p_src_threshold THEN
+			UPDATE auth.source_blocks SET failures = 0,
+			    window_start = now(),
+			    blocked_until = now() + make_interval(secs => p_src_block)
+			 WHERE source = p_source;
+			PERFORM audit.record(NULL, NULL, NULL, p_source,
+			    'source.blocked', host(p_source), 'denied',
+			    jsonb_build_object('seconds', p_src_block,
+			        'failures', v_src), 'blocked_source', 'alert');
+		END IF;
+	END IF;
+
+	RETURN v_result;
+END;
+$$;
 ALTER FUNCTION auth.name_failed(text, integer, integer) SECURITY DEFINER;
 ALTER FUNCTION auth.outside_hours(text, inet) SECURITY DEFINER;
 

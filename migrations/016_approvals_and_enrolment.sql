@@ -38,10 +38,14 @@ REVOKE ALL ON SCHEMA approvals FROM PUBLIC;
 GRANT USAGE ON SCHEMA approvals TO pc_auth, pc_payments, pc_auditor, pc_api;
 
 -- What the owner says about this database, not the policy: whether
--- accounts may be seeded without an enrolment (devstack sets it).
+-- accounts may be seeded without an enrolment (devstack sets it), and
+-- the highest refund one operator may make alone, whatever threshold a
+-- worker passes (unset: 100000, the policy's default).
 CREATE TABLE meta.settings (
-	key	text PRIMARY KEY CHECK (key IN ('dev_seeding')),
-	value	text NOT NULL
+	key	text PRIMARY KEY CHECK (key IN ('dev_seeding',
+	    'refund_approval_ceiling')),
+	value	text NOT NULL,
+	CHECK (key <> 'refund_approval_ceiling' OR value ~ '^[0-9]{1,12}$')
 );
 GRANT SELECT ON meta.settings TO pc_api, pc_ops;
 
@@ -612,7 +616,10 @@ $$;
 
 -- capture, cancel, refund by the session's operator: idempotency key,
 -- version check, the change and its audit record in one transaction. A
--- refund above p_threshold becomes a request (202) for another operator.
+-- refund that takes the payment's refunded total above the threshold
+-- becomes a request (202) for another operator: the total, so that
+-- refunds split into small ones do not pass one by one. The threshold
+-- is the policy's (p_threshold) but never above the owner's ceiling.
 CREATE FUNCTION payments.operate(p_token bytea, p_source inet, p_op text,
     p_id bigint, p_version integer, p_key text, p_hash text,
     p_amount bigint, p_reason text, p_threshold bigint, p_ttl integer)
@@ -627,8 +634,19 @@ DECLARE
 	v_body		jsonb;
 	v_req		approvals.requests%ROWTYPE;
 	v_none		approvals.requests%ROWTYPE;
+	v_limit		bigint;
 BEGIN
 	u := auth.actor(p_token, ARRAY['operator'], false);
+	IF p_op IS NULL OR p_id IS NULL OR p_version IS NULL OR p_key IS NULL
+	    OR p_hash IS NULL OR (p_op = 'refund' AND (p_amount IS NULL
+	    OR p_amount <= 0 OR p_reason IS NULL)) THEN
+		RAISE EXCEPTION 'an operation names all it needs'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT least(coalesce(p_threshold, s.ceiling), s.ceiling)
+	  INTO v_limit FROM (SELECT coalesce((SELECT value::bigint
+	      FROM meta.settings WHERE key = 'refund_approval_ceiling'),
+	      100000) AS ceiling) s;
 	INSERT INTO payments.idempotency (actor_id, key, request_hash)
 	VALUES (u.id, p_key, p_hash) ON CONFLICT DO NOTHING;
 	IF NOT FOUND THEN
@@ -698,7 +716,7 @@ BEGIN
 			    'invalid_transition', 'message',
 			    format('A %s transaction cannot be refunded.',
 			    v_t.status));
-		ELSIF p_amount > p_threshold THEN
+		ELSIF v_t.refunded_amount + p_amount > v_limit THEN
 			v_req := approvals.open(u, p_source, 'refund',
 			    jsonb_build_object('kind', 'refund',
 			        'transaction', v_t.id,
@@ -964,7 +982,8 @@ DECLARE
 	v_u	auth.users%ROWTYPE;
 BEGIN
 	e := auth.enrolment_find(p_username, p_code1, p_code2);
-	IF e.id IS NULL OR e.staged_hash IS NULL THEN
+	IF e.id IS NULL OR e.staged_hash IS NULL
+	    OR NOT auth.step_plausible(p_step) THEN
 		RETURN false;
 	END IF;
 	SELECT * INTO v_u FROM auth.users WHERE id = e.user_id FOR UPDATE;

@@ -43,6 +43,18 @@ ALTER ROLE pc_auditor SET search_path = pg_catalog;
 ALTER ROLE pc_ops SET search_path = pg_catalog;
 -- Auditors cannot write, even through a bug (see also their grants).
 ALTER ROLE pc_auditor SET default_transaction_read_only = on;
+-- Parameters carry raw session tokens, enrolment code halves and
+-- password hashes: never into the server log, whatever log_statement or
+-- log_min_duration_statement a site sets (superuser-only settings, so
+-- the roles cannot turn them back on).
+ALTER ROLE pc_auth SET log_parameter_max_length = 0;
+ALTER ROLE pc_payments SET log_parameter_max_length = 0;
+ALTER ROLE pc_auditor SET log_parameter_max_length = 0;
+ALTER ROLE pc_ops SET log_parameter_max_length = 0;
+ALTER ROLE pc_auth SET log_parameter_max_length_on_error = 0;
+ALTER ROLE pc_payments SET log_parameter_max_length_on_error = 0;
+ALTER ROLE pc_auditor SET log_parameter_max_length_on_error = 0;
+ALTER ROLE pc_ops SET log_parameter_max_length_on_error = 0;
 -- A stuck statement must not hold a worker's connection for ever.
 ALTER ROLE pc_auth SET statement_timeout = '10s';
 ALTER ROLE pc_payments SET statement_timeout = '10s';

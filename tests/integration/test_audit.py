@@ -77,7 +77,7 @@ def seal_all():
     with db("postgres") as conn, conn.cursor() as cur:
         for _ in range(100):
             cur.execute("SELECT audit.seal_due(interval '0 seconds', "
-                        "10000)")
+                        "10000, true)")
             if cur.fetchone()[0] == 0:
                 break
     with db("pc_auditor") as conn, conn.cursor() as cur:

@@ -415,7 +415,8 @@ def test_seal_takes_no_age():
     for role in ("pc_auth", "pc_ops"):
         for sql in ("SELECT audit.seal(interval '-1 hour')",
                     "SELECT audit.seal(interval '-1 hour', 10000)",
-                    "SELECT audit.seal_due(interval '-1 hour', 10000)"):
+                    "SELECT audit.seal_due(interval '-1 hour', 10000, "
+                    "false)"):
             refused(role, sql, None, ("42501", "42883"))
         with db(role) as conn, conn.cursor() as cur:
             cur.execute("SELECT audit.seal()")

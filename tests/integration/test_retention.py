@@ -49,7 +49,8 @@ def seal():
     """The internal sealer with no minimum age (the superuser's: the
     roles the server and the CLI use call audit.seal(), 60 s)."""
     with db("postgres", DBNAME) as conn, conn.cursor() as cur:
-        cur.execute("SELECT audit.seal_due(interval '0 seconds', 10000)")
+        cur.execute("SELECT audit.seal_due(interval '0 seconds', 10000, "
+                    "true)")
 
 
 def verify():
