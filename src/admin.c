@@ -583,7 +583,8 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
  * table lock and records every attempt, with an alert). Each account is
  * an enrolment: the two halves of its code go to stdout as JSON, and the
  * person it is for finishes first sign-in in the console, choosing their
- * own password and device. Nobody at this terminal sees either.
+ * own password and device. Whoever runs this holds both halves and could
+ * enrol in that person's place: that is what the alert is for.
  */
 static int
 admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
@@ -669,7 +670,7 @@ admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
 	    "open the console, choose\n\"First sign-in\", enter the "
 	    "username and both halves, choose a password and\nscan the QR "
 	    "code with their own authenticator. The code works once and\n"
-	    "expires; nobody but that person learns the password or the "
+	    "expires; only that person learns the password and the "
 	    "TOTP secret.\n", role, argv[0]);
 	return (0);
 }

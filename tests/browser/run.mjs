@@ -887,8 +887,10 @@ async function scenarioSodAccount(lang) {
 	await page.click('#nav-approvals');
 	await waitView(page, 'approvals');
 	await page.waitForSelector(`#appr-${id}`);
-	assertEq(await page.locator(`#appr-${id} button`).count(), 0,
-	    'no decision on one\'s own request');
+	assertEq(await page.locator(`#appr-approve-${id}, #appr-reject-${id}`)
+	    .count(), 0, 'no decision on one\'s own request');
+	assertEq(await page.locator(`#appr-withdraw-${id}`).count(), 1,
+	    'its requester may withdraw it');
 	assertEq(await text(page, `#appr-${id} .appr-why`), L.appr_mine,
 	    'why not');
 	await page.click('#nav-users');

@@ -585,8 +585,11 @@ def test_password_rehashed(make_server):
     m = mark()
     login_ok(strong, u)
     ev = the_event(m, "password.rehashed")
+    # It names the session its login just opened (once, in its first
+    # minute: migrations/015).
     check(ev, m, "password.rehashed", user_actor(u), u["username"],
-          "success", {})
+          "success", lambda d: set(d) == {"session"} and
+          isinstance(d["session"], int))
     assert_no_secret_in(ev, u["password"])
 
 

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import psycopg2
 import pytest
@@ -467,13 +468,19 @@ def test_no_runtime_role_moves_money_or_privilege_by_function(live):
 def test_a_minted_session_leaves_its_record(live):
     """The one function that opens a session takes a user id (the factors
     were checked in the worker): whoever calls it, the session and its
-    login.success record commit together."""
+    login.success record commit together, and what it takes from the
+    caller is bounded: a TOTP step far from the database's clock (which
+    would use up every code of the account for years) is refused, and
+    lifetimes are cut to the policy's limits."""
     token = bytes(range(100, 132))
+    sql = ("SELECT outcome, session_id FROM auth.login_succeeded(%s, NULL, "
+           "%s, %s, 100000, now() + interval '10 years')")
+    refused("pc_auth", sql, (live["auditor"]["id"], 9999999999,
+                             psycopg2.Binary(token)), ("22023",))
+    step = int(time.time() // 30) + 1
     with db("pc_auth") as conn, conn.cursor() as cur:
-        cur.execute("SELECT outcome, session_id FROM auth.login_succeeded("
-                    "%s, NULL, 9999999999, %s, 60, now() + interval "
-                    "'1 minute')", (live["auditor"]["id"],
-                                    psycopg2.Binary(token)))
+        cur.execute(sql, (live["auditor"]["id"], step,
+                          psycopg2.Binary(token)))
         outcome, sid = cur.fetchone()
     assert outcome == "ok"
     with db("pc_auditor") as conn, conn.cursor() as cur:
@@ -482,6 +489,11 @@ def test_a_minted_session_leaves_its_record(live):
                     "= %s", (str(sid),))
         assert cur.fetchall() == [(live["auditor"]["id"], str(sid))]
     with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute("SELECT idle_expires_at - created_at <= interval "
+                    "'900 seconds', absolute_expires_at - created_at <= "
+                    "interval '12 hours' FROM auth.sessions WHERE id = %s",
+                    (sid,))
+        assert cur.fetchone() == (True, True)
         cur.execute("UPDATE auth.sessions SET revoked_at = now() "
                     "WHERE id = %s", (sid,))
 
