@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 
 import psycopg2
 import pytest
@@ -496,6 +497,124 @@ def test_a_minted_session_leaves_its_record(live):
         assert cur.fetchone() == (True, True)
         cur.execute("UPDATE auth.sessions SET revoked_at = now() "
                     "WHERE id = %s", (sid,))
+
+
+def test_an_open_transaction_cannot_leave_an_event_out_of_the_chain():
+    """A role may lift its own statement_timeout and keep a transaction
+    that recorded an event open past the sealer's 60 s: the sealer then
+    waits (seals nothing) instead of linking past the invisible event,
+    which would have broken the chain for good."""
+    tag = "t_open_" + uuid.uuid4().hex[:8]
+    held = psycopg2.connect(host=SOCK, dbname="payconsole", user="postgres")
+    try:
+        with held.cursor() as cur:
+            cur.execute("SELECT audit.record(NULL, %s, NULL, NULL, "
+                        "'test.held', %s, 'info', '{}'::jsonb)", (tag, tag))
+            first = cur.fetchone()[0]
+        with db("postgres") as conn, conn.cursor() as cur:
+            cur.execute("SELECT audit.record(NULL, %s, NULL, NULL, "
+                        "'test.later', %s, 'info', '{}'::jsonb)", (tag, tag))
+            later = cur.fetchone()[0]
+            assert later > first
+            # No minimum age, no waiting: the server's way, minus the age.
+            cur.execute("SELECT audit.seal_due(interval '0 seconds', "
+                        "10000, false)")
+            assert cur.fetchone()[0] == 0
+            cur.execute("SELECT count(*) FROM audit.chain WHERE event_id "
+                        "= %s", (later,))
+            assert cur.fetchone()[0] == 0
+        held.commit()
+    finally:
+        held.close()
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT audit.seal_due(interval '0 seconds', 10000, "
+                    "true)")
+        cur.execute("SELECT count(*) FROM audit.chain WHERE event_id IN "
+                    "(%s, %s)", (first, later))
+        assert cur.fetchone()[0] == 2
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT intact, problem FROM audit.verify()")
+        assert cur.fetchone() == (True, None)
+
+
+def test_a_worker_cannot_raise_the_refund_threshold(live):
+    """payments.operate takes the policy's threshold from the server, but
+    never applies more than the owner's ceiling (100000 unless set), and
+    counts the payment's refunded total."""
+    tok = psycopg2.Binary(live["operator"]["token"])
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO payments.transactions (merchant_order_id, amount, "
+            "status, card_brand, card_last4, cardholder_name, "
+            "cardholder_email, captured_amount) VALUES (%s, 500000, "
+            "'captured', 'jcb', '0001', 'Ceiling Test', 'c@example.com', "
+            "500000) RETURNING id", ("CEIL-" + uuid.uuid4().hex[:10],))
+        tid = cur.fetchone()[0]
+    sql = ("SELECT status FROM payments.operate(%s, NULL, 'refund', %s, "
+           "%s, %s, repeat('a', 64), %s, 'ceiling', %s, 3600)")
+    with db("pc_payments") as conn, conn.cursor() as cur:
+        # A huge (or no) threshold from the caller: the ceiling holds.
+        for key, threshold in (("c1", 4000000000), ("c2", None)):
+            cur.execute(sql, (tok, tid, 1, key + uuid.uuid4().hex[:8],
+                              150000, threshold))
+            assert cur.fetchone()[0] == 202
+        # Under the ceiling, refunds go through one by one...
+        cur.execute(sql, (tok, tid, 1, "c3" + uuid.uuid4().hex[:8], 60000,
+                          4000000000))
+        assert cur.fetchone()[0] == 201
+        # ... until the refunded total passes it.
+        cur.execute(sql, (tok, tid, 2, "c4" + uuid.uuid4().hex[:8], 60000,
+                          4000000000))
+        assert cur.fetchone()[0] == 202
+    refused("pc_payments", "SELECT * FROM payments.operate(%s, NULL, "
+            "'refund', %s, NULL, 'k', repeat('a', 64), 1, 'x', 0, 3600)",
+            (tok, tid), ("22023",))
+
+
+def test_a_worker_cannot_bend_the_lockout(live):
+    op = live["operator"]
+    # Not a reason the server has: refused.
+    refused("pc_auth", "SELECT auth.login_failed(%s, 'x', NULL, "
+            "'whatever I like', 5, 1800, 86400, 20, 600, 900)",
+            (op["id"],), ("22023",))
+    victim = live["admin"]
+    mark = None
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT coalesce(max(id), 0) FROM audit.events")
+        mark = cur.fetchone()[0]
+    with db("pc_auth") as conn, conn.cursor() as cur:
+        # Another account's name, a ten-year lock, one failure to lock.
+        cur.execute("SELECT auth.login_failed(%s, 'someone_else', NULL, "
+                    "'bad_password', 1, 315360000, 315360000, 1000, 60, 60)",
+                    (victim["id"],))
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT actor_name, target FROM audit.events WHERE "
+                    "id > %s AND actor_id = %s", (mark, victim["id"]))
+        rows = cur.fetchall()
+        assert rows and all(r == (victim["name"], victim["name"])
+                            for r in rows), rows
+        cur.execute("SELECT locked_until <= now() + interval '1 day 1 "
+                    "minute' FROM auth.lockout WHERE user_id = %s",
+                    (victim["id"],))
+        assert cur.fetchone()[0] is True
+        cur.execute("UPDATE auth.lockout SET locked_until = NULL, "
+                    "failures = 0 WHERE user_id = %s", (victim["id"],))
+
+
+def test_no_parameter_of_the_server_reaches_the_log():
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT r.rolname, s.setconfig FROM pg_roles r "
+                    "LEFT JOIN pg_db_role_setting s ON s.setrole = r.oid "
+                    "AND s.setdatabase = 0 WHERE r.rolname = ANY(%s)",
+                    (SERVER_ROLES + ["pc_ops"],))
+        rows = cur.fetchall()
+    assert len(rows) == 4
+    for role, conf in rows:
+        assert "log_parameter_max_length=0" in conf, (role, conf)
+        assert "log_parameter_max_length_on_error=0" in conf, (role, conf)
+    # A superuser-only setting: the role cannot turn it back on.
+    refused("pc_auth", "SET log_parameter_max_length = -1", None,
+            ("42501",))
 
 
 def test_owner_cannot_change_audit_rows_either():
