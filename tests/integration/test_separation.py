@@ -113,8 +113,10 @@ def enrol(srv, username, c1, c2, password=None):
     assert ans["username"] == username
     secret = pyotp.parse_uri(ans["otpauth_uri"]).secret
     assert "<svg" in ans["qr_svg"]
+    # The previous step's code (one step either way is accepted), so
+    # that signing in next can use the current one without waiting.
     settle()
-    now = time.time()
+    now = time.time() - STEP
     r = api(srv, "POST", "/api/enrolment/finish", body={
         "username": username, "code_1": c1, "code_2": c2,
         "otp": pyotp.TOTP(secret).at(now)})
@@ -406,6 +408,11 @@ def test_expired_requests_cannot_be_approved(srv):
     assert_error(approve(adm2, a), 409, "approval_expired")
     assert status_of(a) == "expired" and directory(name) is None
     assert events_of("approval.expired", name)
+    # Once marked expired, it answers the same stable code, whichever of
+    # the decision and the timer came first.
+    assert_error(approve(adm2, a), 409, "approval_expired")
+    assert_error(adm2.post("/api/approvals/%d/reject" % a["id"], {}), 409,
+                 "approval_expired")
     # A new request for the same account may now be made.
     r = adm.post("/api/users", {"username": name, "display_name": "again",
                                 "role": "operator"})
