@@ -67,7 +67,8 @@ SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_SECONDS	?= 10
 
 .PHONY: all deps run test unit integration clean distclean seed check \
-	sanitize fuzz bench browser-deps integration-asan
+	sanitize fuzz bench browser-deps integration-asan test-lane-plain \
+	test-lane-checked
 
 all: $(BUILD)/payconsole $(BUILD)/payconsole-admin
 
@@ -176,14 +177,26 @@ integration-asan:
 fuzz:
 	scripts/fuzz $(FUZZ_SECONDS)
 
+# Two lanes at once, each with its own stack, ports and artefacts: the
+# integration suites, and the static, sanitizer and fuzz checks followed
+# by the integration suites again against the ASan+UBSan binaries (any
+# report fails them). The suites mostly wait (TOTP steps, the browser),
+# so the machine's two cores carry both; a failure in either fails the
+# run.
 test: deps browser-deps
 	$(MAKE) all unit
+	$(MAKE) --no-print-directory -j2 --output-sync=line test-lane-plain \
+	    test-lane-checked
+
+test-lane-plain:
+	scripts/test-integration
+
+test-lane-checked:
 	scripts/static-check
 	scripts/sanitize-check
 	scripts/fuzz 5
-	scripts/test-integration
-	@# Once more against the ASan+UBSan binaries; any report fails it.
-	scripts/test-integration-asan
+	PC_ARTEFACTS=$(CURDIR)/build-asan/artefacts/browser \
+	    scripts/test-integration-asan
 
 # A benchmark, never a test: figures against ceilings measured in the
 # same run, written to bench/results/<date>.md (bench/run).
