@@ -112,7 +112,14 @@ $(KORE_COPY)/.patched: $(KORE_PATCHES)
 	done
 	touch $@
 
-$(KORE_OBJ)/ldflags: $(KORE_COPY)/.patched
+# Patch 08 calls two pure modules; their headers sit next to Kore's
+# objects (Kore compiles with -I$(OBJDIR)), their code comes from
+# libpcpure.a when the server is linked.
+KORE_APP_H	 = src/httpscan.h src/httperr.h
+
+$(KORE_OBJ)/ldflags: $(KORE_COPY)/.patched $(KORE_APP_H)
+	mkdir -p $(KORE_OBJ)
+	cp $(KORE_APP_H) $(KORE_OBJ)/
 	$(MAKE) -s -C $(KORE_COPY) objects OBJDIR=$(KORE_OBJ) $(KORE_FLAVOR)
 
 # --- the application ---------------------------------------------------
