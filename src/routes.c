@@ -1,6 +1,7 @@
 /*
- * routes.c: dispatch. First match on (method, path) wins; a known path
- * with another method gets 405, anything else 404. Before a handler that
+ * routes.c: dispatch. First match on (method, path) wins (HEAD is served
+ * where GET is); a known path with another method gets 405, anything
+ * else 404. Before a handler that
  * needs a session runs, the session is checked (request.c) and then the
  * route's roles and flags (perm.c): 403 forbidden, 403
  * password_change_required or 403 reauth_required.
@@ -81,6 +82,19 @@ static const struct pc_route pc_routes[] = {
 
 static int	pc_dispatch_route(struct http_request *,
 		    const struct pc_route *, int64_t);
+static int	pc_routes_method_ok(int, int);
+
+/*
+ * A request's method serves a route's: the same, or HEAD where GET is
+ * (RFC 9110 9.3.2: the same answer without its content, which Kore
+ * leaves out).
+ */
+static int
+pc_routes_method_ok(int route, int method)
+{
+	return (route == method ||
+	    (route == HTTP_METHOD_GET && method == HTTP_METHOD_HEAD));
+}
 
 /* Sessions first: a handler behind a role never runs without one. */
 static int
@@ -135,11 +149,11 @@ pc_dispatch(struct http_request *req)
 		if (!pc_perm_path_match(pc_routes[i].path, req->path, &id))
 			continue;
 		path_known = 1;
-		if (pc_routes[i].method == req->method)
+		if (pc_routes_method_ok(pc_routes[i].method, req->method))
 			return (pc_dispatch_route(req, &pc_routes[i], id));
 	}
 
-	if (!path_known && req->method == HTTP_METHOD_GET) {
+	if (!path_known && pc_routes_method_ok(HTTP_METHOD_GET, req->method)) {
 		if (strcmp(req->path, "/") == 0)
 			return (pc_h_asset(req));
 		for (i = 0; pc_assets[i].path != NULL; i++) {
