@@ -35,6 +35,7 @@ from test_login import NO_SOURCE_BLOCK, clear_source_blocks, cookie_header
 from test_payments import (make_tx, new_key, refund, refund_rows, snapshot,
                            tx_row)
 from test_users import max_event_id, ready
+from wire import raw, read_answer, tls_connect
 
 COOKIE = "__Host-pc_session"
 UNKNOWN_TX = 987654321987
@@ -89,53 +90,6 @@ def wait_healthy(srv, timeout=60):
 
 
 # --- raw TLS client ---------------------------------------------------------
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-CTX = tls_context()
-
-
-def tls_connect(srv, timeout=15):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
-    return CTX.wrap_socket(s)
-
-
-def read_answer(t, head_only=False):
-    """One HTTP/1.x answer: (status, headers) or None if the server
-    closed the connection without one. Reads the body to its end (none
-    with head_only: the answer to HEAD)."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        try:
-            chunk = t.recv(16384)
-        except (ConnectionError, ssl.SSLError):
-            chunk = b""
-        if not chunk:
-            if buf:
-                raise AssertionError("truncated answer: %r" % buf[:200])
-            return None
-        buf += chunk
-    head, body = buf.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
-    assert m, lines[0]
-    headers = {}
-    for ln in lines[1:]:
-        k, v = ln.split(":", 1)
-        headers[k.strip().lower()] = v.strip()
-    n = 0 if head_only else int(headers.get("content-length", "0"))
-    while len(body) < n:
-        chunk = t.recv(16384)
-        if not chunk:
-            raise AssertionError("truncated body")
-        body += chunk
-    return int(m.group(1)), headers
-
 
 def send_until_closed(t, chunks, pause, deadline):
     """Send chunks one by one with a pause between them until the server
@@ -420,25 +374,6 @@ def test_oversized_bodies_get_413(fsrv, oper, how):
 
 # --- 4. 10,000 malformed requests -------------------------------------------
 
-def raw(method, path, headers=(), body=None, version=b"HTTP/1.1"):
-    """Request bytes, exactly as given (no normalisation)."""
-    if isinstance(method, str):
-        method = method.encode()
-    if isinstance(path, str):
-        # Below U+0100 as raw bytes (so "\xff" is the byte 0xff), the
-        # rest as UTF-8.
-        path = b"".join(c.encode("latin-1") if ord(c) < 256 else
-                        c.encode("utf-8") for c in path)
-    lines = [method + b" " + path + b" " + version, b"Host: 127.0.0.1"]
-    for h in headers:
-        lines.append(h if isinstance(h, bytes) else h.encode("latin-1"))
-    if body is not None and not any(
-            h.lower().startswith(b"content-length") for h in
-            (x if isinstance(x, bytes) else x.encode() for x in headers)):
-        lines.append(b"Content-Length: %d" % len(body))
-    return b"\r\n".join(lines) + b"\r\n\r\n" + (body or b"")
-
-
 # --- request framing (src/kore/06-request-framing.patch) ---------------------
 
 LOGIN_BODY = b'{"username":"nobody-framing","password":"Not-the-pw-1",' \
@@ -604,6 +539,11 @@ HEADER_TRICKS = [
     [b"Content-Type: application/x-www-form-urlencoded"],
     [b"Content-Type: \xff"], [b"Expect: 100-continue"],
     [b"Connection: upgrade", b"Upgrade: websocket"],
+    # Issue 13: a NUL hiding what follows, control bytes, a list.
+    [b"X-A: a\x00b", b"Content-Length: 6"], [b"X-A: a\x00b",
+                                             b"Transfer-Encoding: chunked"],
+    [b"X-A: \x1b[2J"], [b"X-A: a\x7f"], [b"X-A: a\x0bb"],
+    [b"Connection: keep-alive, close"], [b"X-Empty:"],
 ]
 
 BAD_LINES = [
@@ -612,6 +552,10 @@ BAD_LINES = [
     b"BREW /healthz HTTP/1.1", b"GET\t/healthz\tHTTP/1.1",
     b"GET /healthz HTTP/1.1 extra", b"\x16\x03\x01\x00\x05", b"",
     b"GET /he\x00althz HTTP/1.1", b"GET /healthz\r HTTP/1.1",
+    # Issue 13: bare LF endings, and two requests in one write.
+    b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\n",
+    b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    b"GET /api/hours HTTP/1.1",
     b"CONNECT 127.0.0.1:443 HTTP/1.1", b"PRI * HTTP/2.0",
     b"TRACE / HTTP/1.1", b"OPTIONS * HTTP/1.1", b"DELETE /api/me HTTP/1.1",
 ]

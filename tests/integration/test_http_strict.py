@@ -1,0 +1,254 @@
+"""Issue 13, HTTP framing: a strict request head, pipelining, Connection
+lists, HEAD, and the JSON error shape on Kore's own answers
+(src/kore/08-strict-head.patch, src/httpscan.c, src/httperr.c).
+
+Everything here is sent as raw bytes over TLS (tests/integration/wire.py):
+a client library would repair what is under test."""
+import json
+import socket
+import ssl
+
+import pytest
+
+from conftest import Server
+from people import NO_SOURCE_BLOCK, clear_source_blocks
+from wire import raw, read_answer_body, tls_connect
+
+HOST = b"Host: 127.0.0.1"
+
+
+@pytest.fixture(scope="module")
+def hsrv():
+    clear_source_blocks()
+    srv = Server("http-strict", workers=1,
+                 policy=dict(NO_SOURCE_BLOCK)).start()
+    yield srv
+    srv.stop()
+    clear_source_blocks()
+
+
+def exchange(srv, data, answers=3, head_only=False, until_closed=True):
+    """Send data in one write (one TLS record when small); read up to
+    `answers` answers: (answers, closed). closed is False when the
+    server kept the connection open with nothing more to say (a read
+    timed out); not looked at when all the answers came and
+    until_closed is False."""
+    t = tls_connect(srv, timeout=5)
+    got = []
+    closed = False
+    try:
+        t.sendall(data)
+        for _ in range(answers):
+            try:
+                a = read_answer_body(t, head_only)
+            except socket.timeout:
+                break
+            if a is None:
+                closed = True
+                break
+            got.append(a)
+        else:
+            if not until_closed:
+                return got, False
+            try:
+                closed = t.recv(1) == b""
+            except (socket.timeout, ssl.SSLError, ConnectionError):
+                closed = False
+    finally:
+        t.close()
+    return got, closed
+
+
+def assert_json_error(answer, status, code):
+    st, headers, body = answer
+    assert st == status, (st, headers, body)
+    assert headers.get("content-type") == \
+        "application/json; charset=utf-8", headers
+    doc = json.loads(body)
+    assert doc["error"] == code, doc
+    assert isinstance(doc["message"], str) and doc["message"], doc
+
+
+HOURS = b"GET /api/hours HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def smuggle(hidden):
+    """The issue's request: a NUL in a value, then the header lines
+    Kore used to miss, then a 'body' that is a second request."""
+    return (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\x00b\r\n"
+            + hidden + b"\r\n\r\n" + HOURS)
+
+
+# Each used to be answered by the application (two 200s for the first).
+SMUGGLED = [
+    ("nul hides a length", smuggle(b"Content-Length: %d" % len(HOURS))),
+    ("nul hides a transfer coding", smuggle(b"Transfer-Encoding: chunked")),
+    ("nul hides a second Host", smuggle(b"Host: evil.example")),
+    ("nul hides Connection close", smuggle(b"Connection: close")),
+    ("nul in a name", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"X\x00A: b\r\n\r\n"),
+]
+
+
+def assert_refused_and_closed(srv, name, data):
+    """One answer, 400 in JSON, announced and done as a close."""
+    got, closed = exchange(srv, data)
+    assert len(got) == 1, (name, [a[:2] for a in got])
+    assert_json_error(got[0], 400, "invalid_request")
+    assert got[0][1].get("connection") == "close"
+    assert closed, name
+
+
+@pytest.mark.parametrize("name,data", SMUGGLED, ids=[s[0] for s in SMUGGLED])
+def test_a_nul_in_the_head_is_refused_before_any_header_is_read(
+        hsrv, name, data):
+    assert_refused_and_closed(hsrv, name, data)
+
+
+# (name, bytes): a head two parsers could read differently.
+LENIENT = [
+    ("bare CR in a value", raw("GET", "/healthz", [b"X-A: a\rb"])),
+    ("bare LF in a value", raw("GET", "/healthz", [b"X-A: a\nB: c"])),
+    ("bare LF endings", b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\n\n"),
+    ("one bare LF ending", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\n"
+                           b"X-A: b\r\n\r\n"),
+    ("lower-case method", raw("get", "/healthz")),
+    ("mixed-case method", raw("Get", "/healthz")),
+    ("double space", b"GET  /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+    ("tab separator", b"GET\t/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+    ("trailing space", b"GET /healthz HTTP/1.1 \r\nHost: 127.0.0.1\r\n\r\n"),
+    ("empty header name", raw("GET", "/healthz", [b": x"])),
+    ("space before colon", raw("GET", "/healthz", [b"X-A : x"])),
+    ("folded line", raw("GET", "/healthz", [b"X-A: a", b" folded"])),
+    ("escape in a value", raw("GET", "/healthz", [b"X-A: \x1b[2J"])),
+    ("DEL in a value", raw("GET", "/healthz", [b"X-A: a\x7f"])),
+    ("vertical tab in a value", raw("GET", "/healthz", [b"X-A: a\x0bb"])),
+    ("UTF-8 in a value", raw("GET", "/healthz", [b"X-A: \xe3\x81\x82"])),
+    ("two empty lines first", b"\r\n\r\nGET /healthz HTTP/1.1\r\n"
+                              b"Host: 127.0.0.1\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize("name,data", LENIENT, ids=[s[0] for s in LENIENT])
+def test_lenient_heads_are_refused_and_the_connection_closed(
+        hsrv, name, data):
+    assert_refused_and_closed(hsrv, name, data)
+
+
+def test_what_the_rfc_allows_still_passes(hsrv):
+    """The controls: HTAB and spaces in a value, one empty line before
+    the request line (RFC 9112 2.2), every tchar in a name."""
+    for data in (raw("GET", "/healthz", [b"X-A:\ta\tb", b"X-B: a b ~"]),
+                 b"\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                 raw("GET", "/healthz", [b"!#$%&'*+-.^_`|~09azAZ: x"])):
+        got, _ = exchange(hsrv, data, answers=1, until_closed=False)
+        assert [a[0] for a in got] == [200], (data, got)
+
+
+def fillers(n):
+    return [b"X-Filler-%d: %d" % (i, i) for i in range(n)]
+
+
+def test_the_line_limit_is_more_than_63(hsrv):
+    """63 header lines (Host and 62 more) pass; 64 get 431, in JSON."""
+    got, _ = exchange(hsrv, raw("GET", "/healthz", fillers(62)), answers=1,
+                      until_closed=False)
+    assert [a[0] for a in got] == [200]
+    got, closed = exchange(hsrv, raw("GET", "/healthz", fillers(63)))
+    assert len(got) == 1
+    assert_json_error(got[0], 431, "headers_too_large")
+    assert closed
+
+
+def test_two_pipelined_requests_are_answered_or_closed_not_left_hanging(
+        hsrv):
+    """Before: the first was answered, the second silently lost, the
+    connection left open. Now the first is answered with 'connection:
+    close' and the connection closed, so the client knows to retry."""
+    got, closed = exchange(hsrv, raw("GET", "/healthz") + HOURS)
+    assert [a[0] for a in got] == [200], got
+    assert got[0][1]["connection"] == "close"
+    assert json.loads(got[0][2])["status"] == "ok"
+    assert closed
+
+
+def test_a_body_does_not_swallow_the_next_request(hsrv):
+    """A login body followed by a pipelined request: the login reads
+    exactly its own body (401 invalid_credentials, not 400 for a body
+    with a request glued to it), then the connection closes."""
+    body = (b'{"username":"nobody-pipelined","password":"Not-the-pw-1",'
+            b'"otp":"123456"}')
+    first = raw("POST", "/api/login", [b"Content-Type: application/json"],
+                body)
+    got, closed = exchange(hsrv, first + HOURS)
+    assert len(got) == 1, got
+    assert_json_error(got[0], 401, "invalid_credentials")
+    assert got[0][1]["connection"] == "close"
+    assert closed
+
+
+@pytest.mark.parametrize("conn", [
+    [b"Connection: keep-alive, close"], [b"Connection: close, keep-alive"],
+    [b"Connection: keep-alive", b"Connection: close"],
+    [b"Connection: Keep-Alive,CLOSE"]])
+def test_close_anywhere_in_connection_closes(hsrv, conn):
+    got, closed = exchange(hsrv, raw("GET", "/healthz", conn))
+    assert [a[0] for a in got] == [200]
+    assert got[0][1]["connection"] == "close"
+    assert closed
+
+
+def test_keep_alive_alone_keeps_the_connection(hsrv):
+    t = tls_connect(hsrv, timeout=10)
+    try:
+        for _ in range(3):
+            t.sendall(raw("GET", "/healthz", [b"Connection: keep-alive"]))
+            st, headers, _ = read_answer_body(t)
+            assert st == 200 and headers["connection"] == "keep-alive"
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("data,status,code", [
+    (raw("GET", "/healthz", [b"X-Empty:"]), 400, "invalid_request"),
+    (raw("GET", "/healthz", [b"Transfer-Encoding: chunked"], b"0\r\n\r\n"),
+     501, "not_implemented"),
+    (raw("GET", "/healthz", version=b"HTTP/2.0"), 505,
+     "version_not_supported"),
+    (raw("GET", "/" + "a" * 2100), 414, "uri_too_long"),
+    (raw("POST", "/api/login", [b"Content-Type: application/json",
+                                b"Content-Length: 99999999"]), 413,
+     "body_too_large"),
+    (b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 411,
+     "length_required"),
+], ids=["empty value", "transfer coding", "HTTP/2.0", "long target",
+        "large body", "no length"])
+def test_every_error_answer_has_the_json_shape(hsrv, data, status, code):
+    """Kore's own answers used to have an empty body."""
+    got, _ = exchange(hsrv, data, answers=1, until_closed=False)
+    assert len(got) == 1
+    assert_json_error(got[0], status, code)
+
+
+@pytest.mark.parametrize("path", ["/", "/app.js", "/healthz", "/api/hours"])
+def test_head_is_answered_where_get_is(hsrv, path):
+    got, _ = exchange(hsrv, raw("GET", path), answers=1, until_closed=False)
+    (gst, gheaders, gbody), = got
+    got, _ = exchange(hsrv, raw("HEAD", path), answers=1, head_only=True,
+                      until_closed=False)
+    (hst, hheaders, hbody), = got
+    assert gst == hst == 200, (gst, hst)
+    assert hbody == b""
+    assert hheaders["content-type"] == gheaders["content-type"]
+    if path in ("/", "/app.js"):
+        assert hheaders["content-length"] == gheaders["content-length"]
+        assert hheaders["etag"] == gheaders["etag"]
+
+
+def test_head_needs_a_session_where_get_does(hsrv):
+    got, _ = exchange(hsrv, raw("HEAD", "/api/me"), answers=1,
+                      head_only=True, until_closed=False)
+    assert got[0][0] == 401, got
+    got, _ = exchange(hsrv, raw("HEAD", "/api/nothing-here"), answers=1,
+                      head_only=True, until_closed=False)
+    assert got[0][0] == 404, got

@@ -1,0 +1,80 @@
+"""Raw TLS and HTTP bytes for the suites that test framing: a
+connection that verifies nothing (the dev certificate), requests written
+exactly as given, answers read without a client library's repairs."""
+import re
+import socket
+import ssl
+
+
+def tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+CTX = tls_context()
+
+
+def tls_connect(srv, timeout=15, server_hostname=None):
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    return CTX.wrap_socket(s, server_hostname=server_hostname)
+
+
+def read_answer_body(t, head_only=False):
+    """One HTTP/1.x answer: (status, headers, body) or None if the
+    server closed the connection without one. Reads the body to its end
+    (none with head_only: the answer to HEAD); bytes past it stay in
+    the socket's buffer for the next call."""
+    buf = t.pending_buf if hasattr(t, "pending_buf") else b""
+    while b"\r\n\r\n" not in buf:
+        try:
+            chunk = t.recv(16384)
+        except (ConnectionError, ssl.SSLError):
+            chunk = b""
+        if not chunk:
+            if buf:
+                raise AssertionError("truncated answer: %r" % buf[:200])
+            return None
+        buf += chunk
+    head, body = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    assert m, lines[0]
+    headers = {}
+    for ln in lines[1:]:
+        k, v = ln.split(":", 1)
+        headers[k.strip().lower()] = v.strip()
+    n = 0 if head_only else int(headers.get("content-length", "0"))
+    while len(body) < n:
+        chunk = t.recv(16384)
+        if not chunk:
+            raise AssertionError("truncated body")
+        body += chunk
+    t.pending_buf = body[n:]
+    return int(m.group(1)), headers, body[:n]
+
+
+def read_answer(t, head_only=False):
+    """One answer as (status, headers), or None (see read_answer_body)."""
+    a = read_answer_body(t, head_only)
+    return None if a is None else a[:2]
+
+
+def raw(method, path, headers=(), body=None, version=b"HTTP/1.1"):
+    """Request bytes, exactly as given (no normalisation)."""
+    if isinstance(method, str):
+        method = method.encode()
+    if isinstance(path, str):
+        # Below U+0100 as raw bytes (so "\xff" is the byte 0xff), the
+        # rest as UTF-8.
+        path = b"".join(c.encode("latin-1") if ord(c) < 256 else
+                        c.encode("utf-8") for c in path)
+    lines = [method + b" " + path + b" " + version, b"Host: 127.0.0.1"]
+    for h in headers:
+        lines.append(h if isinstance(h, bytes) else h.encode("latin-1"))
+    if body is not None and not any(
+            h.lower().startswith(b"content-length") for h in
+            (x if isinstance(x, bytes) else x.encode() for x in headers)):
+        lines.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + (body or b"")
