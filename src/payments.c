@@ -22,6 +22,7 @@
 #include "app.h"
 #include "cardguard.h"
 #include "csvw.h"
+#include "cursor.h"
 #include "jsonw.h"
 #include "mask.h"
 #include "qs.h"
@@ -147,10 +148,9 @@ pc_txn_search_prepare(struct http_request *req, struct pc_txn *t,
 	    "amex", "diners", "discover", NULL };
 	const char	*v, *names[] = { "from", "to", "status", "order_prefix",
 			    "amount_min", "amount_max", "last4", "brand" };
-	char		cur[128];
-	uint8_t		raw[96];
+	int64_t		cur_us, cur_id;
 	size_t		i, k;
-	int		n, ok;
+	int		ok;
 	long		lim;
 
 	if (pc_qs_parse(&t->qs, req->query_string, pc_txn_filters) == -1)
@@ -214,19 +214,12 @@ pc_txn_search_prepare(struct http_request *req, struct pc_txn *t,
 
 	t->cur_us[0] = t->cur_id[0] = '\0';
 	if ((v = pc_qs_get(&t->qs, "cursor")) != NULL) {
-		/* Decoding writes 3 bytes per 4 characters: bound it first. */
-		if (strlen(v) > 4 * (sizeof(raw) / 3))
+		if (pc_cursor_decode(v, &cur_us, &cur_id) == -1)
 			goto bad;
-		n = EVP_DecodeBlock(raw, (const unsigned char *)v,
-		    (int)strlen(v));
-		if (n <= 0 || n >= (int)sizeof(cur))
-			goto bad;
-		memcpy(cur, raw, (size_t)n);
-		cur[n] = '\0';
-		/* "<microseconds>.<id>", padding NULs trimmed. */
-		if (sscanf(cur, "%20[0-9].%20[0-9]", t->cur_us,
-		    t->cur_id) != 2)
-			goto bad;
+		(void)snprintf(t->cur_us, sizeof(t->cur_us), "%" PRId64,
+		    cur_us);
+		(void)snprintf(t->cur_id, sizeof(t->cur_id), "%" PRId64,
+		    cur_id);
 	}
 
 	pc_dbq_init(&t->q, strcmp(pc_req_get(req)->s.role, "auditor") == 0 ?
@@ -293,8 +286,7 @@ pc_txn_search_answer(struct http_request *req, struct pc_txn *t)
 {
 	struct pc_jsonw		w;
 	PGresult		*res;
-	char			*out, cur[64];
-	unsigned char		enc[100];
+	char			*out, cur[PC_CURSOR_MAX];
 	size_t			len;
 	int			i, rows, want;
 
@@ -310,11 +302,10 @@ pc_txn_search_answer(struct http_request *req, struct pc_txn *t)
 		pc_txn_row_json(&w, NULL, res, i, 1);
 	pc_jsonw_array_close(&w);
 	if (rows > want && want > 0) {
-		(void)snprintf(cur, sizeof(cur), "%s.%s",
-		    PQgetvalue(res, want - 1, 12), PQgetvalue(res, want - 1, 0));
-		(void)EVP_EncodeBlock(enc, (const unsigned char *)cur,
-		    (int)strlen(cur));
-		pc_jsonw_string(&w, "next_cursor", (const char *)enc);
+		(void)pc_cursor_encode(
+		    strtoll(PQgetvalue(res, want - 1, 12), NULL, 10),
+		    strtoll(PQgetvalue(res, want - 1, 0), NULL, 10), cur);
+		pc_jsonw_string(&w, "next_cursor", cur);
 	} else {
 		pc_jsonw_null(&w, "next_cursor");
 	}

@@ -10,6 +10,7 @@ Every test makes its own transactions directly in the database as
 pc_owner, with merchant_order_id values nobody else uses, so tests depend
 neither on each other nor on the demo data. Bulk rows for the plan tests
 are prefixed BULK- and are left in place."""
+import base64
 import csv
 import datetime
 import io
@@ -963,6 +964,8 @@ def test_keyset_pagination(pay, people):
             if cursor is None:
                 break
             assert isinstance(cursor, str) and cursor, body
+            if len(pages) == 1:
+                first_cursor = cursor
         assert pages == [3, 3, 1], pages
         assert seen == expected, (seen, expected)
         assert len(set(seen)) == 7
@@ -981,6 +984,25 @@ def test_keyset_pagination(pay, people):
     for bad in ("garbage!", "AAAA", "x" * 300, "eyJpZCI6MX0", "-1"):
         assert_error(get(srv, oper, "/api/transactions", order_prefix=prefix,
                          limit=3, cursor=bad), 400, "invalid_request")
+
+    # Cursors that looked like numbers (issue 13): past bigint (was 503
+    # from PostgreSQL), a trailing NUL, leading zeros, fractions, another
+    # spelling of a good one (was accepted).
+    good = base64.b64decode(first_cursor).decode()
+    us, tid = good.split(".")
+    for text in ("9" * 20 + "." + tid, us + "." + "9" * 20,
+                 good + "\0", "0" + good, us + ".0" + tid,
+                 us + "." + tid + ".5", us + ".5." + tid, " " + good):
+        bad = base64.b64encode(text.encode()).decode()
+        assert_error(get(srv, oper, "/api/transactions", order_prefix=prefix,
+                         limit=3, cursor=bad), 400, "invalid_request")
+    for bad in (first_cursor.rstrip("="), first_cursor + "\n",
+                base64.b64encode(good.encode() + b"\0\0").decode()):
+        assert_error(get(srv, oper, "/api/transactions", order_prefix=prefix,
+                         limit=3, cursor=bad), 400, "invalid_request")
+    items, _ = search(srv, oper, order_prefix=prefix, limit=3,
+                      cursor=first_cursor)
+    assert ids(items) == expected[3:6]
 
 
 def test_search_filters_and_validation(pay, people):
