@@ -125,6 +125,10 @@ kore_parent_configure(int argc, char **argv)
 	pc_policy_describe(&pc_policy, line, sizeof(line));
 	kore_log(LOG_NOTICE, "policy loaded: %s", line);
 	pc_startup_log_allowlist();
+	if (pc_policy.server_name_count == 0)
+		kore_log(LOG_WARNING, "policy: no server_name: every request "
+		    "will be refused (421) until the names clients use are "
+		    "listed");
 
 	if (pc_policy.environment == PC_POLICY_ENV_DEVELOPMENT) {
 		kore_log(LOG_WARNING, "DEVELOPMENT policy in force: hours %s, "

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -57,6 +58,7 @@ enum pc_policy_type {
 	PC_POLICY_T_CIDRS,
 	PC_POLICY_T_HOURS,
 	PC_POLICY_T_PATH,
+	PC_POLICY_T_NAMES,
 };
 
 #define PC_POLICY_F_REQUIRED	0x01
@@ -100,6 +102,7 @@ static int	pc_policy_uint_parse(const char *, uint32_t *);
 static int	pc_policy_timezone_ok(const char *);
 static int	pc_policy_dbname_ok(const char *);
 static int	pc_policy_path_ok(const char *);
+static int	pc_policy_hostname_ok(const char *);
 static int	pc_policy_digest(struct pc_policy *, const char *, size_t);
 static void	pc_policy_echo(char *, size_t, const char *);
 static void	pc_policy_verror(struct pc_policy_ctx *, const char *,
@@ -128,6 +131,12 @@ static int	pc_policy_fail(struct pc_policy *, struct pc_policy_ctx *,
 	  PC_FSIZE(f), offsetof(struct pc_policy, cnt), 0,		\
 	  PC_POLICY_MAX_CIDRS, PC_POLICY_F_REPEAT, NULL, NULL, NULL }
 
+#define PC_NAMES(n, f, cnt)						\
+	{ n, PC_POLICY_T_NAMES, offsetof(struct pc_policy, f),		\
+	  PC_FSIZE(f), offsetof(struct pc_policy, cnt), 0,		\
+	  PC_POLICY_MAX_NAMES, PC_POLICY_F_REPEAT, pc_policy_hostname_ok,	\
+	  NULL, "a host name in lower case, an IPv4 address or [IPv6]" }
+
 static const struct pc_policy_enum pc_policy_envs[] = {
 	{ "production",		PC_POLICY_ENV_PRODUCTION },
 	{ "development",	PC_POLICY_ENV_DEVELOPMENT },
@@ -142,6 +151,7 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	  "production or development" },
 	PC_CIDRS("allow_cidr", allow, allow_count),
 	PC_CIDRS("trusted_proxy", trusted_proxy, trusted_proxy_count),
+	PC_NAMES("server_name", server_name, server_name_count),
 	{ "hours", PC_POLICY_T_HOURS, offsetof(struct pc_policy, hours),
 	  PC_FSIZE(hours), 0, 0, 0, 0, NULL, NULL, "HH:MM-HH:MM" },
 	PC_STRING("timezone", timezone, 63, pc_policy_timezone_ok,
@@ -351,7 +361,7 @@ pc_policy_describe(const struct pc_policy *p, char *buf, size_t len)
 
 	(void)snprintf(buf, len,
 	    "environment=%s hours=%02u:%02u-%02u:%02u timezone=%s "
-	    "allow_cidr=%zu trusted_proxy=%zu "
+	    "allow_cidr=%zu trusted_proxy=%zu server_name=%zu "
 	    "lockout=%u/%us/%us source_fail=%u/%us/block%us "
 	    "argon2id=t%u,m%u,p%u,inflight%u session=%us/%us "
 	    "four_eyes=refund>%u/request%us/enrolment%us "
@@ -363,7 +373,7 @@ pc_policy_describe(const struct pc_policy *p, char *buf, size_t len)
 	    (unsigned int)(p->hours.end_min / 60),
 	    (unsigned int)(p->hours.end_min % 60),
 	    p->timezone, p->allow_count, p->trusted_proxy_count,
-	    p->lockout_threshold, p->lockout_seconds, p->lockout_max_seconds,
+	    p->server_name_count, p->lockout_threshold, p->lockout_seconds, p->lockout_max_seconds,
 	    p->source_fail_threshold, p->source_fail_window,
 	    p->source_block_seconds,
 	    p->argon2_t, p->argon2_m_kib, p->argon2_p, p->argon2_inflight,
@@ -511,6 +521,21 @@ pc_policy_set(struct pc_policy *p, struct pc_policy_ctx *ctx,
 		}
 		(*count)++;
 		break;
+	case PC_POLICY_T_NAMES:
+		count = (size_t *)(void *)((char *)p + k->cnt_off);
+		if (*count >= k->max) {
+			pc_policy_error(ctx, "%s: more than %u entries",
+			    k->name, k->max);
+			return (-1);
+		}
+		if (vlen >= PC_POLICY_HOST_MAX || !k->check(val)) {
+			pc_policy_error(ctx, "%s: expected %s, got '%s'",
+			    k->name, k->what, echo);
+			return (-1);
+		}
+		memcpy(p->server_name[*count], val, vlen + 1);
+		(*count)++;
+		break;
 	case PC_POLICY_T_HOURS:
 		if (pc_hours_parse(field, val) == -1) {
 			pc_policy_error(ctx, "%s: expected %s, got '%s'",
@@ -579,6 +604,22 @@ pc_policy_finish(struct pc_policy *p, struct pc_policy_ctx *ctx,
 			    PC_POLICY_ARGON2_M_T2, PC_POLICY_ARGON2_M_T1);
 			return (-1);
 		}
+	}
+
+	/*
+	 * No Host is served that nobody named: in production, no
+	 * server_name means every request is refused (421), and the
+	 * start-up line says so; development names the loopback.
+	 */
+	if (p->server_name_count == 0 &&
+	    p->environment == PC_POLICY_ENV_DEVELOPMENT) {
+		for (i = 0; i < 3; i++) {
+			(void)snprintf(p->server_name[i],
+			    sizeof(p->server_name[i]), "%s",
+			    i == 0 ? "127.0.0.1" : i == 1 ? "localhost" :
+			    "[::1]");
+		}
+		p->server_name_count = 3;
 	}
 
 	return (0);
@@ -655,6 +696,77 @@ pc_policy_timezone_ok(const char *s)
 		return (0);
 	}
 	return (1);
+}
+
+/*
+ * A server_name: "[" IPv6 "]", or dot-separated labels of lower-case
+ * letters, digits and inner hyphens (an IPv4 address is such a name).
+ */
+static int
+pc_policy_hostname_ok(const char *s)
+{
+	size_t		i, n, label;
+
+	n = strlen(s);
+	if (n == 0 || n > 253)
+		return (0);
+	if (s[0] == '[') {
+		if (n < 4 || s[n - 1] != ']')
+			return (0);
+		for (i = 1; i < n - 1; i++) {
+			if (!((s[i] >= '0' && s[i] <= '9') ||
+			    (s[i] >= 'a' && s[i] <= 'f') || s[i] == ':' ||
+			    s[i] == '.'))
+				return (0);
+		}
+		return (1);
+	}
+	label = 0;
+	for (i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return (0);
+			label = 0;
+			continue;
+		}
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] == '-' && label > 0)))
+			return (0);
+		label++;
+	}
+	return (1);
+}
+
+int
+pc_policy_host_ok(const struct pc_policy *p, const char *host)
+{
+	const char	*end, *port;
+	size_t		 i, n;
+
+	if (host == NULL || host[0] == '\0')
+		return (0);
+	/* The name ends before ":port" (after "]" for IPv6). */
+	if (host[0] == '[')
+		port = ((end = strchr(host, ']')) != NULL) ? end + 1 : NULL;
+	else if ((port = strchr(host, ':')) == NULL)
+		port = host + strlen(host);
+	if (port == NULL)
+		return (0);
+	if (*port == ':') {
+		n = strspn(port + 1, "0123456789");
+		if (n == 0 || n > 5 || port[1 + n] != '\0')
+			return (0);
+	} else if (*port != '\0') {
+		return (0);
+	}
+	n = (size_t)(port - host);
+	for (i = 0; i < p->server_name_count; i++) {
+		if (strlen(p->server_name[i]) == n &&
+		    strncasecmp(p->server_name[i], host, n) == 0)
+			return (1);
+	}
+	return (0);
 }
 
 /* An unquoted PostgreSQL identifier, lower case. */

@@ -19,6 +19,8 @@
 #define PC_POLICY_PATH_MAX	256
 #define PC_POLICY_NAME_MAX	64
 #define PC_POLICY_ERR_MAX	512
+#define PC_POLICY_MAX_NAMES	8
+#define PC_POLICY_HOST_MAX	256
 
 enum pc_policy_env {
 	PC_POLICY_ENV_PRODUCTION = 0,
@@ -33,6 +35,15 @@ struct pc_policy {
 	size_t			allow_count;
 	struct pc_cidr		trusted_proxy[PC_POLICY_MAX_CIDRS]; /* trusted_proxy (repeatable) */
 	size_t			trusted_proxy_count;
+
+	/*
+	 * The host names clients use (issue 13): the Host of every request
+	 * must be one of them, with TLS SNI or without. None in production:
+	 * every request is refused (421); development defaults to
+	 * 127.0.0.1, localhost and [::1].
+	 */
+	char			server_name[PC_POLICY_MAX_NAMES][PC_POLICY_HOST_MAX]; /* server_name (repeatable) */
+	size_t			server_name_count;
 
 	/* Allowed hours. */
 	struct pc_hours_window	hours;		/* hours HH:MM-HH:MM (default 09:00-24:00) */
@@ -69,6 +80,12 @@ struct pc_policy {
 	/* SHA-256 of the file as read, hex; logged at start-up. */
 	char			digest[65];
 };
+
+/*
+ * 1 if a request's Host value, with or without ":port", is one of the
+ * policy's server_name entries (compared without regard to case).
+ */
+int	pc_policy_host_ok(const struct pc_policy *p, const char *host);
 
 /* Fill *p with defaults (required strings left empty). */
 void	pc_policy_defaults(struct pc_policy *p);

@@ -144,6 +144,16 @@ pc_dispatch(struct http_request *req)
 	int		path_known;
 	int64_t		id;
 
+	/*
+	 * One Host rule, with TLS SNI or without (Kore refuses an SNI
+	 * that differs from Host): only the names the policy lists.
+	 */
+	if (!pc_policy_host_ok(&pc_policy, req->host)) {
+		pc_http_error(req, 421, "misdirected_request",
+		    "This server does not serve that host.");
+		return (KORE_RESULT_OK);
+	}
+
 	path_known = 0;
 	for (i = 0; i < sizeof(pc_routes) / sizeof(pc_routes[0]); i++) {
 		if (!pc_perm_path_match(pc_routes[i].path, req->path, &id))

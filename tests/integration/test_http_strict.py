@@ -1,6 +1,7 @@
 """Issue 13, HTTP framing: a strict request head, pipelining, Connection
-lists, HEAD, and the JSON error shape on Kore's own answers
-(src/kore/08-strict-head.patch, src/httpscan.c, src/httperr.c).
+lists, HEAD, the JSON error shape on Kore's own answers
+(src/kore/08-strict-head.patch, src/httpscan.c, src/httperr.c), and one
+Host rule (policy server_name) with TLS SNI or without.
 
 Everything here is sent as raw bytes over TLS (tests/integration/wire.py):
 a client library would repair what is under test."""
@@ -252,3 +253,50 @@ def test_head_needs_a_session_where_get_does(hsrv):
     got, _ = exchange(hsrv, raw("HEAD", "/api/nothing-here"), answers=1,
                       head_only=True, until_closed=False)
     assert got[0][0] == 404, got
+
+
+# --- one Host rule (policy server_name), with SNI or without ----------------
+
+def get_healthz(srv, host, sni=None):
+    t = tls_connect(srv, server_hostname=sni)
+    try:
+        t.sendall(b"GET /healthz HTTP/1.1\r\nHost: " + host +
+                  b"\r\nConnection: close\r\n\r\n")
+        return read_answer_body(t)
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("host,sni,status", [
+    (b"127.0.0.1", None, 200),
+    (b"localhost", None, 200),
+    (b"LOCALHOST:8443", None, 200),
+    (b"[::1]:8443", None, 200),
+    (b"localhost", "localhost", 200),
+    # Before: any Host was served when the client sent no SNI.
+    (b"evil.example", None, 421),
+    (b"127.0.0.1.evil.example", None, 421),
+    (b"localhost:", None, 421),
+    (b"localhost:8443x", None, 421),
+    # With SNI: Kore's own check (SNI and Host differ), then ours.
+    (b"127.0.0.1", "localhost", 421),
+    (b"evil.example", "evil.example", 421),
+])
+def test_only_the_configured_host_names_are_served(hsrv, host, sni, status):
+    """The development policy names 127.0.0.1, localhost and [::1]."""
+    answer = get_healthz(hsrv, host, sni)
+    if status == 200:
+        assert answer[0] == 200, answer
+    else:
+        assert_json_error(answer, 421, "misdirected_request")
+
+
+def test_a_site_serves_its_own_name_only(make_server):
+    srv = make_server("hostrule", policy=dict(
+        NO_SOURCE_BLOCK, server_name=["console.example.jp"])).start()
+    assert get_healthz(srv, b"console.example.jp:443")[0] == 200
+    assert get_healthz(srv, b"console.example.jp", "console.example.jp")[0] \
+        == 200
+    assert_json_error(get_healthz(srv, b"127.0.0.1"), 421,
+                      "misdirected_request")
+    assert "server_name=1" in srv.output()

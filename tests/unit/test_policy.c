@@ -92,6 +92,7 @@ static void	test_load_size_limit(void **);
 static void	test_load_symlink(void **);
 static void	test_reference_conf(void **);
 static void	test_describe(void **);
+static void	test_server_names(void **);
 
 static void	check_minimal(const struct pc_policy *);
 static void	check_full(const struct pc_policy *);
@@ -246,6 +247,37 @@ static const struct CMUnitTest tests[] = {
 
 	/* Integer syntax. Line 4 is the line under test. */
 	VALUE("lockout_seconds 1800", NULL),
+	VALUE("server_name console.example.jp", NULL),
+	VALUE("server_name 10.8.0.1", NULL),
+	VALUE("server_name [fd00::1]", NULL),
+	VALUE("server_name a-b.c9", NULL),
+	VALUE("server_name Console.example.jp",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got 'Console.example.jp'"),
+	VALUE("server_name -a.example",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got '-a.example'"),
+	VALUE("server_name a-.example",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got 'a-.example'"),
+	VALUE("server_name a..example",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got 'a..example'"),
+	VALUE("server_name example.",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got 'example.'"),
+	VALUE("server_name a_b.example",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got 'a_b.example'"),
+	VALUE("server_name ::1",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got '::1'"),
+	VALUE("server_name [::g]",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got '[::g]'"),
+	VALUE("server_name a.example:443",
+	    "server_name: expected a host name in lower case, "
+	    "an IPv4 address or [IPv6], got 'a.example:443'"),
 	VALUE("lockout_seconds +600", "lockout_seconds: invalid number '+600'"),
 	VALUE("lockout_seconds -600", "lockout_seconds: invalid number '-600'"),
 	VALUE("lockout_seconds 0600", "lockout_seconds: invalid number '0600'"),
@@ -367,6 +399,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_load_symlink),
 	cmocka_unit_test(test_reference_conf),
 	cmocka_unit_test(test_describe),
+	cmocka_unit_test(test_server_names),
 };
 
 static const char *ok_files[] = {
@@ -1274,6 +1307,63 @@ test_reference_conf(void **state)
 	assert_string_equal(p.db_name, d.db_name);
 }
 
+/* The Host rule: named hosts only, port or not, case aside. */
+static void
+test_server_names(void **state)
+{
+	static const struct {
+		const char	*host;
+		int		 ok;
+	} rows[] = {
+		{ "console.example.jp", 1 }, { "CONSOLE.Example.JP:443", 1 },
+		{ "10.8.0.1:8443", 1 }, { "[fd00::1]:443", 1 },
+		{ "[fd00::1]", 1 }, { "console.example.jp:", 0 },
+		{ "console.example.jp:123456", 0 }, { "console.example.jp:4x", 0 },
+		{ "console.example.jp.evil", 0 }, { "evil.console.example.jp", 0 },
+		{ "console.example.j", 0 }, { "fd00::1", 0 }, { "[fd00::1", 0 },
+		{ "[fd00::1]x", 0 }, { "", 0 }, { "127.0.0.1", 0 },
+	};
+	struct pc_policy	p;
+	char			err[PC_POLICY_ERR_MAX];
+	size_t			i;
+
+	(void)state;
+	assert_int_equal(parse_str(&p, REQUIRED
+	    "server_name console.example.jp\n"
+	    "server_name 10.8.0.1\n"
+	    "server_name [fd00::1]\n", err, sizeof(err)), 0);
+	assert_int_equal(p.server_name_count, 3);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (pc_policy_host_ok(&p, rows[i].host) != rows[i].ok)
+			fail_msg("host '%s': want %d", rows[i].host,
+			    rows[i].ok);
+	}
+	assert_int_equal(pc_policy_host_ok(&p, NULL), 0);
+
+	/* At most 8. */
+	assert_int_equal(parse_str(&p, REQUIRED
+	    "server_name a1\nserver_name a2\nserver_name a3\n"
+	    "server_name a4\nserver_name a5\nserver_name a6\n"
+	    "server_name a7\nserver_name a8\nserver_name a9\n", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "mem:11: server_name: more than 8 entries");
+
+	/* Production without one: nothing is served. */
+	assert_int_equal(parse_str(&p, REQUIRED, err, sizeof(err)), 0);
+	assert_int_equal(p.server_name_count, 0);
+	assert_int_equal(pc_policy_host_ok(&p, "127.0.0.1"), 0);
+	assert_int_equal(pc_policy_host_ok(&p, "localhost:8443"), 0);
+
+	/* Development without one: the loopback names. */
+	assert_int_equal(parse_str(&p, REQUIRED "environment development\n"
+	    "argon2_t 1\nargon2_m_kib 8192\n", err, sizeof(err)), 0);
+	assert_int_equal(p.server_name_count, 3);
+	assert_int_equal(pc_policy_host_ok(&p, "127.0.0.1:8443"), 1);
+	assert_int_equal(pc_policy_host_ok(&p, "localhost"), 1);
+	assert_int_equal(pc_policy_host_ok(&p, "[::1]:8443"), 1);
+	assert_int_equal(pc_policy_host_ok(&p, "10.0.0.1"), 0);
+}
+
 static void
 test_describe(void **state)
 {
@@ -1288,7 +1378,7 @@ test_describe(void **state)
 	snprintf(want, sizeof(want),
 	    "environment=development hours=22:00-06:00 "
 	    "timezone=America/Argentina/Buenos_Aires allow_cidr=4 "
-	    "trusted_proxy=2 lockout=3/600s/7200s "
+	    "trusted_proxy=2 server_name=3 lockout=3/600s/7200s "
 	    "source_fail=50/300s/block1200s "
 	    "argon2id=t1,m8192,p2,inflight4 session=300s/3600s "
 	    "four_eyes=refund>0/request3600s/enrolment7200s "
