@@ -277,7 +277,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    r->s.username, r->source, p->reason);
+				    r->s.username, r->source, p->reason, 0);
 				continue;
 			}
 			if (pc_hashjob_start(req, &p->hj, p->exists ? p->hash :
@@ -319,7 +319,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    r->s.username, r->source, p->reason);
+				    r->s.username, r->source, p->reason, 0);
 				continue;
 			}
 			pc_prove_finish(p, r);
@@ -341,7 +341,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			p->reason = "totp_replay";
 			p->step = PC_PROVE_FAIL;
 			pc_auth_failq(&p->q, &p->fq, p->user_id, p->canon,
-			    r->source, p->reason);
+			    r->source, p->reason, 0);
 			continue;
 
 		case PC_PROVE_FAIL:

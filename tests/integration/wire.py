@@ -16,8 +16,12 @@ def tls_context():
 CTX = tls_context()
 
 
-def tls_connect(srv, timeout=15, server_hostname=None):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+def tls_connect(srv, timeout=15, server_hostname=None, source=None):
+    """A TLS connection to srv, from the loopback address source if
+    given (the allowlist and per-source rules see that address)."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout,
+                                 source_address=(source, 0) if source
+                                 else None)
     return CTX.wrap_socket(s, server_hostname=server_hostname)
 
 
