@@ -71,6 +71,7 @@ static void	pc_hashjob_unpromise(struct pc_hashjob *);
 static void	pc_hashjob_wake(struct pc_hashjob *, int);
 static void	pc_hashjob_pass(void);
 static void	pc_hashjob_tick(void *, uint64_t);
+static int	pc_hashjob_running(struct pc_hashjob *);
 
 /*
  * Task threads hash at a lower priority than the event loop (once per
@@ -392,6 +393,22 @@ pc_hashjob_poll(struct http_request *req, struct pc_hashjob *hj)
 }
 
 /*
+ * Is the job's hash still being computed? When a client hangs up while
+ * its task runs, Kore destroys the task itself as it finishes (its lock
+ * with it) and then frees the request again: kore_task_finished() on it
+ * would read a destroyed lock. A destroyed task has its channel closed,
+ * which kore_task_destroy() does in this thread: that is looked at
+ * first.
+ */
+static int
+pc_hashjob_running(struct pc_hashjob *hj)
+{
+	if (!hj->started || hj->task.fds[0] == -1)
+		return (0);
+	return (!kore_task_finished(&hj->task));
+}
+
+/*
  * Give the in-flight slot back (idempotent). Kore calls a request's
  * onfree before it knows whether a task is still running, and again once
  * it has finished: the slot is held until the hash is really done, so
@@ -407,7 +424,7 @@ pc_hashjob_release(struct pc_hashjob *hj)
 		pc_hashjob_unpromise(hj);
 		pc_hashjob_pass();
 	}
-	if (hj->started && !kore_task_finished(&hj->task))
+	if (pc_hashjob_running(hj))
 		return;
 	if (hj->counted) {
 		hj->counted = 0;
