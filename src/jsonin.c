@@ -39,7 +39,7 @@
 static void	*pc_jsonin_malloc(size_t);
 static void	 pc_jsonin_mfree(void *);
 static void	 pc_jsonin_setup(void);
-static int	 pc_jsonin_depth_ok(json_t *, int);
+static int	 pc_jsonin_depth_ok(const unsigned char *, size_t);
 static json_t	*pc_jsonin_get(const struct pc_jsonin *, const char *);
 static const char *pc_jsonin_skip_ows(const char *);
 static const char *pc_jsonin_word(const char *, const char *);
@@ -91,27 +91,42 @@ pc_jsonin_setup(void)
 	done = 1;
 }
 
-/* Containers nested at most PC_JSONIN_MAX_DEPTH deep (v at depth). */
+/*
+ * Containers nested at most PC_JSONIN_MAX_DEPTH deep, counted on the
+ * text before jansson builds anything (and without recursion): outside
+ * strings, every bracket of valid JSON is structure. Text that is not
+ * valid JSON may be miscounted here; jansson refuses it anyway.
+ */
 static int
-pc_jsonin_depth_ok(json_t *v, int depth)
+pc_jsonin_depth_ok(const unsigned char *s, size_t len)
 {
-	const char	*key;
-	json_t		*m;
-	size_t		i;
+	size_t	i;
+	int	depth, in_str;
 
-	if (!json_is_object(v) && !json_is_array(v))
-		return (1);
-	if (depth > PC_JSONIN_MAX_DEPTH)
-		return (0);
-	if (json_is_object(v)) {
-		json_object_foreach(v, key, m) {
-			if (!pc_jsonin_depth_ok(m, depth + 1))
-				return (0);
+	depth = in_str = 0;
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+			continue;
 		}
-	} else {
-		json_array_foreach(v, i, m) {
-			if (!pc_jsonin_depth_ok(m, depth + 1))
+		switch (s[i]) {
+		case '"':
+			in_str = 1;
+			break;
+		case '{':
+		case '[':
+			if (++depth > PC_JSONIN_MAX_DEPTH)
 				return (0);
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		default:
+			break;
 		}
 	}
 	return (1);
@@ -126,7 +141,6 @@ pc_jsonin_parse(struct pc_jsonin *j, const void *buf, size_t len)
 {
 	json_error_t	err;
 	json_t		*root;
-	enum pc_jsonin_result	ret;
 
 	j->root = NULL;
 	if (len == 0)
@@ -136,6 +150,8 @@ pc_jsonin_parse(struct pc_jsonin *j, const void *buf, size_t len)
 	/* jansson checks too; this is the decoder every parser here uses. */
 	if (!pc_utf8_valid(buf, len))
 		return (PC_JSONIN_ENCODING);
+	if (!pc_jsonin_depth_ok(buf, len))
+		return (PC_JSONIN_DEPTH);
 
 	pc_jsonin_setup();
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
@@ -144,14 +160,9 @@ pc_jsonin_parse(struct pc_jsonin *j, const void *buf, size_t len)
 	if (root == NULL)
 		return (PC_JSONIN_SYNTAX);
 
-	ret = PC_JSONIN_OK;
-	if (!json_is_object(root))
-		ret = PC_JSONIN_NOT_OBJECT;
-	else if (!pc_jsonin_depth_ok(root, 1))
-		ret = PC_JSONIN_DEPTH;
-	if (ret != PC_JSONIN_OK) {
+	if (!json_is_object(root)) {
 		json_decref(root);
-		return (ret);
+		return (PC_JSONIN_NOT_OBJECT);
 	}
 	j->root = root;
 	return (PC_JSONIN_OK);

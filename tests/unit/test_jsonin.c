@@ -93,6 +93,13 @@ static const struct {
 	{ "1", 0, SYNTAX, NULL },
 	{ "null", 0, SYNTAX, NULL },
 	{ "", 0, PC_JSONIN_EMPTY, NULL },
+	/* Brackets and quotes inside strings are text, not structure. */
+	{ "{\"a\":\"[[[[[[[[[[[[{{{{{{{{{{{{\"}", 0, OK,
+	    "[[[[[[[[[[[[{{{{{{{{{{{{" },
+	{ "{\"a\":\"\\\"[[[[[[[[[[[[\"}", 0, OK, "\"[[[[[[[[[[[[" },
+	{ "{\"a\":\"\\\\\",\"b\":[[[[[[[[[]]]]]]]]]}", 0, OK, "\\" },
+	{ "{\"a\":\"\\\\\",\"b\":[[[[[[[[[[]]]]]]]]]]}", 0,
+	    PC_JSONIN_DEPTH, NULL },
 	{ " ", 0, SYNTAX, NULL },
 };
 
