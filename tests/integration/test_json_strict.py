@@ -17,7 +17,7 @@ import requests
 
 from conftest import Server, db
 from people import NO_SOURCE_BLOCK, assert_error, assert_invalid_credentials, \
-    cookie_header, fresh_code, ready
+    cookie_header, fresh_code, own_txn, ready
 
 JSON_CT = "application/json"
 JAPANESE = "お客様のご依頼による返金（二重請求）🙇"
@@ -53,19 +53,6 @@ def raw_login(srv, body, ctype=JSON_CT):
 def login_body(username, password="Not-the-password-1", otp="123456"):
     return json.dumps({"username": username, "password": password,
                        "otp": otp})
-
-
-def make_tx(amount=10000):
-    """A captured transaction, inserted as pc_owner; (id, version)."""
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO payments.transactions (merchant_order_id, amount, "
-            "currency, status, card_brand, card_last4, cardholder_name, "
-            "cardholder_email, captured_amount, refunded_amount) VALUES "
-            "(%s, %s, 'JPY', 'captured', 'visa', '4242', 'Yuki Tanaka', "
-            "'taro@example.com', %s, 0) RETURNING id, version",
-            ("JSON-" + uuid.uuid4().hex[:16], amount, amount))
-        return cur.fetchone()
 
 
 def money(tid):
@@ -110,7 +97,7 @@ def test_escaped_username_of_unknown_user_is_a_credential_failure(jsrv):
 
 
 def test_japanese_refund_reason_sent_by_json_dumps_round_trips(jsrv, oper):
-    tid, version = make_tx()
+    tid, version = own_txn(10000, prefix="JSON")
     body = json.dumps({"amount": 1234, "reason": JAPANESE})
     # Python's default: ASCII only, the emoji as a surrogate pair.
     assert body.isascii() and "\\ud83d\\ude47" in body
@@ -150,7 +137,7 @@ def test_japanese_refund_reason_sent_by_json_dumps_round_trips(jsrv, oper):
     b'{"amount":1,"reason":"x"}x',
 ], ids=lambda b: b.decode("latin-1"))
 def test_refund_bodies_refused_and_nothing_moves(jsrv, oper, body):
-    tid, version = make_tx()
+    tid, version = own_txn(10000, prefix="JSON")
     before = money(tid)
     r = refund_raw(oper, tid, version, body)
     assert_error(r, 400, "invalid_request")
@@ -200,7 +187,7 @@ def test_login_body_declared_json_is_read(jsrv, ctype):
 
 
 def test_refund_body_as_text_plain_is_415_and_nothing_moves(jsrv, oper):
-    tid, version = make_tx()
+    tid, version = own_txn(10000, prefix="JSON")
     before = money(tid)
     body = json.dumps({"amount": 100, "reason": "x"}).encode()
     assert_error(refund_raw(oper, tid, version, body, "text/plain"), 415,
@@ -213,15 +200,7 @@ def test_refund_body_as_text_plain_is_415_and_nothing_moves(jsrv, oper):
 
 
 def test_capture_without_body_needs_no_content_type(jsrv, oper):
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO payments.transactions (merchant_order_id, amount, "
-            "currency, status, card_brand, card_last4, cardholder_name, "
-            "cardholder_email, captured_amount, refunded_amount) VALUES "
-            "(%s, 500, 'JPY', 'authorized', 'visa', '4242', 'A', "
-            "'a@example.com', 0, 0) RETURNING id, version",
-            ("JSON-" + uuid.uuid4().hex[:16],))
-        tid, version = cur.fetchone()
+    tid, version = own_txn(500, "authorized", prefix="JSON")
     headers = dict(cookie_header(oper.token), Origin=oper.srv.url)
     headers.update({"X-CSRF-Token": oper.csrf, "If-Match": str(version),
                     "Idempotency-Key": "js-" + uuid.uuid4().hex})
