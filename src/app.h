@@ -15,6 +15,7 @@
 
 #include "bytea.h"
 #include "hours.h"
+#include "jsonin.h"
 #include "policy.h"
 #include "secretbox.h"
 #include "token.h"
@@ -134,9 +135,10 @@ int		pc_req_session(struct http_request *, int);
 int		pc_req_in_hours(int64_t *);
 int		pc_req_body_text(struct http_request *, const char *, char *,
 		    size_t, size_t);
-int		pc_req_json(struct http_request *, struct kore_json *, uint8_t *,
+int		pc_req_media_type(struct http_request *);
+int		pc_req_json(struct http_request *, struct pc_jsonin *, uint8_t *,
 		    size_t);
-void		pc_req_json_done(struct http_request *, struct kore_json *,
+void		pc_req_json_done(struct http_request *, struct pc_jsonin *,
 		    uint8_t *, size_t);
 void		pc_req_record(struct pc_dbq *, struct pc_req *, const char *,
 		    const char *, const char *, const char *, const char *,

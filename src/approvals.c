@@ -70,25 +70,35 @@ pc_appr_free(void *arg)
 static int
 pc_appr_body(struct http_request *req, struct pc_appr *a, int approve)
 {
-	struct kore_json	json;
-	struct kore_json_item	*c, *s;
+	struct pc_jsonin	json;
+	const char		*c, *s;
 	uint8_t			body[4096];
+	size_t			len;
 	int			ok;
 
 	ok = pc_req_json(req, &json, body, sizeof(body));
 	if (ok && approve) {
-		ok = (s = kore_json_find_string(json.root,
-		    "operation_sha256")) != NULL &&
-		    strlen(s->data.string) == 64 &&
-		    strspn(s->data.string, "0123456789abcdef") == 64;
+		ok = (s = pc_jsonin_string(&json, "operation_sha256",
+		    &len)) != NULL && len == 64 &&
+		    strspn(s, "0123456789abcdef") == 64;
 		if (ok)
-			(void)kore_strlcpy(a->sha, s->data.string,
-			    sizeof(a->sha));
+			(void)kore_strlcpy(a->sha, s, sizeof(a->sha));
 	}
-	if (ok && (c = kore_json_find_string(json.root, "comment")) != NULL) {
-		ok = kore_strlcpy(a->comment, c->data.string,
-		    sizeof(a->comment)) < sizeof(a->comment) &&
-		    pc_utf8_text(a->comment, strlen(a->comment), 1);
+	/* Optional; present, it must be a string. */
+	if (ok) {
+		switch (pc_jsonin_string_opt(&json, "comment", &c, &len)) {
+		case 1:
+			ok = len < sizeof(a->comment) &&
+			    kore_strlcpy(a->comment, c, sizeof(a->comment)) <
+			    sizeof(a->comment) &&
+			    pc_utf8_text(a->comment, strlen(a->comment), 1);
+			break;
+		case 0:
+			break;
+		default:
+			ok = 0;
+			break;
+		}
 	}
 	pc_req_json_done(req, &json, body, sizeof(body));
 	if (!ok) {

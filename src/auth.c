@@ -114,33 +114,31 @@ pc_login_free(void *arg)
 static int
 pc_login_parse(struct http_request *req, struct pc_login *l)
 {
-	struct kore_json	json;
-	struct kore_json_item	*u, *p, *o;
+	struct pc_jsonin	json;
+	const char		*u, *p, *o;
 	uint8_t			body[2048];
 	size_t			len;
 	int			ok;
 
 	ok = 0;
 	if (pc_req_json(req, &json, body, sizeof(body)) &&
-	    (u = kore_json_find_string(json.root, "username")) != NULL &&
-	    (p = kore_json_find_string(json.root, "password")) != NULL &&
-	    (o = kore_json_find_string(json.root, "otp")) != NULL) {
+	    (u = pc_jsonin_string(&json, "username", NULL)) != NULL &&
+	    (p = pc_jsonin_string(&json, "password", &len)) != NULL &&
+	    (o = pc_jsonin_string(&json, "otp", NULL)) != NULL) {
 		ok = 1;
 		/* A pasted card number never reaches the audit trail. */
-		if (kore_strlcpy(l->username, u->data.string,
-		    sizeof(l->username)) >= sizeof(l->username) ||
-		    l->username[0] == '\0' ||
+		if (kore_strlcpy(l->username, u, sizeof(l->username)) >=
+		    sizeof(l->username) || l->username[0] == '\0' ||
 		    pc_cardguard_find(l->username, strlen(l->username)))
 			ok = 0;
-		len = strlen(p->data.string);
 		if (len > PC_HASH_PASS_MAX) {
 			ok = 0;
 		} else {
-			memcpy(l->password, p->data.string, len + 1);
+			memcpy(l->password, p, len + 1);
 			l->password_len = len;
 		}
 		/* A malformed code is a wrong code, not a bad request. */
-		(void)kore_strlcpy(l->otp, o->data.string, sizeof(l->otp));
+		(void)kore_strlcpy(l->otp, o, sizeof(l->otp));
 	}
 	pc_req_json_done(req, &json, body, sizeof(body));
 	return (ok);

@@ -117,34 +117,32 @@ pc_enrol_free(void *arg)
 static int
 pc_enrol_parse(struct http_request *req, struct pc_enrol *e)
 {
-	struct kore_json	json;
-	struct kore_json_item	*u, *c1, *c2, *x;
+	struct pc_jsonin	json;
+	const char		*u, *c1, *c2, *x;
+	size_t			c1len, c2len, xlen;
 	uint8_t			body[2048];
 	int			ok;
 
 	ok = 0;
 	if (!pc_req_json(req, &json, body, sizeof(body)) ||
-	    (u = kore_json_find_string(json.root, "username")) == NULL ||
-	    (c1 = kore_json_find_string(json.root, "code_1")) == NULL ||
-	    (c2 = kore_json_find_string(json.root, "code_2")) == NULL ||
-	    (x = kore_json_find_string(json.root, e->finish ? "otp" :
-	    "password")) == NULL)
+	    (u = pc_jsonin_string(&json, "username", NULL)) == NULL ||
+	    (c1 = pc_jsonin_string(&json, "code_1", &c1len)) == NULL ||
+	    (c2 = pc_jsonin_string(&json, "code_2", &c2len)) == NULL ||
+	    (x = pc_jsonin_string(&json, e->finish ? "otp" : "password",
+	    &xlen)) == NULL)
 		goto out;
-	if (u->data.string[0] == '\0' || kore_strlcpy(e->username,
-	    u->data.string, sizeof(e->username)) >= sizeof(e->username) ||
+	if (u[0] == '\0' || kore_strlcpy(e->username, u,
+	    sizeof(e->username)) >= sizeof(e->username) ||
 	    pc_cardguard_find(e->username, strlen(e->username)))
 		goto out;
-	(void)pc_enrolcode_parse(c1->data.string, strlen(c1->data.string),
-	    e->code[0]);
-	(void)pc_enrolcode_parse(c2->data.string, strlen(c2->data.string),
-	    e->code[1]);
+	(void)pc_enrolcode_parse(c1, c1len, e->code[0]);
+	(void)pc_enrolcode_parse(c2, c2len, e->code[1]);
 	if (e->finish) {
-		(void)kore_strlcpy(e->otp, x->data.string, sizeof(e->otp));
+		(void)kore_strlcpy(e->otp, x, sizeof(e->otp));
 	} else {
-		if ((e->password_len = strlen(x->data.string)) >
-		    PC_HASH_PASS_MAX)
+		if ((e->password_len = xlen) > PC_HASH_PASS_MAX)
 			goto out;
-		memcpy(e->password, x->data.string, e->password_len + 1);
+		memcpy(e->password, x, e->password_len + 1);
 	}
 	if (pc_bytea_encode(e->code[0], PC_ENROLCODE_LEN, e->code_param[0],
 	    sizeof(e->code_param[0])) == -1 || pc_bytea_encode(e->code[1],

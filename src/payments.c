@@ -27,7 +27,6 @@
 #include "mask.h"
 #include "qs.h"
 #include "routes.h"
-#include "utf8.h"
 
 #define PC_TXN_LIMIT_MAX	200
 #define PC_TXN_EXPORT_CAP	10000
@@ -442,8 +441,10 @@ pc_txn_detail_answer(struct http_request *req, struct pc_txn *t)
 static int
 pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
 {
-	struct kore_json	json;
-	struct kore_json_item	*a, *r;
+	struct pc_jsonin	json;
+	const char		*r;
+	int64_t			a;
+	size_t			rlen;
 	EVP_MD_CTX		*md;
 	uint8_t			body[2048], h[32];
 	const char		*key, *match;
@@ -491,23 +492,16 @@ pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
 	t->amount[0] = t->reason[0] = '\0';
 	if (t->kind == PC_TXN_REFUND) {
 		ok = 0;
-		kore_json_init(&json, body, (size_t)n);
-		if (n > 0 && pc_utf8_valid(body, (size_t)n) &&
-		    kore_json_parse(&json) &&
-		    json.root->type == KORE_JSON_TYPE_OBJECT &&
-		    (a = kore_json_find_integer_u64(json.root,
-		    "amount")) != NULL &&
-		    (r = kore_json_find_string(json.root, "reason")) != NULL &&
-		    a->data.u64 > 0 && a->data.u64 <= 999999999999ULL &&
-		    r->data.string[0] != '\0' &&
-		    strlen(r->data.string) <= 500) {
-			(void)snprintf(t->amount, sizeof(t->amount), "%" PRIu64,
-			    (uint64_t)a->data.u64);
-			(void)kore_strlcpy(t->reason, r->data.string,
-			    sizeof(t->reason));
+		if (pc_jsonin_parse(&json, body, (size_t)n) == PC_JSONIN_OK &&
+		    pc_jsonin_int(&json, "amount", 1, 999999999999LL, &a) &&
+		    (r = pc_jsonin_string(&json, "reason", &rlen)) != NULL &&
+		    rlen > 0 && rlen <= 500) {
+			(void)snprintf(t->amount, sizeof(t->amount), "%" PRId64,
+			    a);
+			(void)kore_strlcpy(t->reason, r, sizeof(t->reason));
 			ok = 1;
 		}
-		kore_json_cleanup(&json);
+		pc_jsonin_free(&json);
 		if (!ok) {
 			pc_http_error(req, 400, "invalid_request",
 			    "Send amount (a positive integer) and reason.");

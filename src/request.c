@@ -225,78 +225,63 @@ pc_req_session(struct http_request *req, int state_changing)
 	return (KORE_RESULT_OK);
 }
 
-static void	pc_req_json_wipe(struct kore_json_item *);
-
 /*
- * A JSON object body: read into buf (the body must be shorter than len),
- * checked to be valid UTF-8 and parsed into json. Returns 1 when json
- * holds an object, else 0. Either way, finish with pc_req_json_done().
+ * Every body this API takes is JSON, so a request with content must
+ * say so: Content-Type application/json, optionally with charset=utf-8
+ * (jsonin.c). Otherwise 415 unsupported_media_type, before any handler
+ * reads it. Returns 1 to go on, 0 when answered.
  */
 int
-pc_req_json(struct http_request *req, struct kore_json *json, uint8_t *buf,
+pc_req_media_type(struct http_request *req)
+{
+	const char	*ct;
+
+	/* No disk offload (kore.conf): a body is in http_body or absent. */
+	if (req->http_body == NULL || req->http_body->length == 0)
+		return (1);
+	if (http_request_header(req, "content-type", &ct) &&
+	    pc_jsonin_media_type(ct))
+		return (1);
+	/* Unread, it may still hold a password (a form post). */
+	pc_wipe(req->http_body->data, req->http_body->length);
+	pc_http_error(req, 415, "unsupported_media_type",
+	    "Send the body as Content-Type: application/json.");
+	return (0);
+}
+
+/*
+ * A JSON object body (jsonin.c: RFC 8259, strictly): read into buf (the
+ * body must be shorter than len) and parsed into json. Returns 1 when
+ * json holds an object, else 0. Either way, finish with
+ * pc_req_json_done(). The media type was checked before the handler
+ * (pc_req_media_type()).
+ */
+int
+pc_req_json(struct http_request *req, struct pc_jsonin *json, uint8_t *buf,
     size_t len)
 {
 	ssize_t		n;
 
-	kore_json_init(json, buf, 0);
+	json->root = NULL;
 	if ((n = http_body_read(req, buf, len)) <= 0 ||
 	    req->http_body_length > 0)
 		return (0);
-	json->length = (size_t)n;
-	return (pc_utf8_valid(buf, (size_t)n) && kore_json_parse(json) &&
-	    json->root->type == KORE_JSON_TYPE_OBJECT);
+	return (pc_jsonin_parse(json, buf, (size_t)n) == PC_JSONIN_OK);
 }
 
 /*
  * Every copy of the body wiped, whatever it held (a password under an
- * unexpected key too): each string and member name of the tree, the
- * parser's scratch buffer, buf and Kore's body buffer; then freed.
+ * unexpected key too): the tree and the parser's buffers (wiped as
+ * jansson frees them), buf and Kore's body buffer.
  */
 void
-pc_req_json_done(struct http_request *req, struct kore_json *json,
+pc_req_json_done(struct http_request *req, struct pc_jsonin *json,
     uint8_t *buf, size_t len)
 {
-	pc_req_json_wipe(json->root);
-	if (json->tmpbuf.data != NULL)
-		pc_wipe(json->tmpbuf.data, json->tmpbuf.length);
-	kore_json_cleanup(json);
-	json->root = NULL;
+	pc_jsonin_free(json);
 	pc_wipe(buf, len);
 	if (req->http_body != NULL)
 		pc_wipe(req->http_body->data, req->http_body->length);
-}
-
-/* Every member name and string of the tree, in document order. */
-static void
-pc_req_json_wipe(struct kore_json_item *root)
-{
-	struct kore_json_item	*it, *next;
-
-	it = root;
-	while (it != NULL) {
-		if (it->name != NULL)
-			pc_wipe(it->name, strlen(it->name));
-		if (it->type == KORE_JSON_TYPE_STRING && it->data.string != NULL)
-			pc_wipe(it->data.string, strlen(it->data.string));
-		if ((it->type == KORE_JSON_TYPE_OBJECT ||
-		    it->type == KORE_JSON_TYPE_ARRAY) &&
-		    (next = TAILQ_FIRST(&it->data.items)) != NULL) {
-			it = next;
-			continue;
-		}
-		/* On to the next member here or of the nearest ancestor. */
-		for (;;) {
-			if (it == root) {
-				it = NULL;
-				break;
-			}
-			if ((next = TAILQ_NEXT(it, list)) != NULL) {
-				it = next;
-				break;
-			}
-			it = it->parent;
-		}
-	}
 }
 
 /*
@@ -310,17 +295,18 @@ int
 pc_req_body_text(struct http_request *req, const char *key, char *out,
     size_t len, size_t max)
 {
-	struct kore_json	json;
-	struct kore_json_item	*c;
+	struct pc_jsonin	json;
+	const char		*c;
 	uint8_t			body[2048];
+	size_t			clen;
 	int			ok;
 
 	ok = 0;
 	out[0] = '\0';
 	if (pc_req_json(req, &json, body, sizeof(body)) &&
-	    (c = kore_json_find_string(json.root, key)) != NULL &&
-	    c->data.string[0] != '\0' && max <= len &&
-	    kore_strlcpy(out, c->data.string, len) < max &&
+	    (c = pc_jsonin_string(&json, key, &clen)) != NULL &&
+	    clen > 0 && max <= len && clen < max &&
+	    kore_strlcpy(out, c, len) < max &&
 	    pc_utf8_text(out, strlen(out), 1))
 		ok = 1;
 	pc_req_json_done(req, &json, body, sizeof(body));

@@ -4,7 +4,8 @@
  * else 404. Before a handler that
  * needs a session runs, the session is checked (request.c) and then the
  * route's roles and flags (perm.c): 403 forbidden, 403
- * password_change_required or 403 reauth_required.
+ * password_change_required or 403 reauth_required. A body that is not
+ * declared JSON is refused first (415, request.c).
  */
 #include <string.h>
 #include <time.h>
@@ -106,6 +107,8 @@ pc_dispatch_route(struct http_request *req, const struct pc_route *rt,
 
 	r = pc_req_get(req);
 	r->path_id = id;
+	if (!pc_req_media_type(req))
+		return (KORE_RESULT_OK);
 	if (rt->flags & PC_RF_PUBLIC)
 		return (rt->handler(req));
 

@@ -82,32 +82,34 @@ pc_prove_free(void *arg)
 static int
 pc_prove_parse(struct http_request *req, struct pc_prove *p)
 {
-	struct kore_json	json;
-	struct kore_json_item	*pw, *o, *n;
+	struct pc_jsonin	json;
+	const char		*pw, *o, *n;
+	size_t			pwlen, nlen;
 	uint8_t			body[2048];
 	int			ok;
 
 	ok = 0;
 	n = pw = o = NULL;
+	pwlen = nlen = 0;
 	if (!pc_req_json(req, &json, body, sizeof(body)))
 		goto out;
-	pw = kore_json_find_string(json.root, p->mode == PC_PROVE_PASSWORD ?
-	    "current_password" : "password");
-	o = kore_json_find_string(json.root, "otp");
+	pw = pc_jsonin_string(&json, p->mode == PC_PROVE_PASSWORD ?
+	    "current_password" : "password", &pwlen);
+	o = pc_jsonin_string(&json, "otp", NULL);
 	if (p->mode == PC_PROVE_PASSWORD)
-		n = kore_json_find_string(json.root, "new_password");
+		n = pc_jsonin_string(&json, "new_password", &nlen);
 	if (pw == NULL || o == NULL ||
 	    (p->mode == PC_PROVE_PASSWORD && n == NULL))
 		goto out;
 
-	if ((p->password_len = strlen(pw->data.string)) > PC_HASH_PASS_MAX)
+	if ((p->password_len = pwlen) > PC_HASH_PASS_MAX)
 		goto out;
-	memcpy(p->password, pw->data.string, p->password_len + 1);
-	(void)kore_strlcpy(p->otp, o->data.string, sizeof(p->otp));
+	memcpy(p->password, pw, p->password_len + 1);
+	(void)kore_strlcpy(p->otp, o, sizeof(p->otp));
 	if (n != NULL) {
-		if ((p->new_len = strlen(n->data.string)) > PC_HASH_PASS_MAX)
+		if ((p->new_len = nlen) > PC_HASH_PASS_MAX)
 			goto out;
-		memcpy(p->new_password, n->data.string, p->new_len + 1);
+		memcpy(p->new_password, n, p->new_len + 1);
 	}
 	ok = 1;
 

@@ -206,10 +206,9 @@ pc_h_users_list(struct http_request *req)
 static int
 pc_uact_body(struct http_request *req, struct pc_uact *u)
 {
-	struct kore_json	json;
-	struct kore_json_item	*it;
+	struct pc_jsonin	json;
 	uint8_t			body[2048];
-	const char		*why;
+	const char		*why, *it;
 
 	if (u->kind != PC_UACT_CREATE && u->kind != PC_UACT_ROLE)
 		return (1);
@@ -217,26 +216,23 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 	why = "Send the fields as a JSON object.";
 	if (!pc_req_json(req, &json, body, sizeof(body)))
 		goto bad;
-	if (kore_json_find(json.root, "password", KORE_JSON_TYPE_STRING) !=
-	    NULL) {
+	if (pc_jsonin_has(&json, "password")) {
 		why = "Admins do not choose passwords: the user does at "
 		    "first sign-in.";
 		goto bad;
 	}
-	if ((it = kore_json_find_string(json.root, "role")) == NULL ||
-	    pc_perm_role(it->data.string) == 0)
+	if ((it = pc_jsonin_string(&json, "role", NULL)) == NULL ||
+	    pc_perm_role(it) == 0)
 		goto bad;
-	(void)kore_strlcpy(u->role, it->data.string, sizeof(u->role));
+	(void)kore_strlcpy(u->role, it, sizeof(u->role));
 	if (u->kind == PC_UACT_CREATE) {
-		if ((it = kore_json_find_string(json.root,
-		    "username")) == NULL || it->data.string[0] == '\0' ||
-		    kore_strlcpy(u->username, it->data.string,
-		    sizeof(u->username)) >= 65)
+		if ((it = pc_jsonin_string(&json, "username", NULL)) == NULL ||
+		    it[0] == '\0' ||
+		    kore_strlcpy(u->username, it, sizeof(u->username)) >= 65)
 			goto bad;
-		if ((it = kore_json_find_string(json.root,
-		    "display_name")) == NULL || it->data.string[0] == '\0' ||
-		    kore_strlcpy(u->display, it->data.string,
-		    sizeof(u->display)) >= 129)
+		if ((it = pc_jsonin_string(&json, "display_name",
+		    NULL)) == NULL || it[0] == '\0' ||
+		    kore_strlcpy(u->display, it, sizeof(u->display)) >= 129)
 			goto bad;
 	}
 	pc_req_json_done(req, &json, body, sizeof(body));

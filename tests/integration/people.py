@@ -214,3 +214,19 @@ def assert_error(r, status, code):
         (status, code, r.status_code, r.text)
     assert isinstance(r.json().get("message"), str)
     assert_security_headers(r)
+
+
+def own_txn(amount=50000, status="captured", prefix="T"):
+    """A transaction of the caller's own, inserted as the owner (seed
+    data): captured (the whole amount) or authorized. (id, version)."""
+    assert status in ("captured", "authorized"), status
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO payments.transactions (merchant_order_id, amount, "
+            "status, card_brand, card_last4, cardholder_name, "
+            "cardholder_email, captured_amount) VALUES (%s, %s, %s, "
+            "'visa', '4242', 'Own Test', 'own@example.com', %s) "
+            "RETURNING id, version",
+            ("%s-%s" % (prefix, uuid.uuid4().hex[:12]), amount, status,
+             amount if status == "captured" else 0))
+        return cur.fetchone()

@@ -29,7 +29,7 @@ from conftest import Server, create_user, db
 from people import (NO_SOURCE_BLOCK, STEP, api, assert_error,
                     assert_invalid_credentials, clear_source_blocks,
                     cookie_header, fresh_name, login_ok, new_password,
-                    post_login, ready, settle, sign_in)
+                    own_txn, post_login, ready, settle, sign_in)
 
 THRESHOLD = 1000
 CODE_RE = re.compile(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}-[A-Z2-7]{2}")
@@ -382,7 +382,7 @@ def test_the_requester_withdraws_a_request_nobody_decided(srv):
 
 def test_deciding_outside_ones_role_is_forbidden(srv):
     op1, aud, adm = ready(srv, "operator", "auditor", "admin")
-    tid, version = captured_txn()
+    tid, version = own_txn(prefix="SOD")
     a, _ = request_of(refund(op1, tid, version, 5000,
                              key="sod-" + uuid.uuid4().hex))
     # The auditor sees it (auditors read everything) but decides nothing.
@@ -467,19 +467,6 @@ def test_privileged_account_creation_is_alerted(srv):
 
 # --- refunds above the threshold ----------------------------------------------
 
-def captured_txn(amount=50000):
-    """A captured transaction of its own (as the owner: seed data)."""
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO payments.transactions (merchant_order_id, amount, "
-            "status, card_brand, card_last4, cardholder_name, "
-            "cardholder_email, captured_amount) VALUES (%s, %s, "
-            "'captured', 'visa', '4242', 'Sod Test', 'sod@example.com', %s)"
-            " RETURNING id, version",
-            ("SOD-" + uuid.uuid4().hex[:12], amount, amount))
-        return cur.fetchone()
-
-
 def refund(sess, tid, version, amount, key):
     headers = dict(cookie_header(sess.token), Origin=sess.srv.url)
     headers.update({"X-CSRF-Token": sess.csrf, "Idempotency-Key": key,
@@ -507,7 +494,7 @@ def money(tid):
 def test_large_refund_waits_for_a_second_operator(srv):
     op1, op2, op3, adm = ready(srv, "operator", "operator", "operator",
                                "admin")
-    tid, version = captured_txn()
+    tid, version = own_txn(prefix="SOD")
     key = "sod-" + uuid.uuid4().hex
 
     # At the threshold: straight through.
@@ -565,7 +552,7 @@ def test_large_refund_waits_for_a_second_operator(srv):
 
 def test_an_expired_refund_request_moves_nothing(srv):
     op1, op2 = ready(srv, "operator", "operator")
-    tid, version = captured_txn()
+    tid, version = own_txn(prefix="SOD")
     a, _ = request_of(refund(op1, tid, version, 5000,
                              key="sod-" + uuid.uuid4().hex))
     expire_now(a)
@@ -578,7 +565,7 @@ def test_refund_request_checked_again_when_approved(srv):
     """Two large refunds requested on the same payment: the second
     approval finds less left and moves nothing."""
     op1, op2 = ready(srv, "operator", "operator")
-    tid, version = captured_txn(10000)
+    tid, version = own_txn(10000, prefix="SOD")
     a, _ = request_of(refund(op1, tid, version, 8000,
                              key="sod-" + uuid.uuid4().hex))
     b, _ = request_of(refund(op1, tid, version, 8000,
