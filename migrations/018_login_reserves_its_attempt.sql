@@ -14,12 +14,30 @@
 -- clears the failures) or the new auth.login_failed(..., p_reserved).
 -- A place whose worker died is void after 60 seconds (an argon2 hash
 -- takes about one), so a crash cannot lock anyone out.
--- The 10-argument login_failed() (re-authentication, password change,
--- enrolment: no reservation) stays and gives nothing back.
+-- login_failed() gains two arguments: p_reserved (give the place back)
+-- and p_source_exempt (issue 13: a VPN concentrator's NAT address is
+-- every operator's address; per-source blocking there locks everyone
+-- out when one machine misbehaves, so the policy's source_fail_exempt
+-- ranges are not blocked; per-account lockout still applies). The
+-- 10-argument form stays as a wrapper (no place, not exempt).
+-- And whatever the source, one address that fails against
+-- PC_SOURCE_ACCOUNTS (5) different accounts within source_fail_window
+-- raises the alert source_many_accounts: password spraying, or a
+-- shared address to look at. auth.source_accounts keeps the pairs.
 
 ALTER TABLE auth.lockout
     ADD COLUMN inflight integer NOT NULL DEFAULT 0 CHECK (inflight >= 0),
     ADD COLUMN inflight_at timestamptz;
+
+-- Which accounts failed from which address, and when last.
+CREATE TABLE auth.source_accounts (
+	source		inet NOT NULL,
+	user_id		bigint NOT NULL REFERENCES auth.users (id),
+	last_failure_at	timestamptz NOT NULL,
+	PRIMARY KEY (source, user_id)
+);
+GRANT SELECT, INSERT, UPDATE, DELETE ON auth.source_accounts TO pc_api;
+GRANT SELECT ON auth.source_accounts TO pc_ops;
 
 -- pc_api owns every application function (016); it creates and
 -- replaces them here, with the schema right for this transaction only.
@@ -77,11 +95,13 @@ $$;
 REVOKE ALL ON FUNCTION auth.login_reserve(text, inet, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.login_reserve(text, inet, integer) TO pc_auth;
 
--- A failed attempt that held a place (015's body, and the place back).
+-- A failed attempt (015's body), with the place given back, exempt
+-- sources not blocked, and the many-accounts alert.
 CREATE FUNCTION auth.login_failed(p_user_id bigint, p_username text,
     p_source inet, p_reason text, p_threshold integer,
     p_lock_secs integer, p_lock_max integer, p_src_threshold integer,
-    p_src_window integer, p_src_block integer, p_reserved boolean)
+    p_src_window integer, p_src_block integer, p_reserved boolean,
+    p_source_exempt boolean)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
@@ -92,6 +112,7 @@ DECLARE
 	v_src		integer;
 	v_result	text := 'failed';
 	v_rule		text;
+	v_accounts	integer;
 BEGIN
 	IF p_reason IS NULL OR p_reason NOT IN ('unknown_user', 'disabled',
 	    'bad_password', 'not_enrolled', 'bad_totp', 'totp_replay',
@@ -158,7 +179,23 @@ BEGIN
 		END IF;
 	END IF;
 
-	IF p_source IS NOT NULL AND p_reason <> 'source_blocked' THEN
+	IF p_source IS NOT NULL AND p_user_id IS NOT NULL THEN
+		INSERT INTO auth.source_accounts AS a (source, user_id,
+		    last_failure_at) VALUES (p_source, p_user_id, now())
+		ON CONFLICT (source, user_id) DO UPDATE
+		    SET last_failure_at = now();
+		DELETE FROM auth.source_accounts WHERE source = p_source
+		   AND last_failure_at < now() - make_interval(secs => p_src_window);
+		SELECT count(*) INTO v_accounts FROM auth.source_accounts
+		 WHERE source = p_source;
+		IF v_accounts >= 5 THEN
+			PERFORM audit.raise('source_many_accounts', 'warning',
+			    'source:' || host(p_source), ARRAY[v_event]);
+		END IF;
+	END IF;
+
+	IF p_source IS NOT NULL AND p_reason <> 'source_blocked'
+	    AND NOT coalesce(p_source_exempt, false) THEN
 		INSERT INTO auth.source_blocks AS s (source, failures, window_start)
 		VALUES (p_source, 1, now())
 		ON CONFLICT (source) DO UPDATE SET
@@ -186,10 +223,23 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION auth.login_failed(bigint, text, inet, text, integer,
-    integer, integer, integer, integer, integer, boolean) FROM PUBLIC;
+    integer, integer, integer, integer, integer, boolean, boolean)
+    FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.login_failed(bigint, text, inet, text,
-    integer, integer, integer, integer, integer, integer, boolean)
+    integer, integer, integer, integer, integer, integer, boolean, boolean)
     TO pc_auth;
+
+-- The 10-argument form: one body for the rule, above.
+CREATE OR REPLACE FUNCTION auth.login_failed(p_user_id bigint,
+    p_username text, p_source inet, p_reason text, p_threshold integer,
+    p_lock_secs integer, p_lock_max integer, p_src_threshold integer,
+    p_src_window integer, p_src_block integer)
+RETURNS text
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
+	SELECT auth.login_failed(p_user_id, p_username, p_source, p_reason,
+	    p_threshold, p_lock_secs, p_lock_max, p_src_threshold,
+	    p_src_window, p_src_block, false, false);
+$$;
 
 -- A success gives its place back too (015's body otherwise).
 CREATE OR REPLACE FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet,

@@ -91,6 +91,7 @@ static void	pc_login_succeed_query(struct pc_login *);
 static int	pc_login_answer_ok(struct http_request *, struct pc_login *);
 static void	pc_login_keep_session(struct pc_login *);
 static void	pc_answer_me(struct http_request *, struct pc_session *);
+static int	pc_auth_source_exempt(const char *);
 
 const char pc_login_denied_msg[] =
     "The username, password or one-time code is not correct.";
@@ -211,12 +212,14 @@ void
 pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
     const char *name, const char *source, const char *reason, int reserved)
 {
+	int	exempt;
+
 	pc_dbq_cleanup(q);
 	/* Unknown names lock too, so a fast answer reveals nothing. */
 	pc_dbq_init(q, PC_DB_AUTH,
 	    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
 	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int, "
-	    "$11::boolean), "
+	    "$11::boolean, $12::boolean), "
 	    "CASE WHEN $1::bigint IS NULL AND $4 NOT IN ('locked', "
 	    "'source_blocked') THEN auth.name_failed($2, $5::int, $6::int) "
 	    "END");
@@ -244,6 +247,21 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 	pc_dbq_param(q, f->swin, strlen(f->swin));
 	pc_dbq_param(q, f->sblk, strlen(f->sblk));
 	pc_dbq_param(q, reserved ? "true" : "false", reserved ? 4 : 5);
+	exempt = pc_auth_source_exempt(source);
+	pc_dbq_param(q, exempt ? "true" : "false", exempt ? 4 : 5);
+}
+
+/* Is source (text, as the request's) in the policy's source_fail_exempt? */
+static int
+pc_auth_source_exempt(const char *source)
+{
+	struct pc_cidr	one;
+
+	if (pc_policy.source_fail_exempt_count == 0 ||
+	    pc_cidr_parse(&one, source) == -1)
+		return (0);
+	return (pc_cidr_list_match(pc_policy.source_fail_exempt,
+	    pc_policy.source_fail_exempt_count, one.family, one.addr));
 }
 
 static void

@@ -152,6 +152,8 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_CIDRS("allow_cidr", allow, allow_count),
 	PC_CIDRS("trusted_proxy", trusted_proxy, trusted_proxy_count),
 	PC_NAMES("server_name", server_name, server_name_count),
+	PC_CIDRS("source_fail_exempt", source_fail_exempt,
+	    source_fail_exempt_count),
 	{ "hours", PC_POLICY_T_HOURS, offsetof(struct pc_policy, hours),
 	  PC_FSIZE(hours), 0, 0, 0, 0, NULL, NULL, "HH:MM-HH:MM" },
 	PC_STRING("timezone", timezone, 63, pc_policy_timezone_ok,
@@ -362,7 +364,7 @@ pc_policy_describe(const struct pc_policy *p, char *buf, size_t len)
 	(void)snprintf(buf, len,
 	    "environment=%s hours=%02u:%02u-%02u:%02u timezone=%s "
 	    "allow_cidr=%zu trusted_proxy=%zu server_name=%zu "
-	    "lockout=%u/%us/%us source_fail=%u/%us/block%us "
+	    "lockout=%u/%us/%us source_fail=%u/%us/block%us/exempt%zu "
 	    "argon2id=t%u,m%u,p%u,inflight%u session=%us/%us "
 	    "four_eyes=refund>%u/request%us/enrolment%us "
 	    "db=%s@%s totp_key_file=%s sha256=%s",
@@ -375,7 +377,7 @@ pc_policy_describe(const struct pc_policy *p, char *buf, size_t len)
 	    p->timezone, p->allow_count, p->trusted_proxy_count,
 	    p->server_name_count, p->lockout_threshold, p->lockout_seconds, p->lockout_max_seconds,
 	    p->source_fail_threshold, p->source_fail_window,
-	    p->source_block_seconds,
+	    p->source_block_seconds, p->source_fail_exempt_count,
 	    p->argon2_t, p->argon2_m_kib, p->argon2_p, p->argon2_inflight,
 	    p->session_idle_seconds, p->session_absolute_seconds,
 	    p->refund_approval_threshold, p->approval_ttl_seconds,

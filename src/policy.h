@@ -35,6 +35,9 @@ struct pc_policy {
 	size_t			allow_count;
 	struct pc_cidr		trusted_proxy[PC_POLICY_MAX_CIDRS]; /* trusted_proxy (repeatable) */
 	size_t			trusted_proxy_count;
+	/* Never blocked per source, e.g. a VPN concentrator's NAT address. */
+	struct pc_cidr		source_fail_exempt[PC_POLICY_MAX_CIDRS]; /* source_fail_exempt (repeatable) */
+	size_t			source_fail_exempt_count;
 
 	/*
 	 * The host names clients use (issue 13): the Host of every request

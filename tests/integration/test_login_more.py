@@ -215,3 +215,57 @@ def test_parallel_attempts_check_at_most_threshold_passwords(make_server,
                     "FROM auth.lockout l JOIN auth.users u "
                     "ON u.id = l.user_id WHERE u.username = %s", (name,))
         assert cur.fetchone() == (True, 0)
+
+
+# --- issue 13: a shared NAT address, and password spraying -----------------
+
+def login_from(srv, source, username, password):
+    t = tls_connect(srv, timeout=60, source=source)
+    try:
+        t.sendall(raw("POST", "/api/login",
+                      [b"Content-Type: application/json",
+                       b"Connection: close"],
+                      json.dumps({"username": username, "password": password,
+                                  "otp": "123456"}).encode()))
+        return read_answer(t)[0]
+    finally:
+        t.close()
+
+
+def test_an_exempt_source_is_not_blocked_but_accounts_still_lock(
+        make_server, new_user):
+    """127.0.0.1 stands for a VPN concentrator's NAT address: failures
+    from it never block it (one machine would lock every operator out),
+    per-account lockout still applies, and failing against five
+    accounts raises source_many_accounts. 127.0.0.9, not exempt, is
+    blocked after three failures as before."""
+    nat, other = "127.0.0.1", "127.0.0.9"
+    srv = make_server("natexempt", workers=1, policy=dict(
+        source_fail_threshold="3", source_fail_window="600",
+        lockout_threshold="3", lockout_seconds="60",
+        source_fail_exempt=nat + "/32",
+        allow_cidr=[nat + "/32", other + "/32"])).start()
+    users = [new_user() for _ in range(6)]
+    for u in users:
+        assert login_from(srv, nat, u["username"], "Not-" + u["password"]) \
+            == 401
+    victim = users[0]["username"]
+    for _ in range(2):
+        assert login_from(srv, nat, victim, "Not-" + users[0]["password"]) \
+            == 401
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM audit.events WHERE "
+                    "event = 'source.blocked' AND source = %s", (nat,))
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM audit.events WHERE "
+                    "event = 'account.locked' AND target = %s", (victim,))
+        assert cur.fetchone()[0] == 1
+        cur.execute("SELECT count FROM audit.alerts WHERE "
+                    "rule = 'source_many_accounts' AND key = %s "
+                    "AND acknowledged_at IS NULL", ("source:" + nat,))
+        row = cur.fetchone()
+        assert row is not None and row[0] >= 1
+    # Not exempt: blocked after three failures, whatever the accounts.
+    for u in users[1:4]:
+        assert login_from(srv, other, u["username"], "x-Wrong-1") == 401
+    assert login_from(srv, other, users[4]["username"], "x-Wrong-1") == 429

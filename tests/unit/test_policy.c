@@ -248,6 +248,9 @@ static const struct CMUnitTest tests[] = {
 	/* Integer syntax. Line 4 is the line under test. */
 	VALUE("lockout_seconds 1800", NULL),
 	VALUE("server_name console.example.jp", NULL),
+	VALUE("source_fail_exempt 10.8.0.1", NULL),
+	VALUE("source_fail_exempt 10.8.0.1/24",
+	    "source_fail_exempt: invalid CIDR '10.8.0.1/24'"),
 	VALUE("server_name 10.8.0.1", NULL),
 	VALUE("server_name [fd00::1]", NULL),
 	VALUE("server_name a-b.c9", NULL),
@@ -1379,7 +1382,7 @@ test_describe(void **state)
 	    "environment=development hours=22:00-06:00 "
 	    "timezone=America/Argentina/Buenos_Aires allow_cidr=4 "
 	    "trusted_proxy=2 server_name=3 lockout=3/600s/7200s "
-	    "source_fail=50/300s/block1200s "
+	    "source_fail=50/300s/block1200s/exempt0 "
 	    "argon2id=t1,m8192,p2,inflight4 session=300s/3600s "
 	    "four_eyes=refund>0/request3600s/enrolment7200s "
 	    "db=pc_test_1@/srv/pc/root/run "
