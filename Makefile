@@ -35,7 +35,7 @@ APP_CFLAGS	 = $(CFLAGS_COMMON) -I$(KORE_COPY)/include \
 		   -DKORE_SINGLE_BINARY -DKORE_USE_PGSQL -DKORE_USE_TASKS
 PURE_CFLAGS	 = $(CFLAGS_COMMON) -I$(shell pg_config --includedir)
 HARDEN_LD	 = -pie -Wl,-z,relro,-z,now $(SANFLAGS)
-LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson
+LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc
 
 # Files that include Kore headers; every other src/*.c is pure policy
 # code, linked alone into the unit tests and the admin CLI.
@@ -56,7 +56,7 @@ PY		 = /usr/bin/python3
 
 # Debian packages the build, the run and the tests use.
 DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
-		   libjansson-dev \
+		   libjansson-dev libicu-dev \
 		   libargon2-dev libqrencode-dev postgresql postgresql-contrib \
 		   openssl oathtool argon2 libcmocka-dev python3 python3-pytest \
 		   python3-requests python3-psycopg2 python3-pyotp curl \

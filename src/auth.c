@@ -111,7 +111,10 @@ pc_login_free(void *arg)
 	pc_wipe(l->tok, sizeof(l->tok));
 }
 
-/* Strict shape: an object with string username, password and otp. */
+/*
+ * Strict shape: an object with string username, password and otp.
+ * 1, 0 when malformed, -1 when the username holds a card number.
+ */
 static int
 pc_login_parse(struct http_request *req, struct pc_login *l)
 {
@@ -127,11 +130,12 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 	    (p = pc_jsonin_string(&json, "password", &len)) != NULL &&
 	    (o = pc_jsonin_string(&json, "otp", NULL)) != NULL) {
 		ok = 1;
-		/* A pasted card number never reaches the audit trail. */
 		if (kore_strlcpy(l->username, u, sizeof(l->username)) >=
-		    sizeof(l->username) || l->username[0] == '\0' ||
-		    pc_cardguard_find(l->username, strlen(l->username)))
+		    sizeof(l->username) || l->username[0] == '\0')
 			ok = 0;
+		/* A pasted card number never reaches the audit trail. */
+		else if (pc_cardguard_find(l->username, strlen(l->username)))
+			ok = -1;
 		if (len > PC_HASH_PASS_MAX) {
 			ok = 0;
 		} else {
@@ -142,6 +146,8 @@ pc_login_parse(struct http_request *req, struct pc_login *l)
 		(void)kore_strlcpy(l->otp, o, sizeof(l->otp));
 	}
 	pc_req_json_done(req, &json, body, sizeof(body));
+	if (ok != 1)
+		pc_wipe(l->username, sizeof(l->username));
 	return (ok);
 }
 
@@ -387,7 +393,15 @@ pc_h_login(struct http_request *req)
 					return (KORE_RESULT_OK);
 				}
 			}
-			if (!pc_login_parse(req, l)) {
+			switch (pc_login_parse(req, l)) {
+			case 1:
+				break;
+			case -1:
+				/* Nothing recorded: the name is a card. */
+				pc_http_error(req, 400, "card_number_refused",
+				    "Card numbers are not accepted here.");
+				return (KORE_RESULT_OK);
+			default:
 				pc_http_error(req, 400, "invalid_request",
 				    "Send username, password and otp as a "
 				    "JSON object.");

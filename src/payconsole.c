@@ -15,6 +15,7 @@
 #include <kore/seccomp.h>
 
 #include "app.h"
+#include "cardguard.h"
 #include "password.h"
 #include "totp.h"
 
@@ -118,6 +119,10 @@ kore_parent_configure(int argc, char **argv)
 
 	if (pc_totp_init() == -1)
 		pc_startup_fail("liboath initialisation failed");
+
+	/* Workers inherit ICU's NFKC data; they could not load it. */
+	if (pc_cardguard_init() == -1)
+		pc_startup_fail("ICU's NFKC data (libicudata) cannot be loaded");
 
 	pc_http_security_headers();
 	pc_allowlist_install();

@@ -326,6 +326,21 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
 }
 
 /*
+ * The card guard on a text we keep or log (a filter, a header): 1 when
+ * s[0..len) holds no card number, else 0 after answering 400
+ * card_number_refused.
+ */
+int
+pc_req_no_card(struct http_request *req, const char *s, size_t len)
+{
+	if (!pc_cardguard_find(s, len))
+		return (1);
+	pc_http_error(req, 400, "card_number_refused",
+	    "Card numbers are not accepted here.");
+	return (0);
+}
+
+/*
  * What the signed-in user just looked at or did, as one audit.note():
  * the database takes actor, name and role from the session (db: the
  * handle whose login role may note the event, audit.note_rules). The
