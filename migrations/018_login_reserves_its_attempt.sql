@@ -1,5 +1,7 @@
 -- 018_login_reserves_its_attempt.sql: at most lockout_threshold
--- passwords are ever checked for an account (issue 13, lockout race).
+-- passwords are ever checked for an account (issue 13, lockout race);
+-- an unknown name's lockout is looked up by its tag (src/nametag.c),
+-- which is how login_failed() and name_failed() are now given it.
 --
 -- Before: auth.login_begin() only read the failure count. Three wrong
 -- passwords, then four attempts at once from four allowlisted sources:
@@ -48,7 +50,7 @@ SET ROLE pc_api;
 -- sees them, and for a known account a place for this attempt.
 -- reserved: the caller passes it back to login_failed().
 CREATE FUNCTION auth.login_reserve(p_username text, p_source inet,
-    p_threshold integer)
+    p_threshold integer, p_name_key text)
 RETURNS TABLE (user_id bigint, username text, display_name text,
     role text, password_hash text, totp_state text, totp_secret bytea,
     totp_key_id integer, disabled boolean, locked boolean,
@@ -63,6 +65,12 @@ DECLARE
 BEGIN
 	SELECT * INTO b FROM auth.login_begin(p_username, p_source);
 	reserved := false;
+	-- An unknown name's lockout is kept under its tag (nametag.c), not
+	-- under the name, which may be a mistyped password.
+	IF b.user_id IS NULL THEN
+		b.locked := coalesce((SELECT n.locked_until > now()
+		    FROM auth.name_lockout n WHERE n.name = p_name_key), false);
+	END IF;
 	IF b.user_id IS NOT NULL AND NOT b.locked AND NOT b.source_blocked
 	THEN
 		-- The policy's bounds (policy.c), whatever the caller says.
@@ -92,8 +100,10 @@ BEGIN
 	RETURN NEXT;
 END;
 $$;
-REVOKE ALL ON FUNCTION auth.login_reserve(text, inet, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION auth.login_reserve(text, inet, integer) TO pc_auth;
+REVOKE ALL ON FUNCTION auth.login_reserve(text, inet, integer, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.login_reserve(text, inet, integer, text)
+    TO pc_auth;
 
 -- A failed attempt (015's body), with the place given back, exempt
 -- sources not blocked, and the many-accounts alert.

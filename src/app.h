@@ -16,6 +16,7 @@
 #include "bytea.h"
 #include "hours.h"
 #include "jsonin.h"
+#include "nametag.h"
 #include "policy.h"
 #include "secretbox.h"
 #include "token.h"
@@ -78,6 +79,7 @@ extern pid_t	pc_server_pid;
 /* auth.c */
 struct pc_failq {
 	char	thr[12], lock[12], lmax[12], sthr[12], swin[12], sblk[12];
+	char	tag[PC_NAMETAG_MAX];	/* an unknown name, as recorded */
 };
 
 extern const char pc_login_denied_msg[];

@@ -61,6 +61,7 @@ struct pc_login {
 	/* From auth.login_reserve(). */
 	int			exists;
 	int			reserved;	/* holds a place: give it back */
+	char			nametag[PC_NAMETAG_MAX]; /* if unknown */
 	char			user_id[24];
 	char			canon[PC_LOGIN_USER_MAX + 1];
 	char			display_name[256];
@@ -219,6 +220,13 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
     const char *name, const char *source, const char *reason, int reserved)
 {
 	int	exempt;
+
+	/* A name that matches no account is recorded as its tag only. */
+	if (user_id == NULL) {
+		if (pc_nametag(&pc_kek, name, strlen(name), f->tag) == -1)
+			(void)snprintf(f->tag, sizeof(f->tag), "unknown:-");
+		name = f->tag;
+	}
 
 	pc_dbq_cleanup(q);
 	/* Unknown names lock too, so a fast answer reveals nothing. */
@@ -437,12 +445,18 @@ pc_h_login(struct http_request *req)
 			    "locked, source_blocked, "
 			    "coalesce(extract(epoch FROM source_blocked_until)"
 			    "::bigint, 0), reserved "
-			    "FROM auth.login_reserve($1, $2::inet, $3::int)");
+			    "FROM auth.login_reserve($1, $2::inet, $3::int, "
+			    "$4)");
 			pc_dbq_param(&l->q, l->username, strlen(l->username));
 			pc_dbq_param(&l->q, l->source, strlen(l->source));
 			(void)snprintf(l->fq.thr, sizeof(l->fq.thr), "%u",
 			    pc_policy.lockout_threshold);
 			pc_dbq_param(&l->q, l->fq.thr, strlen(l->fq.thr));
+			if (pc_nametag(&pc_kek, l->username, strlen(l->username),
+			    l->nametag) == -1)
+				(void)snprintf(l->nametag, sizeof(l->nametag),
+				    "unknown:-");
+			pc_dbq_param(&l->q, l->nametag, strlen(l->nametag));
 			l->step = PC_LOGIN_BEGIN;
 			continue;
 

@@ -3,15 +3,19 @@ in with codes from pyotp (an implementation independent of the
 server's), one request with the headers a browser sends, a signed-in
 session, and the shape of answers. Test files import from here, never
 from one another."""
+import hashlib
+import hmac
 import json
+import os
 import re
 import time
+import unicodedata
 import uuid
 
 import pyotp
 import requests
 
-from conftest import create_user, db
+from conftest import STACK, create_user, db
 
 COOKIE_NAME = "__Host-pc_session"
 COOKIE_RE = re.compile(
@@ -230,3 +234,19 @@ def own_txn(amount=50000, status="captured", prefix="T"):
             ("%s-%s" % (prefix, uuid.uuid4().hex[:12]), amount, status,
              amount if status == "captured" else 0))
         return cur.fetchone()
+
+
+def name_tag(name):
+    """How the server records a username that matches no account
+    (src/nametag.c), computed with Python's hmac from the key file the
+    test servers share: "unknown:" + 16 hex + ":" + length. The fold is
+    NFKC then casefold, which equals ICU's NFKC_Casefold for the names
+    the tests use."""
+    with open(os.path.join(STACK, "keys", "totp.key")) as f:
+        _, hexkey = f.read().split()
+    key = hmac.new(bytes.fromhex(hexkey),
+                   b"payconsole unknown-username tag v1",
+                   hashlib.sha256).digest()
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    mac = hmac.new(key, folded.encode(), hashlib.sha256).hexdigest()[:16]
+    return "unknown:%s:%d" % (mac, len(folded))

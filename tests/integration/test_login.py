@@ -26,8 +26,8 @@ from conftest import ADMIN, STACK, Server, db
 from people import (COOKIE_NAME, COOKIE_RE, INVALID, NO_SOURCE_BLOCK, STEP,
                     TOKEN_RE, assert_invalid_credentials,
                     assert_security_headers, clear_source_blocks,
-                    cookie_header, login_ok, post_login, session_cookie,
-                    settle, totp)
+                    cookie_header, login_ok, name_tag, post_login,
+                    session_cookie, settle, totp)
 
 
 
@@ -203,7 +203,9 @@ def test_every_credential_failure_gets_the_same_answer(login_server,
     # The audit trail keeps the real reason the client is not told.
     assert failure_reasons(a["username"]) == ["bad_password"]
     assert failure_reasons(b["username"]) == ["bad_totp"]
-    assert failure_reasons(nobody) == ["unknown_user"]
+    # A name that matches no account is kept as its tag only.
+    assert failure_reasons(nobody) == []
+    assert failure_reasons(name_tag(nobody)) == ["unknown_user"]
     assert failure_reasons(c["username"]) == ["bad_password"] * 3 + \
         ["locked"]
     assert failure_reasons(d["username"]) == ["disabled"]

@@ -6,11 +6,13 @@ passwords)."""
 import json
 import re
 import threading
+import uuid
 
 import pytest
 import requests
 
 from conftest import Server, db
+from people import name_tag
 from wire import raw, read_answer, tls_connect
 from test_login import (NO_SOURCE_BLOCK, clear_source_blocks, login_ok,
                         settle, totp)
@@ -116,7 +118,6 @@ def test_unknown_names_lock_like_accounts(make_server):
     """After the threshold, an unknown name is handled as locked (no
     argon2 work) exactly like a real account, so a fast answer does not
     reveal that an account exists."""
-    import uuid
     srv = make_server("namelock", policy=dict(
         NO_SOURCE_BLOCK, lockout_threshold="2",
         lockout_seconds="60")).start()
@@ -126,8 +127,9 @@ def test_unknown_names_lock_like_accounts(make_server):
             "username": name, "password": "Wrong-password-123",
             "otp": "123456"})
         assert r.status_code == 401
-    assert failure_reasons_for(name) == ["unknown_user", "unknown_user",
-                                         "locked"]
+    assert failure_reasons_for(name_tag(name)) == [
+        "unknown_user", "unknown_user", "locked"]
+    assert failure_reasons_for(name) == []
 
 
 def test_reauth_refused_while_locked(make_server):
@@ -269,3 +271,40 @@ def test_an_exempt_source_is_not_blocked_but_accounts_still_lock(
     for u in users[1:4]:
         assert login_from(srv, other, u["username"], "x-Wrong-1") == 401
     assert login_from(srv, other, users[4]["username"], "x-Wrong-1") == 429
+
+
+# --- issue 13: a password typed into the username field --------------------
+
+def test_an_unknown_name_is_kept_only_as_its_keyed_tag(make_server):
+    """Three attempts with a password in the username field (and one
+    with it in upper case): the trail, the alerts and the server log
+    never hold it; every attempt is recorded under one tag (an HMAC
+    under a key from the key-encryption key, checked here with Python's
+    hmac), so the attempts still correlate and the name still locks."""
+    srv = make_server("nametag", policy=dict(
+        NO_SOURCE_BLOCK, lockout_threshold="3",
+        lockout_seconds="60")).start()
+    typed = "Correct-Horse-" + uuid.uuid4().hex[:10]
+    for name in (typed, typed, typed.upper(), typed):
+        r = requests.post(srv.url + "/api/login", verify=False, json={
+            "username": name, "password": "Whatever-1", "otp": "123456"})
+        assert r.status_code == 401
+    tag = name_tag(typed)
+    assert failure_reasons_for(tag) == ["unknown_user"] * 3 + ["locked"]
+    secret = typed.lower()[len("correct-horse-"):]
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM audit.events e WHERE "
+                    "lower(row_to_json(e)::text) LIKE %s",
+                    ("%" + secret + "%",))
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM audit.alerts a WHERE "
+                    "lower(row_to_json(a)::text) LIKE %s",
+                    ("%" + secret + "%",))
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM auth.name_lockout WHERE "
+                    "lower(name) LIKE %s", ("%" + secret + "%",))
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT locked_until > now() FROM auth.name_lockout "
+                    "WHERE name = %s", (tag,))
+        assert cur.fetchone() == (True,)
+    assert secret not in srv.output().lower()
