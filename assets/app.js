@@ -1651,14 +1651,24 @@
 				    id: 'op-pending', 'data-approval': a.id,
 				    tabindex: '-1', text: t('op_pending_refund',
 				    { id: a.id }) });
+				/*
+				 * These buttons take the place of Execute: the second
+				 * click of a double click on it (detail 2) must not
+				 * close the notice it just brought up.
+				 */
 				const close = btn(t('close'), { class: 'btn primary',
-				    id: 'op-close' }, function () { d.close(); });
+				    id: 'op-close' }, function (e) {
+					if (e.detail < 2)
+						d.close();
+				});
 				step2.append(msg, h('p', { class: 'muted' },
 				    t('appr_digest') + ': ', h('code',
 				    { class: 'digest', text: a.operation_sha256 })),
 				    h('div', { class: 'actions' }, close,
 				    btn(t('op_pending_link'), { class: 'btn ghost',
-				    id: 'op-to-approvals' }, function () {
+				    id: 'op-to-approvals' }, function (e) {
+					if (e.detail > 1)
+						return;
 					d.close();
 					go('approvals');
 				    })));
