@@ -1,7 +1,8 @@
 -- 018_login_reserves_its_attempt.sql: at most lockout_threshold
 -- passwords are ever checked for an account (issue 13, lockout race);
 -- an unknown name's lockout is looked up by its tag (src/nametag.c),
--- which is how login_failed() and name_failed() are now given it.
+-- which is how login_failed(), name_failed() and outside_hours() are
+-- now given it.
 --
 -- Before: auth.login_begin() only read the failure count. Three wrong
 -- passwords, then four attempts at once from four allowlisted sources:
@@ -323,6 +324,24 @@ BEGIN
 	    v_must;
 END;
 $$;
+
+-- A login outside the hours (005): recorded under the account's own
+-- name when the name is one, else under the name's tag (nametag.c),
+-- never as typed. The 2-argument form recorded what was typed.
+CREATE FUNCTION auth.outside_hours(p_username text, p_source inet,
+    p_name_key text)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
+	SELECT audit.record(NULL, n.name, NULL, p_source,
+	    'login.outside_hours', n.name, 'denied', '{}'::jsonb,
+	    'outside_hours', 'warning')
+	  FROM (SELECT coalesce((SELECT u.username FROM auth.users u
+	    WHERE u.username = lower(normalize(p_username, NFKC))),
+	    left(p_name_key, 64)) AS name) n;
+$$;
+REVOKE ALL ON FUNCTION auth.outside_hours(text, inet, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.outside_hours(text, inet, text) TO pc_auth;
+DROP FUNCTION auth.outside_hours(text, inet);
 
 RESET ROLE;
 REVOKE CREATE ON SCHEMA auth FROM pc_api;

@@ -93,6 +93,7 @@ static int	pc_login_answer_ok(struct http_request *, struct pc_login *);
 static void	pc_login_keep_session(struct pc_login *);
 static void	pc_answer_me(struct http_request *, struct pc_session *);
 static int	pc_auth_source_exempt(const char *);
+static void	pc_login_tag(struct pc_login *);
 
 const char pc_login_denied_msg[] =
     "The username, password or one-time code is not correct.";
@@ -265,6 +266,15 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 	pc_dbq_param(q, exempt ? "true" : "false", exempt ? 4 : 5);
 }
 
+/* The typed name's tag, in case it matches no account (nametag.c). */
+static void
+pc_login_tag(struct pc_login *l)
+{
+	if (pc_nametag(&pc_kek, l->username, strlen(l->username),
+	    l->nametag) == -1)
+		(void)snprintf(l->nametag, sizeof(l->nametag), "unknown:-");
+}
+
 /* Is source (text, as the request's) in the policy's source_fail_exempt? */
 static int
 pc_auth_source_exempt(const char *source)
@@ -418,11 +428,14 @@ pc_h_login(struct http_request *req)
 			if (!pc_req_in_hours(NULL)) {
 				pc_wipe(l->password, sizeof(l->password));
 				pc_dbq_init(&l->q, PC_DB_AUTH,
-				    "SELECT auth.outside_hours($1, $2::inet)");
+				    "SELECT auth.outside_hours($1, $2::inet, $3)");
 				pc_dbq_param(&l->q, l->username,
 				    strlen(l->username));
 				pc_dbq_param(&l->q, l->source,
 				    strlen(l->source));
+				pc_login_tag(l);
+				pc_dbq_param(&l->q, l->nametag,
+				    strlen(l->nametag));
 				l->step = PC_LOGIN_OUTSIDE;
 				continue;
 			}
@@ -452,10 +465,7 @@ pc_h_login(struct http_request *req)
 			(void)snprintf(l->fq.thr, sizeof(l->fq.thr), "%u",
 			    pc_policy.lockout_threshold);
 			pc_dbq_param(&l->q, l->fq.thr, strlen(l->fq.thr));
-			if (pc_nametag(&pc_kek, l->username, strlen(l->username),
-			    l->nametag) == -1)
-				(void)snprintf(l->nametag, sizeof(l->nametag),
-				    "unknown:-");
+			pc_login_tag(l);
 			pc_dbq_param(&l->q, l->nametag, strlen(l->nametag));
 			l->step = PC_LOGIN_BEGIN;
 			continue;

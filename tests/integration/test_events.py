@@ -1004,9 +1004,11 @@ def assert_log_not_forged(out, tag):
 
 
 def test_user_text_cannot_forge_log_lines(closed_server):
-    """An outside-hours attempt records the name it was given and raises
-    an alert whose key holds it; the alert is written to the log by
-    worker 1 (every 10 s). The name must not start a log line."""
+    """An outside-hours attempt with a name that matches no account is
+    recorded under the name's tag (src/nametag.c), and the alert's key
+    holds the tag: the typed text, which tries to start a log line,
+    reaches neither the trail nor the log that worker 1 writes alerts
+    to (every 10 s)."""
     tag = uuid.uuid4().hex[:8]
     name = "t_%s\n[wrk 1]: ALERT 1 FORGED%s" % (tag, tag)
     assert len(name) <= 64
@@ -1014,17 +1016,18 @@ def test_user_text_cannot_forge_log_lines(closed_server):
     r = raw_login(closed_server, name)
     assert r.status_code == 403 and r.json()["error"] == "outside_hours"
     ev = the_event(m, "login.outside_hours")
-    check(ev, m, "login.outside_hours", (None, name, None), name, "denied",
+    key = name_tag(name)
+    check(ev, m, "login.outside_hours", (None, key, None), key, "denied",
           {})
-    assert_alert(ev["id"], "outside_hours", "warning", name + "@" + LOCAL)
-    assert [r[1] for r in marked_rows(m, tag)] == ["login.outside_hours"]
+    assert_alert(ev["id"], "outside_hours", "warning", key + "@" + LOCAL)
+    assert marked_rows(m, tag) == []
+    # The alert reaches the log, under the tag only.
     deadline = time.time() + 40
-    while time.time() < deadline and \
-            "FORGED" + tag not in closed_server.output():
+    while time.time() < deadline and key not in closed_server.output():
         time.sleep(0.5)
     out = closed_server.output()
-    assert "FORGED" + tag in out, "the alert was never logged:\n" + \
-        out[-2000:]
+    assert key in out, "the alert was never logged:\n" + out[-2000:]
+    assert "FORGED" + tag not in out
     assert_log_not_forged(out, tag)
 
 
