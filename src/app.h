@@ -32,6 +32,11 @@ extern struct pc_kek		pc_kek;
 
 /* allowlist.c */
 void	pc_allowlist_install(void);
+
+/* refusals.c: refusals counted and recorded per source and minute. */
+#define PC_REFUSAL_DENIED	0	/* not on the allowlist */
+#define PC_REFUSAL_BUSY		1	/* login: no hashing slot, 429 */
+void	pc_refusals_count(int, int, const uint8_t *);
 void	pc_allowlist_peer(struct connection *, int *, uint8_t *);
 
 /* db.c: one parameterised query driven from a handler's state. */

@@ -210,6 +210,11 @@ pc_hashjob_take(struct pc_hashjob *hj)
 static void
 pc_hashjob_refuse(struct http_request *req)
 {
+	struct pc_cidr	one;
+
+	/* Counted and recorded per source and minute (refusals.c). */
+	if (pc_cidr_parse(&one, pc_req_get(req)->source) == 0)
+		pc_refusals_count(PC_REFUSAL_BUSY, one.family, one.addr);
 	http_response_header(req, "retry-after", "1");
 	pc_http_error(req, 429, "rate_limited",
 	    "Too many sign-in attempts are in progress; try again shortly.");

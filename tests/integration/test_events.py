@@ -21,6 +21,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from zoneinfo import ZoneInfo
@@ -930,6 +931,45 @@ def test_connection_denied_repeatedly_alert(ev_server):
                  DENIED_OFTEN + "@" + DENIED_OFTEN)
     assert events_since(m, "connection.denied_repeatedly",
                         source=DENIED_ONCE) == []
+
+
+def test_login_busy_recorded_per_source_and_minute(make_server):
+    """Logins turned away with 429 because no hashing slot freed up
+    within their second: before, nothing was recorded; now one login.busy
+    per source and minute with the count (src/refusals.c). One slot and
+    a slow dummy hash (unknown names hash with the policy's parameters)
+    make six attempts at once queue past their second."""
+    srv = make_server("ev_busy", workers=1, policy=dict(
+        NO_SOURCE_BLOCK, argon2_t="6", argon2_m_kib="262144",
+        argon2_inflight="1")).start()
+    m = mark()
+    answers = []
+
+    def attempt():
+        answers.append(post_login(srv, "t_nobody_" + uuid.uuid4().hex[:10],
+                                  "Some-password-123", "123456").status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=300)
+    busy = answers.count(429)
+    assert busy >= 1 and set(answers) <= {401, 429}, answers
+    deadline = time.time() + 90
+    while True:
+        rows = events_since(m, "login.busy", source=LOCAL)
+        if sum(r["details"]["count"] for r in rows) >= busy or \
+                time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert sum(r["details"]["count"] for r in rows) == busy, (rows, answers)
+    for r in rows:
+        check(r, m, "login.busy", (None, "payconsole", None), LOCAL,
+              "denied", {"count": r["details"]["count"],
+                         "window_seconds": 60}, source=LOCAL)
+    assert srv.output().count("no hashing slot for a login from %s "
+                              % LOCAL) >= 1
 
 
 # --- text from users is data ------------------------------------------------------
