@@ -4,10 +4,8 @@
  * Login checks both factors before any session exists, and every
  * credential failure gets the same answer. The steps:
  *   PARSE   JSON body; outside the allowed hours: audit, 403
- *   BEGIN   auth.login_reserve(): the account and the source's state,
- *           and a place for this attempt under the account's lockout
- *           row lock (failures plus attempts in flight stay below the
- *           threshold, so at most that many passwords are checked)
+ *   BEGIN   auth.login_start(): the account and the source's state (an
+ *           unknown name's by its tag, nametag.c)
  *   HASH    argon2id in a Kore task (never on the event loop), bounded
  *           per worker; a dummy hash for unknown users
  *   DECIDE  TOTP (liboath) against the unsealed secret
@@ -58,9 +56,8 @@ struct pc_login {
 
 	const char		*source;	/* lives in struct pc_req */
 
-	/* From auth.login_reserve(). */
+	/* From auth.login_start(). */
 	int			exists;
-	int			reserved;	/* holds a place: give it back */
 	char			nametag[PC_NAMETAG_MAX]; /* if unknown */
 	char			user_id[24];
 	char			canon[PC_LOGIN_USER_MAX + 1];
@@ -213,12 +210,10 @@ pc_login_decide(struct pc_login *l)
 /*
  * The failure query every login-like step shares: auth.login_failed()
  * counts it per account and source, locks, blocks, audits and alerts.
- * reserved: the attempt holds a place from auth.login_reserve(), which
- * the same call gives back.
  */
 void
 pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
-    const char *name, const char *source, const char *reason, int reserved)
+    const char *name, const char *source, const char *reason)
 {
 	int	exempt;
 
@@ -234,7 +229,7 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 	pc_dbq_init(q, PC_DB_AUTH,
 	    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
 	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int, "
-	    "$11::boolean, $12::boolean), "
+	    "$11::boolean), "
 	    "CASE WHEN $1::bigint IS NULL AND $4 NOT IN ('locked', "
 	    "'source_blocked') THEN auth.name_failed($2, $5::int, $6::int) "
 	    "END");
@@ -261,7 +256,6 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 	pc_dbq_param(q, f->sthr, strlen(f->sthr));
 	pc_dbq_param(q, f->swin, strlen(f->swin));
 	pc_dbq_param(q, f->sblk, strlen(f->sblk));
-	pc_dbq_param(q, reserved ? "true" : "false", reserved ? 4 : 5);
 	exempt = pc_auth_source_exempt(source);
 	pc_dbq_param(q, exempt ? "true" : "false", exempt ? 4 : 5);
 }
@@ -292,8 +286,7 @@ static void
 pc_login_fail_query(struct pc_login *l)
 {
 	pc_auth_failq(&l->q, &l->fq, l->exists ? l->user_id : NULL,
-	    l->exists ? l->canon : l->username, l->source, l->reason,
-	    l->reserved);
+	    l->exists ? l->canon : l->username, l->source, l->reason);
 	l->step = PC_LOGIN_FAIL;
 }
 
@@ -457,14 +450,10 @@ pc_h_login(struct http_request *req)
 			    "password_hash, totp_state, totp_secret, disabled, "
 			    "locked, source_blocked, "
 			    "coalesce(extract(epoch FROM source_blocked_until)"
-			    "::bigint, 0), reserved "
-			    "FROM auth.login_reserve($1, $2::inet, $3::int, "
-			    "$4)");
+			    "::bigint, 0) "
+			    "FROM auth.login_start($1, $2::inet, $3)");
 			pc_dbq_param(&l->q, l->username, strlen(l->username));
 			pc_dbq_param(&l->q, l->source, strlen(l->source));
-			(void)snprintf(l->fq.thr, sizeof(l->fq.thr), "%u",
-			    pc_policy.lockout_threshold);
-			pc_dbq_param(&l->q, l->fq.thr, strlen(l->fq.thr));
 			pc_login_tag(l);
 			pc_dbq_param(&l->q, l->nametag, strlen(l->nametag));
 			l->step = PC_LOGIN_BEGIN;
@@ -518,7 +507,6 @@ pc_h_login(struct http_request *req)
 				    sizeof(l->sealed), &n) == 0)
 					l->sealed_len = n;
 				l->disabled = PQgetvalue(res, 0, 7)[0] == 't';
-				l->reserved = PQgetvalue(res, 0, 11)[0] == 't';
 			}
 			if (PQgetvalue(res, 0, 9)[0] == 't') {
 				/* Not about the account: say so. */
