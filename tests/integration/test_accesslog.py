@@ -90,6 +90,30 @@ def test_client_fields_are_escaped(log_server):
         assert raw not in data
 
 
+def test_no_card_number_reaches_the_access_log(log_server):
+    """A card number in the path, the Referer or the User-Agent (the
+    fields the access log takes from the client) is not written; the
+    entry is, with "[card number removed]" in its place (patch 09, the
+    application's own guard: other digits and separators too)."""
+    srv = log_server
+    marker = "pan-probe-" + str(os.getpid())
+    raw_request(srv, b"GET /4111111111111111 HTTP/1.1\r\nHost: x\r\n"
+                b"User-Agent: " + marker.encode() + b" 4111 1111 1111 1111"
+                b"\r\nReferer: /pay?c=5555-5555-5555-4444\r\n"
+                b"Connection: close\r\n\r\n")
+    data = wait_for(access_log(srv), b"[card number removed]")
+    lines = [x for x in data.split(b"\n")
+             if b"[card number removed]" in x]
+    assert len(lines) == 1 and lines[0].count(b"[card number removed]") == 3
+    for pan in (b"4111111111111111", b"4111 1111 1111 1111",
+                b"5555-5555-5555-4444", marker.encode()):
+        assert pan not in data
+    # Ordinary values are still written as they came.
+    requests.get(srv.url + "/healthz", verify=False, timeout=10,
+                 headers={"User-Agent": "probe-ua-2026-12-03 10:00"})
+    wait_for(access_log(srv), b"probe-ua-2026-12-03 10:00")
+
+
 def test_sighup_reopens_the_log(log_server):
     srv = log_server
     path = access_log(srv)
