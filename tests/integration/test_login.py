@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from conftest import ADMIN, STACK, Server, db
+from wire import login_from
 from people import (COOKIE_NAME, COOKIE_RE, INVALID, NO_SOURCE_BLOCK, STEP,
                     TOKEN_RE, assert_invalid_credentials,
                     assert_security_headers, clear_source_blocks,
@@ -658,32 +659,6 @@ def test_an_attempt_waits_for_a_busy_slot(make_server):
     srv.stop()
 
 
-def post_login_from(srv, source, username):
-    """A login attempt over a connection from the given loopback
-    address; the answer's status."""
-    body = json.dumps({"username": username, "password":
-                       "Not-a-password-1", "otp": "123456"}).encode()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=60,
-                                 source_address=(source, 0))
-    with ctx.wrap_socket(s) as t:
-        t.sendall(b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  b"Content-Type: application/json\r\n"
-                  b"Content-Length: %d\r\nConnection: close\r\n\r\n"
-                  % len(body) + body)
-        head = b""
-        while b"\r\n" not in head:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            head += chunk
-    m = re.match(rb"HTTP/1\.1 (\d{3})", head)
-    assert m, head[:200]
-    return int(m.group(1))
-
-
 def test_one_address_cannot_queue_ahead_of_another(make_server):
     """Waiters are ordered by their rank among waiters from the same
     address: eight attempts queued from 127.0.0.1 do not delay the first
@@ -694,7 +669,7 @@ def test_one_address_cannot_queue_ahead_of_another(make_server):
         argon2_t="3", argon2_m_kib="131072", argon2_inflight="1")).start()
     # How long one hash takes here (the slot is free).
     t0 = time.monotonic()
-    assert post_login_from(srv, "127.0.0.1", "nobody-h-" +
+    assert login_from(srv, "127.0.0.1", "nobody-h-" +
                            uuid.uuid4().hex[:8]) == 401
     hash_s = time.monotonic() - t0
     if not 0.12 < hash_s < 0.45:
@@ -703,7 +678,7 @@ def test_one_address_cannot_queue_ahead_of_another(make_server):
     out = {}
 
     def attempt(key, source):
-        out[key] = post_login_from(srv, source, "nobody-%s-%s" % (
+        out[key] = login_from(srv, source, "nobody-%s-%s" % (
             key, uuid.uuid4().hex[:8]))
 
     crowd = [threading.Thread(target=attempt, args=("c%d" % i, "127.0.0.1"))

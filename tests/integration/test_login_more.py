@@ -4,7 +4,6 @@ case folding, X-Forwarded-For believed only from a trusted proxy; and
 issue 13's shared NAT address and unknown names kept as tags."""
 import json
 import re
-import threading
 import uuid
 
 import pytest
@@ -12,7 +11,7 @@ import requests
 
 from conftest import Server, db
 from people import name_tag
-from wire import raw, read_answer, tls_connect
+from wire import login_from
 from test_login import (NO_SOURCE_BLOCK, clear_source_blocks, login_ok,
                         settle, totp)
 
@@ -159,19 +158,6 @@ def test_oversized_search_cursor_is_refused(plain_server):
 
 
 # --- issue 13: a shared NAT address, and password spraying -----------------
-
-def login_from(srv, source, username, password):
-    t = tls_connect(srv, timeout=60, source=source)
-    try:
-        t.sendall(raw("POST", "/api/login",
-                      [b"Content-Type: application/json",
-                       b"Connection: close"],
-                      json.dumps({"username": username, "password": password,
-                                  "otp": "123456"}).encode()))
-        return read_answer(t)[0]
-    finally:
-        t.close()
-
 
 def test_an_exempt_source_is_not_blocked_but_accounts_still_lock(
         make_server, new_user):

@@ -1,6 +1,7 @@
 """Raw TLS and HTTP bytes for the suites that test framing: a
 connection that verifies nothing (the dev certificate), requests written
 exactly as given, answers read without a client library's repairs."""
+import json
 import re
 import socket
 import ssl
@@ -82,3 +83,19 @@ def raw(method, path, headers=(), body=None, version=b"HTTP/1.1"):
             (x if isinstance(x, bytes) else x.encode() for x in headers)):
         lines.append(b"Content-Length: %d" % len(body))
     return b"\r\n".join(lines) + b"\r\n\r\n" + (body or b"")
+
+
+def login_from(srv, source, username, password="Not-a-password-1"):
+    """A login attempt over a connection from the loopback address
+    source (which the allowlist and the per-source rules see); the
+    answer's status."""
+    t = tls_connect(srv, timeout=60, source=source)
+    try:
+        t.sendall(raw("POST", "/api/login",
+                      [b"Content-Type: application/json",
+                       b"Connection: close"],
+                      json.dumps({"username": username, "password": password,
+                                  "otp": "123456"}).encode()))
+        return read_answer(t)[0]
+    finally:
+        t.close()
