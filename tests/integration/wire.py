@@ -26,6 +26,59 @@ def tls_connect(srv, timeout=15, server_hostname=None, source=None):
     return CTX.wrap_socket(s, server_hostname=server_hostname)
 
 
+class Records:
+    """A TLS connection whose writes are whole TLS records, several of
+    them sent in one TCP write (send_records): the server then reads
+    them one record at a time and all at once, so which request bytes
+    arrive in a later read than which is fixed by the test, not by
+    timing. recv() reads like an ssl socket's (b"" at the end)."""
+
+    def __init__(self, srv, timeout=15):
+        self.sock = socket.create_connection(("127.0.0.1", srv.port),
+                                             timeout=timeout)
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.tls = CTX.wrap_bio(self.incoming, self.outgoing)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+                self._fill()
+        self._flush()
+
+    def _flush(self):
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def _fill(self):
+        data = self.sock.recv(16384)
+        if data:
+            self.incoming.write(data)
+        else:
+            self.incoming.write_eof()
+
+    def send_records(self, *records):
+        """Each of records as one TLS record; all in one TCP write."""
+        for r in records:
+            self.tls.write(r)
+        self._flush()
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.tls.read(n)
+            except ssl.SSLWantReadError:
+                self._fill()
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""
+
+    def close(self):
+        self.sock.close()
+
+
 def read_answer_body(t, head_only=False):
     """One HTTP/1.x answer: (status, headers, body) or None if the
     server closed the connection without one. Reads the body to its end
