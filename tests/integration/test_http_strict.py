@@ -1,7 +1,8 @@
 """Issue 13, HTTP framing: a strict request head, pipelining, Connection
 lists, HEAD, the JSON error shape on Kore's own answers
-(src/kore/08-strict-head.patch, src/httpscan.c, src/httperr.c), and one
-Host rule (policy server_name) with TLS SNI or without.
+(src/kore/08-strict-head.patch, 10-pipeline-before-answer.patch,
+src/httpscan.c, src/httperr.c), and one Host rule (policy server_name)
+with TLS SNI or without.
 
 Everything here is sent as raw bytes over TLS (tests/integration/wire.py):
 a client library would repair what is under test."""
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import Server
 from people import NO_SOURCE_BLOCK, clear_source_blocks
-from wire import raw, read_answer_body, tls_connect
+from wire import Records, raw, read_answer_body, tls_connect
 
 HOST = b"Host: 127.0.0.1"
 
@@ -30,16 +31,21 @@ def hsrv():
 
 
 def exchange(srv, data, answers=3, head_only=False, until_closed=True):
-    """Send data in one write (one TLS record when small); read up to
-    `answers` answers: (answers, closed). closed is False when the
-    server kept the connection open with nothing more to say (a read
-    timed out); not looked at when all the answers came and
-    until_closed is False."""
-    t = tls_connect(srv, timeout=5)
+    """Send data in one write (one TLS record when small), or a list of
+    byte strings as that many TLS records in one TCP write
+    (wire.Records); read up to `answers` answers: (answers, closed).
+    closed is False when the server kept the connection open with
+    nothing more to say (a read timed out); not looked at when all the
+    answers came and until_closed is False."""
+    t = Records(srv, timeout=5) if isinstance(data, list) else \
+        tls_connect(srv, timeout=5)
     got = []
     closed = False
     try:
-        t.sendall(data)
+        if isinstance(data, list):
+            t.send_records(*data)
+        else:
+            t.sendall(data)
         for _ in range(answers):
             try:
                 a = read_answer_body(t, head_only)
@@ -174,19 +180,74 @@ def test_two_pipelined_requests_are_answered_or_closed_not_left_hanging(
     assert closed
 
 
+LOGIN_BODY = (b'{"username":"nobody-pipelined","password":"Not-the-pw-1",'
+              b'"otp":"123456"}')
+LOGIN_HEAD = raw("POST", "/api/login", [b"Content-Type: application/json",
+                                        b"Content-Length: %d"
+                                        % len(LOGIN_BODY)])
+HEALTH = raw("GET", "/healthz")
+
+
 def test_a_body_does_not_swallow_the_next_request(hsrv):
     """A login body followed by a pipelined request: the login reads
     exactly its own body (401 invalid_credentials, not 400 for a body
     with a request glued to it), then the connection closes."""
-    body = (b'{"username":"nobody-pipelined","password":"Not-the-pw-1",'
-            b'"otp":"123456"}')
-    first = raw("POST", "/api/login", [b"Content-Type: application/json"],
-                body)
-    got, closed = exchange(hsrv, first + HOURS)
+    got, closed = exchange(hsrv, LOGIN_HEAD + LOGIN_BODY + HOURS)
     assert len(got) == 1, got
     assert_json_error(got[0], 401, "invalid_credentials")
     assert got[0][1]["connection"] == "close"
     assert closed
+
+
+# A request, then bytes in a later TLS record than its head, before its
+# answer (each list is that many records, in one TCP write). Kore went
+# back to reading requests as soon as a body was complete, so the next
+# one was handled while the first still waited on PostgreSQL and its
+# argon2 task: two answers, the second request's first (a, b). Without
+# a body, or with the body in the head's record, the next record was
+# read once the first was answered and handled as a new request (c, d).
+LATER_RECORDS = [
+    ("body and next request in the record after the head",
+     [LOGIN_HEAD, LOGIN_BODY + HEALTH], 401),
+    ("body in a later record, next request in a third",
+     [LOGIN_HEAD, LOGIN_BODY, HEALTH], 401),
+    ("argon2 login, next request in the record after it",
+     [LOGIN_HEAD + LOGIN_BODY, HEALTH], 401),
+    ("request without a body, next request in the record after it",
+     [HEALTH, HEALTH], 200),
+]
+
+
+@pytest.mark.parametrize("name,records,status", LATER_RECORDS,
+                         ids=[r[0] for r in LATER_RECORDS])
+def test_bytes_past_a_request_before_its_answer_close_after_it(
+        hsrv, name, records, status):
+    """Exactly one answer, the first request's, with 'connection:
+    close', then the end of the connection: the same as when the next
+    request comes in the head's own record."""
+    got, closed = exchange(hsrv, records)
+    assert [a[0] for a in got] == [status], (
+        name, [(a[0], a[1].get("connection")) for a in got], closed)
+    if status == 401:
+        assert_json_error(got[0], 401, "invalid_credentials")
+    assert got[0][1]["connection"] == "close", name
+    assert closed, name
+
+
+def test_keep_alive_after_a_body_in_a_later_record(hsrv):
+    """A client that sends the next request after reading the answer
+    keeps its connection, also when the body came in a record of its
+    own (the server reads on after such a body)."""
+    t = Records(hsrv, timeout=10)
+    try:
+        t.send_records(LOGIN_HEAD, LOGIN_BODY)
+        assert_json_error(read_answer_body(t), 401, "invalid_credentials")
+        for _ in range(2):
+            t.send_records(HEALTH)
+            st, headers, _ = read_answer_body(t)
+            assert st == 200 and headers["connection"] == "keep-alive"
+    finally:
+        t.close()
 
 
 @pytest.mark.parametrize("conn", [
