@@ -2703,6 +2703,7 @@
 				    td(fmtTime(a.first_seen), 'nowrap'),
 				    td(fmtTime(a.last_seen), 'nowrap'),
 				    td(fmtNum(a.count), 'num'),
+				    td(fmtNum(a.sources || 0), 'num'),
 				    td((a.event_ids || []).slice(0, 8).map(
 				    function (x) { return '#' + x; }).join(' ') +
 				    ((a.event_ids || []).length > 8 ? ' …' : ''),
@@ -2711,7 +2712,8 @@
 			list.append(rows.length ? table(t('alerts_caption',
 			    { n: rows.length }), [t('c_id'), t('rule'),
 			    t('severity'), t('key'), t('first_seen'),
-			    t('last_seen'), t('count'), t('events'),
+			    t('last_seen'), t('count'), t('alert_sources'),
+			    t('events'),
 			    t('ack_state')], rows) : h('p', { class: 'empty',
 			    text: t('no_alerts') }));
 		}

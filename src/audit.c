@@ -415,7 +415,10 @@ pc_audit_prepare(struct http_request *req, struct pc_audit *a,
 		    "extract(epoch FROM last_seen)::bigint, count, "
 		    "array_to_json(event_ids)::text, "
 		    "extract(epoch FROM acknowledged_at)::bigint, "
-		    "acknowledged_by, ack_comment FROM audit.alerts "
+		    "acknowledged_by, ack_comment, sources, names, "
+		    "extract(epoch FROM window_start)::bigint, "
+		    "extract(epoch FROM window_start + make_interval("
+		    "secs => window_seconds))::bigint FROM audit.alerts "
 		    "ORDER BY (acknowledged_at IS NULL) DESC, last_seen DESC, "
 		    "id DESC LIMIT 200");
 		return (1);
@@ -564,6 +567,18 @@ pc_audit_render(struct http_request *req, struct pc_audit *a,
 			    PQgetvalue(res, i, 9));
 			pc_jsonw_string(&w, "comment", PQgetisnull(res, i, 10) ?
 			    NULL : PQgetvalue(res, i, 10));
+			/* Distinct sources and names, and the window. */
+			pc_jsonw_int(&w, "sources",
+			    strtoll(PQgetvalue(res, i, 11), NULL, 10));
+			pc_jsonw_int(&w, "names",
+			    strtoll(PQgetvalue(res, i, 12), NULL, 10));
+			pc_jsonw_int(&w, "window_start",
+			    strtoll(PQgetvalue(res, i, 13), NULL, 10));
+			if (PQgetisnull(res, i, 14))
+				pc_jsonw_null(&w, "window_end");
+			else
+				pc_jsonw_int(&w, "window_end",
+				    strtoll(PQgetvalue(res, i, 14), NULL, 10));
 			pc_jsonw_object_close(&w);
 		}
 		pc_jsonw_array_close(&w);

@@ -577,6 +577,13 @@ async function scenarioAuditor() {
 
 	await page.click('#nav-alerts');
 	await page.waitForSelector('#alerts-list table, #alerts-list .empty');
+	if (await page.locator('#alerts-list table').count()) {
+		// Each alert says how many sources it covers (issue 13).
+		const heads = await page.locator('#alerts-list th')
+		    .allTextContents();
+		assert(heads.includes(JA.alert_sources),
+		    'alerts: no sources column: ' + heads.join('|'));
+	}
 	const ack = page.locator('#alerts-list button[data-alert]').first();
 	if (await ack.count()) {
 		const aid = await ack.getAttribute('data-alert');

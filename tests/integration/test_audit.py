@@ -29,7 +29,7 @@ EVENT_KEYS = {"id", "at", "actor_id", "actor_name", "actor_role", "source",
               "event", "target", "outcome", "details"}
 ALERT_KEYS = {"id", "rule", "severity", "key", "first_seen", "last_seen",
               "count", "event_ids", "acknowledged_at", "acknowledged_by",
-              "comment"}
+              "comment", "sources", "names", "window_start", "window_end"}
 VERIFY_KEYS = {"intact", "checked", "last_event", "problem",
                "problem_event", "unsealed"}
 CARD = "4111111111111111"          # Luhn-valid test PAN
@@ -341,7 +341,10 @@ def test_lockout_alert_listed_and_acknowledged(audit_server, new_user):
             locked[0] in a["event_ids"]]
     assert len(mine) == 1, alerts
     alert = mine[0]
-    assert alert["key"] == name + "@127.0.0.1", alert
+    # One alert per rule and account (migration 021), whatever the source.
+    assert alert["key"] == name, alert
+    assert alert["sources"] == 1 and alert["names"] == 1, alert
+    assert alert["window_end"] - alert["window_start"] == 3600, alert
     assert alert["severity"] == "alert" and alert["count"] >= 1, alert
     assert alert["acknowledged_at"] is None, alert
     assert alert["acknowledged_by"] is None and alert["comment"] is None
