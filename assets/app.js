@@ -546,8 +546,27 @@
 		go('login', true);
 	}
 
+	/*
+	 * A password change or a re-authentication gave the session a new
+	 * token, and so a new CSRF token: take them from the answer (the
+	 * /api/me members, as at login). The other tabs share the new
+	 * cookie but still hold the old CSRF token: told which session was
+	 * renewed, they ask /api/me for theirs.
+	 */
+	function sessionRenewed(me) {
+		const tag = state.tag;
+		adoptMe(me);
+		if (peers && tag)
+			peers.postMessage({ renewed: true, session: tag });
+	}
+
 	if (peers) {
 		peers.addEventListener('message', function (ev) {
+			if (ev.data && ev.data.renewed === true && state.me &&
+			    state.tag && ev.data.session === state.tag) {
+				refreshMe();
+				return;
+			}
 			const why = ev.data ? ev.data.ended : null;
 			if (!state.me || !Object.prototype.hasOwnProperty.call(
 			    ENDED_NOTICE, why) || !state.tag ||
@@ -1101,7 +1120,7 @@
 			np.input.value = '';
 			np2.input.value = '';
 			if (r.status === 200) {
-				await refreshMe();
+				sessionRenewed(r.data);
 				state.notice = { kind: 'ok', text: t('pw_done') };
 				go(homeRoute(), true);
 				return;
@@ -1152,6 +1171,7 @@
 				otp.input.value = '';
 				pass.input.value = '';
 				if (r.status === 200) {
+					sessionRenewed(r.data);
 					d.close(true);
 					return;
 				}

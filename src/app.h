@@ -93,6 +93,11 @@ int	pc_auth_totp(const char *, const uint8_t *, size_t, const char *,
 	    int64_t *);
 void	pc_auth_failq(struct pc_dbq *, struct pc_failq *, const char *,
 	    const char *, const char *, const char *);
+struct pc_jsonw;
+struct pc_session;
+void	pc_auth_session_cookie(struct http_request *, const uint8_t *,
+	    int64_t);
+void	pc_auth_me_members(struct pc_jsonw *, const struct pc_session *);
 void			pc_dbq_cleanup(struct pc_dbq *);
 
 /* request.c: per-request state, the caller's address and session. */

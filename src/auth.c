@@ -352,18 +352,28 @@ pc_login_keep_session(struct pc_login *l)
 	memcpy(l->sess.token, l->token, sizeof(l->sess.token));
 }
 
-static int
-pc_login_answer_ok(struct http_request *req, struct pc_login *l)
+/*
+ * The session cookie for a token, living until the session's absolute
+ * end: at login, and for the new token of a password change or a
+ * re-authentication (selfsvc.c), with the same attributes each time.
+ */
+void
+pc_auth_session_cookie(struct http_request *req, const uint8_t *token,
+    int64_t absolute_expires_at)
 {
 	char			cookie[160];
-	int64_t			now;
 
-	now = (int64_t)time(NULL);
-	if (pc_cookie_format(l->token, (long)(l->sess.absolute_expires_at -
-	    now), cookie, sizeof(cookie)) == -1)
+	if (pc_cookie_format(token, (long)(absolute_expires_at -
+	    (int64_t)time(NULL)), cookie, sizeof(cookie)) == -1)
 		fatal("cookie buffer too small");
 	http_response_header(req, "set-cookie", cookie);
 	pc_wipe(cookie, sizeof(cookie));
+}
+
+static int
+pc_login_answer_ok(struct http_request *req, struct pc_login *l)
+{
+	pc_auth_session_cookie(req, l->token, l->sess.absolute_expires_at);
 
 	kore_log(LOG_NOTICE, "login: success user=%s source=%s", l->canon,
 	    l->source);
@@ -638,11 +648,15 @@ pc_h_login(struct http_request *req)
 	}
 }
 
-/* The session as the console needs it: who, until when, CSRF token. */
-static void
-pc_answer_me(struct http_request *req, struct pc_session *s)
+/*
+ * The session as the console needs it: who, until when, CSRF token.
+ * The members of the /api/me body, written into an open object; login,
+ * password change and re-authentication answer with them too, so the
+ * console takes a new session's CSRF token from each the same way.
+ */
+void
+pc_auth_me_members(struct pc_jsonw *w, const struct pc_session *s)
 {
-	struct pc_jsonw		w;
 	char			csrf[PC_TOKEN_B64_LEN + 1], hours[16];
 	int64_t			end;
 
@@ -652,28 +666,35 @@ pc_answer_me(struct http_request *req, struct pc_session *s)
 	    pc_policy.hours.start_min / 60, pc_policy.hours.start_min % 60,
 	    pc_policy.hours.end_min / 60, pc_policy.hours.end_min % 60);
 
-	pc_jsonw_init(&w);
-	pc_jsonw_object_open(&w, NULL);
-	pc_jsonw_object_open(&w, "user");
-	pc_jsonw_int(&w, "id", s->user_id);
-	pc_jsonw_string(&w, "username", s->username);
-	pc_jsonw_string(&w, "display_name", s->display_name);
-	pc_jsonw_string(&w, "role", s->role);
-	pc_jsonw_object_close(&w);
-	pc_jsonw_bool(&w, "must_change_password", s->must_change_password);
-	pc_jsonw_string(&w, "csrf_token", csrf);
-	pc_jsonw_int(&w, "idle_expires_at", s->idle_expires_at);
-	pc_jsonw_int(&w, "absolute_expires_at", s->absolute_expires_at);
-	pc_jsonw_int(&w, "window_end", end);
-	pc_jsonw_string(&w, "hours", hours);
-	pc_jsonw_string(&w, "timezone", pc_policy.timezone);
+	pc_jsonw_object_open(w, "user");
+	pc_jsonw_int(w, "id", s->user_id);
+	pc_jsonw_string(w, "username", s->username);
+	pc_jsonw_string(w, "display_name", s->display_name);
+	pc_jsonw_string(w, "role", s->role);
+	pc_jsonw_object_close(w);
+	pc_jsonw_bool(w, "must_change_password", s->must_change_password);
+	pc_jsonw_string(w, "csrf_token", csrf);
+	pc_jsonw_int(w, "idle_expires_at", s->idle_expires_at);
+	pc_jsonw_int(w, "absolute_expires_at", s->absolute_expires_at);
+	pc_jsonw_int(w, "window_end", end);
+	pc_jsonw_string(w, "hours", hours);
+	pc_jsonw_string(w, "timezone", pc_policy.timezone);
 	/* Above it a refund waits for a second operator (the dialog says
 	 * so before it is sent). */
-	pc_jsonw_int(&w, "refund_approval_threshold",
+	pc_jsonw_int(w, "refund_approval_threshold",
 	    pc_policy.refund_approval_threshold);
-	pc_jsonw_object_close(&w);
 	pc_wipe(csrf, sizeof(csrf));
+}
 
+static void
+pc_answer_me(struct http_request *req, struct pc_session *s)
+{
+	struct pc_jsonw		w;
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_auth_me_members(&w, s);
+	pc_jsonw_object_close(&w);
 	(void)pc_http_jsonw(req, 200, &w);
 }
 

@@ -8,6 +8,12 @@
  * count towards lockout and source blocks and get the same 401. The
  * database resolves the user from the session's token. (A new device's
  * first code is part of first sign-in: enrol.c.)
+ *
+ * Success gives the session a new random token, in the same transaction
+ * as the change and its audit record (migrations/020): the old token
+ * stops working at once. The answer sets the new cookie as login does
+ * (same attributes, the session's unchanged absolute end) and carries
+ * the /api/me members, whose csrf_token is derived from the new token.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +22,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "jsonw.h"
 #include "routes.h"
 
 enum pc_prove_mode {
@@ -54,6 +61,10 @@ struct pc_prove {
 	char			retry_after[24];
 	char			step_str[24];
 	const char		*reason;
+
+	/* The session's next token, raw and as a bytea parameter. */
+	uint8_t			new_token[PC_TOKEN_LEN];
+	char			new_tok[PC_BYTEA_TEXT(PC_TOKEN_LEN)];
 };
 
 static void	pc_prove_free(void *);
@@ -62,7 +73,8 @@ static int	pc_prove_parse(struct http_request *, struct pc_prove *);
 static void	pc_prove_lookup(struct pc_prove *, struct pc_req *);
 static int	pc_prove_looked_up(struct http_request *, struct pc_prove *);
 static void	pc_prove_finish(struct pc_prove *, struct pc_req *);
-static int	pc_prove_answer(struct http_request *, struct pc_prove *);
+static int	pc_prove_answer(struct http_request *, struct pc_prove *,
+		    struct pc_req *);
 
 static void
 pc_prove_free(void *arg)
@@ -76,6 +88,8 @@ pc_prove_free(void *arg)
 	pc_wipe(p->new_password, sizeof(p->new_password));
 	pc_wipe(p->otp, sizeof(p->otp));
 	pc_wipe(p->sealed, sizeof(p->sealed));
+	pc_wipe(p->new_token, sizeof(p->new_token));
+	pc_wipe(p->new_tok, sizeof(p->new_tok));
 }
 
 /* The fields each mode needs, all strings; copies wiped in the tree. */
@@ -177,50 +191,77 @@ pc_prove_looked_up(struct http_request *req, struct pc_prove *p)
 static void
 pc_prove_finish(struct pc_prove *p, struct pc_req *r)
 {
+	if (pc_token_new(p->new_token) == -1)
+		fatal("RAND_bytes failed");
+	/* The database stores only its hash, which it computes itself. */
+	if (pc_bytea_encode(p->new_token, sizeof(p->new_token), p->new_tok,
+	    sizeof(p->new_tok)) == -1)
+		fatal("token parameter buffer too small");
+
 	pc_dbq_cleanup(&p->q);
 	switch (p->mode) {
 	case PC_PROVE_PASSWORD:
 		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT auth.password_changed("
-		    "$1::bytea, $2::inet, $3::bigint, $4)");
+		    "$1::bytea, $2::inet, $3::bigint, $4, $5::bytea)");
 		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
 		pc_dbq_param(&p->q, p->hj.out.new_hash,
 		    strlen(p->hj.out.new_hash));
+		pc_dbq_param(&p->q, p->new_tok, strlen(p->new_tok));
 		break;
 	case PC_PROVE_REAUTH:
 		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT "
 		    "coalesce(auth.reauthenticated($1::bytea, $2::inet, "
-		    "$3::bigint), 0)");
+		    "$3::bigint, $4::bytea), 0)");
 		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
+		pc_dbq_param(&p->q, p->new_tok, strlen(p->new_tok));
 		break;
 	}
 }
 
+/*
+ * 1 after answering 200 with the new session cookie and the /api/me
+ * members for the new token, 0 when the database refused (a replay).
+ */
 static int
-pc_prove_answer(struct http_request *req, struct pc_prove *p)
+pc_prove_answer(struct http_request *req, struct pc_prove *p,
+    struct pc_req *r)
 {
-	const char	*v;
-	char		buf[64];
+	struct pc_jsonw		w;
+	const char		*v;
+	long long		until;
 
 	v = PQntuples(p->q.result) == 1 ? PQgetvalue(p->q.result, 0, 0) : "";
+	until = 0;
 	switch (p->mode) {
 	case PC_PROVE_PASSWORD:
 		if (strcmp(v, "t") != 0)
 			return (0);
-		(void)snprintf(buf, sizeof(buf),
-		    "{\"status\":\"password_changed\"}");
+		r->s.must_change_password = 0;
 		break;
 	case PC_PROVE_REAUTH:
-		if (strtoll(v, NULL, 10) <= 0)
+		if ((until = strtoll(v, NULL, 10)) <= 0)
 			return (0);
-		(void)snprintf(buf, sizeof(buf), "{\"reauth_until\":%lld}",
-		    strtoll(v, NULL, 10));
 		break;
 	}
-	pc_http_json(req, 200, buf, strlen(buf));
+
+	/* The same session under its new token; its end does not move. */
+	memcpy(r->s.token, p->new_token, sizeof(r->s.token));
+	pc_auth_session_cookie(req, p->new_token, r->s.absolute_expires_at);
+	pc_wipe(p->new_token, sizeof(p->new_token));
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	if (p->mode == PC_PROVE_PASSWORD)
+		pc_jsonw_string(&w, "status", "password_changed");
+	else
+		pc_jsonw_int(&w, "reauth_until", until);
+	pc_auth_me_members(&w, &r->s);
+	pc_jsonw_object_close(&w);
+	(void)pc_http_jsonw(req, 200, &w);
 	return (1);
 }
 
@@ -337,7 +378,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			case PC_DB_DONE:
 				break;
 			}
-			if (pc_prove_answer(req, p))
+			if (pc_prove_answer(req, p, r))
 				return (KORE_RESULT_OK);
 			/* The step was used already: a replay. */
 			p->reason = "totp_replay";

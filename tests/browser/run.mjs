@@ -345,6 +345,17 @@ async function scenarioWrongCode() {
 	pagesOf('wrongcode').push(other);
 	await other.goto(URL + '/');
 	await waitView(other, 'transactions');
+	// ... and follows a password change made in the first: the session
+	// gets a new token and CSRF token, which this tab takes from the
+	// answer, and the other asks /api/me for (the logout below reaches
+	// the other tab only if both name the renewed session, and ends the
+	// session only with the new CSRF token).
+	const otherAsks = other.waitForResponse((r) =>
+	    r.url().endsWith('/api/me') && r.status() === 200);
+	await page.click('#nav-password');
+	await waitView(page, 'password');
+	await changePassword(page, u);
+	await otherAsks;
 	// The tag the page gives its session (see sessionTag in app.js).
 	const tagOf = (p) => p.evaluate(async () => {
 		const m = await (await fetch('/api/me')).json();

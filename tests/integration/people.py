@@ -178,6 +178,20 @@ def sign_in(srv, user, offset=0):
     return Session(srv, user, login_ok(srv, user, offset=offset))
 
 
+def renewed(sess, r):
+    """A password change or re-authentication answered 200: the session
+    goes on under the new token its cookie carries, with the CSRF token
+    of the /api/me members in the body (as at login)."""
+    assert r.status_code == 200, (r.status_code, r.text)
+    token, _ = session_cookie(r)
+    assert token != sess.token
+    body = r.json()
+    assert body["csrf_token"] != sess.csrf
+    assert body["user"]["id"] == sess.id
+    sess.token, sess.csrf = token, body["csrf_token"]
+    return r
+
+
 def change_password(sess, new=None):
     """POST /api/password with the current password and a fresh code."""
     new = new or new_password()
@@ -185,7 +199,9 @@ def change_password(sess, new=None):
         "current_password": sess.user["password"],
         "otp": fresh_code(sess.user), "new_password": new})
     assert r.status_code == 200, (r.status_code, r.text)
-    assert r.json() == {"status": "password_changed"}
+    assert r.json()["status"] == "password_changed"
+    assert r.json()["must_change_password"] is False
+    renewed(sess, r)
     sess.user["password"] = new
     return r
 

@@ -11,6 +11,7 @@ Each TOTP step is accepted once per user, so every test makes its own
 users and waits for the next 30 s step when one user needs another code.
 Users made by `payconsole-admin create-user` must change their password
 first; ready() signs them in and does that."""
+import base64
 import re
 import shutil
 import subprocess
@@ -27,7 +28,8 @@ from people import (NO_SOURCE_BLOCK, STEP, api, assert_error,
                     assert_invalid_credentials, assert_security_headers,
                     change_password, clear_source_blocks, error_of,
                     fresh_code, fresh_name, login_ok, new_password,
-                    post_login, ready, settle, sign_in, totp)
+                    post_login, ready, renewed, session_cookie, settle,
+                    sign_in, totp, Session)
 from test_login import directory_id, wrong_code
 
 ROLES = ("operator", "admin", "auditor")
@@ -601,6 +603,86 @@ def test_self_service_password_change(users_server):
     assert r.json()["must_change_password"] is False
 
 
+def token_bytes(token):
+    return base64.urlsafe_b64decode(token + "=")
+
+
+def assert_renewed(sess, old_token, old_csrf, login_answer, answer):
+    """The session goes on under its new token only: the old cookie is
+    refused at once (for reading and for changing), the new one works
+    with the new CSRF token and not with the old one, and the session
+    is the same one with the same absolute end (a renewal never
+    lengthens a session)."""
+    assert_error(api(sess.srv, "GET", "/api/me", old_token), 401,
+                 "unauthenticated")
+    assert_error(api(sess.srv, "POST", "/api/logout", old_token, old_csrf,
+                     {}), 401, "unauthenticated")
+    m = sess.get("/api/me")
+    assert m.status_code == 200, m.text
+    assert m.json()["csrf_token"] == sess.csrf
+    assert m.json()["user"] == login_answer.json()["user"]
+    assert m.json()["absolute_expires_at"] == \
+        login_answer.json()["absolute_expires_at"]
+    _, login_max_age = session_cookie(login_answer)
+    _, max_age = session_cookie(answer)
+    assert 0 < max_age <= login_max_age
+    assert_error(api(sess.srv, "POST", "/api/logout", sess.token, old_csrf,
+                     {}), 403, "csrf_failed")
+    assert sess.get("/api/me").status_code == 200
+
+
+def test_password_change_gives_the_session_a_new_token(users_server):
+    srv = users_server
+    u = create_user("operator")
+    login = login_ok(srv, u, offset=-STEP)
+    s = Session(srv, u, login)
+    old_token, old_csrf = s.token, s.csrf
+    since = max_event_id()
+
+    r = change_password(s)
+    assert_security_headers(r)
+    body = r.json()
+    assert body["user"]["username"] == u["username"]
+    assert body["absolute_expires_at"] == login.json()["absolute_expires_at"]
+    assert_renewed(s, old_token, old_csrf, login, r)
+    assert_audited(since, "password.changed", u["username"], u["username"],
+                   s.id)
+    # The new CSRF token changes state; afterwards the new cookie is
+    # gone too.
+    r = s.post("/api/logout")
+    assert r.status_code == 200, r.text
+    assert_error(s.get("/api/me"), 401, "unauthenticated")
+
+
+def test_failed_password_change_keeps_the_token(users_server):
+    srv = users_server
+    s, = ready(srv, "operator")
+    r = s.post("/api/password", {"current_password": "Not-" +
+                                 s.user["password"],
+                                 "otp": fresh_code(s.user),
+                                 "new_password": new_password()})
+    assert_invalid_credentials(r)
+    assert s.get("/api/me").json()["csrf_token"] == s.csrf
+
+
+def test_new_session_token_must_be_new(users_server):
+    """The database takes a renewal only with a new 32-byte token, from
+    the runtime role that calls it: the old token again (no renewal) or
+    a short one is refused before anything changes."""
+    s, = ready(users_server, "admin")
+    tok = psycopg2.Binary(token_bytes(s.token))
+    for new in (tok, psycopg2.Binary(b"x" * 31), None):
+        for sql, args in (
+                ("SELECT auth.reauthenticated(%s, '127.0.0.1', 1, %s)",
+                 (tok, new)),
+                ("SELECT auth.password_changed(%s, '127.0.0.1', 1, 'h', "
+                 "%s)", (tok, new))):
+            with db("pc_auth") as conn, conn.cursor() as cur:
+                with pytest.raises(psycopg2.errors.InvalidParameterValue):
+                    cur.execute(sql, args)
+    assert s.get("/api/me").json()["csrf_token"] == s.csrf
+
+
 # --- 7. re-authentication -----------------------------------------------------
 
 def age_reauth(user_id):
@@ -646,6 +728,7 @@ def test_reauth_required_for_credential_actions(users_server):
                                  "otp": fresh_code(adm.user)})
     assert r.status_code == 200, (r.status_code, r.text)
     assert_security_headers(r)
+    renewed(adm, r)
     until = r.json()["reauth_until"]
     assert isinstance(until, int) and until > t0
     assert_audited(since, "reauth", adm.username, adm.username, adm.id)
@@ -657,6 +740,35 @@ def test_reauth_required_for_credential_actions(users_server):
     # A request: nothing changed until a second admin approves.
     assert account_rows(tid) == before
     assert ts.get("/api/me").status_code == 200
+
+
+def test_reauth_gives_the_session_a_new_token(users_server):
+    srv = users_server
+    u = create_user("admin")
+    login = login_ok(srv, u, offset=-STEP)
+    s = Session(srv, u, login)
+    change_password(s)
+    t = create_user("operator")
+    tid = directory_id(t["username"])
+    age_reauth(s.id)
+    old_token, old_csrf = s.token, s.csrf
+    assert_error(s.post("/api/users/%d/password" % tid, {}), 403,
+                 "reauth_required")
+
+    r = s.post("/api/reauth", {"password": u["password"],
+                               "otp": fresh_code(u)})
+    renewed(s, r)
+    assert_security_headers(r)
+    body = r.json()
+    assert isinstance(body["reauth_until"], int)
+    assert body["must_change_password"] is False
+    assert_renewed(s, old_token, old_csrf, login, r)
+    # The old token with the old CSRF token cannot use the fresh proof;
+    # the new pair can.
+    assert_error(api(srv, "POST", "/api/users/%d/password" % tid,
+                     old_token, old_csrf, {}), 401, "unauthenticated")
+    r = s.post("/api/users/%d/password" % tid, {})
+    assert r.status_code == 202, (r.status_code, r.text)
 
 
 # --- 8. auditors read, never change -------------------------------------------
