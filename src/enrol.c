@@ -266,7 +266,7 @@ pc_enrol_fail(struct pc_enrol *e, struct pc_req *r, const char *reason)
 	e->reason = reason;
 	pc_wipe(e->password, sizeof(e->password));
 	pc_auth_failq(&e->q, &e->fq, e->exists ? e->user_id : NULL,
-	    e->exists ? e->canon : e->username, r->source, reason);
+	    e->exists ? e->canon : e->username, r->source, reason, NULL);
 	e->step = PC_ENROL_FAIL;
 }
 

@@ -279,7 +279,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    r->s.username, r->source, p->reason);
+				    r->s.username, r->source, p->reason, NULL);
 				continue;
 			}
 			if (pc_hashjob_start(req, &p->hj, p->exists ? p->hash :
@@ -321,7 +321,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    r->s.username, r->source, p->reason);
+				    r->s.username, r->source, p->reason, NULL);
 				continue;
 			}
 			pc_prove_finish(p, r);
@@ -343,7 +343,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			p->reason = "totp_replay";
 			p->step = PC_PROVE_FAIL;
 			pc_auth_failq(&p->q, &p->fq, p->user_id, p->canon,
-			    r->source, p->reason);
+			    r->source, p->reason, NULL);
 			continue;
 
 		case PC_PROVE_FAIL:
