@@ -111,7 +111,8 @@ pc_enrol_free(void *arg)
 
 /*
  * The body: username and both halves, then the chosen password (begin)
- * or the first code (finish). A half that does not read is a wrong half
+ * or the first code (finish). 1, 0 when malformed, -1 when the username
+ * holds a card number. A half that does not read is a wrong half
  * (counted like one), not a malformed request: its bytes stay zero.
  */
 static int
@@ -132,9 +133,13 @@ pc_enrol_parse(struct http_request *req, struct pc_enrol *e)
 	    &xlen)) == NULL)
 		goto out;
 	if (u[0] == '\0' || kore_strlcpy(e->username, u,
-	    sizeof(e->username)) >= sizeof(e->username) ||
-	    pc_cardguard_find(e->username, strlen(e->username)))
+	    sizeof(e->username)) >= sizeof(e->username))
 		goto out;
+	/* A pasted card number never reaches the audit trail; say why. */
+	if (pc_cardguard_find(e->username, strlen(e->username))) {
+		ok = -1;
+		goto out;
+	}
 	(void)pc_enrolcode_parse(c1, c1len, e->code[0]);
 	(void)pc_enrolcode_parse(c2, c2len, e->code[1]);
 	if (e->finish) {
@@ -152,6 +157,11 @@ pc_enrol_parse(struct http_request *req, struct pc_enrol *e)
 	ok = 1;
 out:
 	pc_req_json_done(req, &json, body, sizeof(body));
+	if (ok != 1) {
+		pc_wipe(e->username, sizeof(e->username));
+		pc_wipe(e->password, sizeof(e->password));
+		pc_wipe(e->otp, sizeof(e->otp));
+	}
 	return (ok);
 }
 
@@ -337,7 +347,14 @@ pc_enrol(struct http_request *req, int finish)
 		switch (e->step) {
 		case PC_ENROL_PARSE:
 			e->finish = finish;
-			if (!pc_enrol_parse(req, e)) {
+			switch (pc_enrol_parse(req, e)) {
+			case 1:
+				break;
+			case -1:
+				pc_http_error(req, 400, "card_number_refused",
+				    "Card numbers are not accepted here.");
+				return (KORE_RESULT_OK);
+			default:
 				pc_http_error(req, 400, "invalid_request",
 				    "Send username, code_1, code_2 and the "
 				    "password or code as a JSON object.");
