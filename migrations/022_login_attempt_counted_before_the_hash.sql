@@ -30,9 +30,11 @@
 --    accounts: a second lock within 24 h lasts twice as long. Before,
 --    they did not, and a second lock's length told a real account from
 --    a made-up name.
--- 4. login_failed() (015, 018), still used by enrolment and
---    re-authentication, which count after the fact, is rebuilt from the
---    same small steps: failure_recorded(), lock_account(), lock_name(),
+-- 4. Re-authentication and password change (auth.own_factors_reserve())
+--    reserve the same way, so a stolen session cannot test passwords in
+--    parallel either. login_failed() (015, 018), still used by
+--    enrolment, which checks no password and counts after the fact, is
+--    rebuilt from the same small steps: failure_recorded(), lock_account(), lock_name(),
 --    source_failed(). Each rule is now written once.
 
 ALTER TABLE auth.lockout
@@ -299,11 +301,76 @@ GRANT EXECUTE ON FUNCTION auth.name_failed(text, integer, integer, integer)
     TO pc_auth;
 DROP FUNCTION auth.name_failed(text, integer, integer);
 
+-- Count and number an attempt on an account before its hash (the head
+-- of this file): verdict 'open' (go on, as attempt number attempt) or
+-- 'locked' / 'deciding' (no password may be checked now).
+CREATE FUNCTION auth.reserve_account(p_user_id bigint, p_source inet,
+    p_threshold integer, p_lock_secs integer, p_lock_max integer,
+    OUT verdict text, OUT attempt bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	a	auth.lockout%ROWTYPE;
+BEGIN
+	INSERT INTO auth.lockout (user_id) VALUES (p_user_id)
+	ON CONFLICT DO NOTHING;
+	SELECT * INTO a FROM auth.lockout WHERE user_id = p_user_id
+	    FOR UPDATE;
+	verdict := auth.attempt_verdict(a.failures, a.locked_until,
+	    a.last_failure_at, p_threshold);
+	IF verdict = 'abandoned' THEN
+		-- The deciding attempt never ended: its lock, dated from it.
+		PERFORM auth.lock_account(p_user_id, p_source,
+		    a.last_failure_at, p_lock_secs, p_lock_max, true);
+		SELECT * INTO a FROM auth.lockout WHERE user_id = p_user_id;
+		verdict := auth.attempt_verdict(a.failures, a.locked_until,
+		    a.last_failure_at, p_threshold);
+	END IF;
+	IF verdict = 'open' THEN
+		UPDATE auth.lockout SET failures = failures + 1,
+		    attempts = attempts + 1, last_failure_at = now()
+		 WHERE user_id = p_user_id
+		 RETURNING lockout.attempts INTO attempt;
+	END IF;
+END;
+$$;
+
+-- The same for an unknown name's tag.
+CREATE FUNCTION auth.reserve_name(p_name text, p_threshold integer,
+    p_lock_secs integer, p_lock_max integer,
+    OUT verdict text, OUT attempt bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	n	auth.name_lockout%ROWTYPE;
+BEGIN
+	IF p_name IS NULL OR p_name NOT LIKE 'unknown:%' THEN
+		RAISE EXCEPTION 'an unknown name is kept as its tag'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO auth.name_lockout (name) VALUES (p_name)
+	ON CONFLICT DO NOTHING;
+	SELECT * INTO n FROM auth.name_lockout WHERE name = p_name FOR UPDATE;
+	verdict := auth.attempt_verdict(n.failures, n.locked_until,
+	    n.last_failure_at, p_threshold);
+	IF verdict = 'abandoned' THEN
+		PERFORM auth.lock_name(p_name, n.last_failure_at, p_lock_secs,
+		    p_lock_max);
+		SELECT * INTO n FROM auth.name_lockout WHERE name = p_name;
+		verdict := auth.attempt_verdict(n.failures, n.locked_until,
+		    n.last_failure_at, p_threshold);
+	END IF;
+	IF verdict = 'open' THEN
+		UPDATE auth.name_lockout SET failures = failures + 1,
+		    attempts = attempts + 1, last_failure_at = now()
+		 WHERE name = p_name
+		 RETURNING name_lockout.attempts INTO attempt;
+	END IF;
+END;
+$$;
+
 -- Login's first step (replaces login_start()): the account and the
 -- source as login_begin() sees them and, unless the source is blocked,
--- the attempt counted and numbered under the lock row (the head of this
--- file). locked: the attempt may not check a password; attempt: its
--- number, for attempt_failed().
+-- the attempt counted and numbered. locked: the attempt may not check a
+-- password; attempt: its number, for attempt_failed().
 CREATE FUNCTION auth.login_reserve(p_username text, p_source inet,
     p_name_key text, p_threshold integer, p_lock_secs integer,
     p_lock_max integer)
@@ -317,67 +384,66 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
 	p	record;
 	b	record;
-	a	auth.lockout%ROWTYPE;
-	n	auth.name_lockout%ROWTYPE;
-	v_verdict text := 'locked';
-	v_attempt bigint;
+	r	record;
 BEGIN
 	p := auth.lock_bounds(p_threshold, p_lock_secs, p_lock_max);
 	SELECT * INTO b FROM auth.login_begin(p_username, p_source);
 	IF b.source_blocked THEN
-		NULL;	-- not about the account: nothing counted
+		-- Not about the account: nothing counted.
+		SELECT 'locked' AS verdict, NULL::bigint AS attempt INTO r;
 	ELSIF b.user_id IS NOT NULL THEN
-		INSERT INTO auth.lockout (user_id) VALUES (b.user_id)
-		ON CONFLICT DO NOTHING;
-		SELECT * INTO a FROM auth.lockout l WHERE l.user_id = b.user_id
-		    FOR UPDATE;
-		v_verdict := auth.attempt_verdict(a.failures, a.locked_until,
-		    a.last_failure_at, p.threshold);
-		IF v_verdict = 'abandoned' THEN
-			PERFORM auth.lock_account(b.user_id, p_source,
-			    a.last_failure_at, p.lock_secs, p.lock_max, true);
-			SELECT * INTO a FROM auth.lockout l
-			 WHERE l.user_id = b.user_id;
-			v_verdict := auth.attempt_verdict(a.failures,
-			    a.locked_until, a.last_failure_at, p.threshold);
-		END IF;
-		IF v_verdict = 'open' THEN
-			UPDATE auth.lockout l SET failures = l.failures + 1,
-			    attempts = l.attempts + 1, last_failure_at = now()
-			 WHERE l.user_id = b.user_id
-			 RETURNING l.attempts INTO v_attempt;
-		END IF;
+		r := auth.reserve_account(b.user_id, p_source, p.threshold,
+		    p.lock_secs, p.lock_max);
 	ELSE
-		INSERT INTO auth.name_lockout (name) VALUES (p_name_key)
-		ON CONFLICT DO NOTHING;
-		SELECT * INTO n FROM auth.name_lockout l
-		 WHERE l.name = p_name_key FOR UPDATE;
-		v_verdict := auth.attempt_verdict(n.failures, n.locked_until,
-		    n.last_failure_at, p.threshold);
-		IF v_verdict = 'abandoned' THEN
-			PERFORM auth.lock_name(p_name_key, n.last_failure_at,
-			    p.lock_secs, p.lock_max);
-			SELECT * INTO n FROM auth.name_lockout l
-			 WHERE l.name = p_name_key;
-			v_verdict := auth.attempt_verdict(n.failures,
-			    n.locked_until, n.last_failure_at, p.threshold);
-		END IF;
-		IF v_verdict = 'open' THEN
-			UPDATE auth.name_lockout l SET failures = l.failures + 1,
-			    attempts = l.attempts + 1, last_failure_at = now()
-			 WHERE l.name = p_name_key
-			 RETURNING l.attempts INTO v_attempt;
-		END IF;
+		r := auth.reserve_name(p_name_key, p.threshold, p.lock_secs,
+		    p.lock_max);
 	END IF;
 	RETURN QUERY SELECT b.user_id, b.username, b.display_name, b.role,
 	    b.password_hash, b.totp_state, b.totp_secret, b.totp_key_id,
-	    b.disabled, v_verdict <> 'open', b.source_blocked,
-	    b.source_blocked_until, v_attempt;
+	    b.disabled, r.verdict <> 'open', b.source_blocked,
+	    b.source_blocked_until, r.attempt;
 END;
 $$;
 REVOKE ALL ON FUNCTION auth.login_reserve(text, inet, text, integer,
     integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.login_reserve(text, inet, text, integer,
+    integer, integer) TO pc_auth;
+
+-- Re-authentication and password change's first step (replaces
+-- own_factors() there): the session's own account, counted like a
+-- login, so a stolen session cannot test passwords in parallel either.
+CREATE FUNCTION auth.own_factors_reserve(p_token bytea, p_source inet,
+    p_threshold integer, p_lock_secs integer, p_lock_max integer)
+RETURNS TABLE (user_id bigint, username text, password_hash text,
+    totp_state text, totp_secret bytea, disabled boolean, locked boolean,
+    source_blocked boolean, source_blocked_until timestamptz,
+    attempt bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+	p	record;
+	f	record;
+	r	record;
+BEGIN
+	p := auth.lock_bounds(p_threshold, p_lock_secs, p_lock_max);
+	SELECT * INTO f FROM auth.own_factors(p_token, p_source);
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	IF f.source_blocked THEN
+		SELECT 'locked' AS verdict, NULL::bigint AS attempt INTO r;
+	ELSE
+		r := auth.reserve_account(f.user_id, p_source, p.threshold,
+		    p.lock_secs, p.lock_max);
+	END IF;
+	RETURN QUERY SELECT f.user_id, f.username, f.password_hash,
+	    f.totp_state, f.totp_secret, f.disabled, r.verdict <> 'open',
+	    f.source_blocked, f.source_blocked_until, r.attempt;
+END;
+$$;
+REVOKE ALL ON FUNCTION auth.own_factors_reserve(bytea, inet, integer,
+    integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.own_factors_reserve(bytea, inet, integer,
     integer, integer) TO pc_auth;
 
 -- A login attempt numbered p_attempt by login_reserve() failed. It is
@@ -443,6 +509,8 @@ REVOKE ALL ON FUNCTION auth.lock_bounds(integer, integer, integer),
     auth.attempt_verdict(integer, timestamptz, timestamptz, integer),
     auth.lock_account(bigint, inet, timestamptz, integer, integer, boolean),
     auth.lock_name(text, timestamptz, integer, integer),
+    auth.reserve_account(bigint, inet, integer, integer, integer),
+    auth.reserve_name(text, integer, integer, integer),
     auth.failure_recorded(bigint, text, inet, text),
     auth.source_failed(bigint, bigint, inet, text, integer, integer,
         integer, boolean)

@@ -91,6 +91,7 @@ extern const char pc_login_denied_msg[];
 
 int	pc_auth_totp(const char *, const uint8_t *, size_t, const char *,
 	    int64_t *);
+void	pc_auth_lockparams(struct pc_failq *);
 void	pc_auth_failq(struct pc_dbq *, struct pc_failq *, const char *,
 	    const char *, const char *, const char *, const char *);
 void			pc_dbq_cleanup(struct pc_dbq *);

@@ -95,7 +95,6 @@ static void	pc_answer_me(struct http_request *, struct pc_session *);
 static int	pc_auth_source_exempt(const char *);
 static void	pc_login_tag(struct pc_login *);
 static void	pc_login_reserve_query(struct pc_login *);
-static void	pc_auth_lockparams(struct pc_failq *);
 
 const char pc_login_denied_msg[] =
     "The username, password or one-time code is not correct.";
@@ -213,7 +212,7 @@ pc_login_decide(struct pc_login *l)
 }
 
 /* The policy's lockout threshold, length and cap, as query text. */
-static void
+void
 pc_auth_lockparams(struct pc_failq *f)
 {
 	(void)snprintf(f->thr, sizeof(f->thr), "%u",

@@ -168,6 +168,7 @@ EXECUTE_MATRIX = {
         "auth.enrolment_revoke", "auth.enrolment_stage",
         "auth.enrolment_staged", "auth.login_begin", "auth.login_failed",
         "auth.login_reserve", "auth.login_start", "auth.attempt_failed",
+        "auth.own_factors_reserve",
         "auth.login_succeeded", "auth.logout", "auth.name_failed",
         "auth.outside_hours", "auth.own_factors", "auth.password_changed",
         "auth.reauthenticated", "auth.rehashed", "auth.session_check",

@@ -419,3 +419,34 @@ def test_an_abandoned_deciding_attempt_still_locks_and_is_recorded(
                           "abandoned": True}]
     else:
         assert locks == []
+
+
+def test_parallel_reauth_checks_at_most_threshold_passwords(make_server):
+    """The same race through a signed-in session (a stolen cookie):
+    /api/reauth read the lock state (own_factors, STABLE) and counted
+    afterwards, so four at once after three failures checked seven
+    passwords. It now counts before the hash like a login."""
+    from people import ready
+    srv = make_server("reauthrace", workers=2, policy=dict(
+        NO_SOURCE_BLOCK, lockout_threshold="5", lockout_seconds="60",
+        argon2_inflight="4")).start()
+    sess, = ready(srv, "operator")
+    wrong = {"password": "Not-" + sess.user["password"], "otp": "123456"}
+    for _ in range(3):
+        assert sess.post("/api/reauth", wrong).status_code == 401
+    go = threading.Barrier(4)
+    codes = [None] * 4
+
+    def send(i):
+        go.wait()
+        codes[i] = sess.post("/api/reauth", wrong).status_code
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert codes == [401] * 4, codes
+    reasons = failure_reasons_for(sess.username)
+    assert reasons.count("bad_password") == 5, reasons
+    assert reasons.count("locked") == 2, reasons
