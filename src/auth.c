@@ -12,8 +12,9 @@
  *           per worker; a dummy hash for unknown users
  *   DECIDE  TOTP (liboath) against the unsealed secret
  *   FINISH  auth.login_succeeded() (consumes the TOTP step, opens the
- *           session) or auth.login_failed() (counts, locks, blocks,
- *           audits, alerts), each in one transaction
+ *           session; attempt_settled() ends the counted attempt) or
+ *           auth.attempt_failed() (records, locks, blocks, alerts), each
+ *           in one transaction
  * Locked accounts and blocked sources cost no argon2 work.
  */
 #include <inttypes.h>
@@ -224,16 +225,38 @@ pc_auth_lockparams(struct pc_failq *f)
 }
 
 /*
- * The failure query every login-like step shares: auth.login_failed()
- * counts it per account and source, locks, blocks, audits and alerts.
+ * What a failure costs its source, as query text and as the JSON an
+ * attempt counted before its hash keeps until it ends (022's
+ * attempts_open: an abandoned attempt still costs its source).
+ */
+void
+pc_auth_srcparams(struct pc_failq *f, const char *source)
+{
+	f->exempt = pc_auth_source_exempt(source);
+	(void)snprintf(f->sthr, sizeof(f->sthr), "%u",
+	    pc_policy.source_fail_threshold);
+	(void)snprintf(f->swin, sizeof(f->swin), "%u",
+	    pc_policy.source_fail_window);
+	(void)snprintf(f->sblk, sizeof(f->sblk), "%u",
+	    pc_policy.source_block_seconds);
+	(void)snprintf(f->src, sizeof(f->src), "{\"threshold\":%u,"
+	    "\"window\":%u,\"block\":%u,\"exempt\":%s}",
+	    pc_policy.source_fail_threshold, pc_policy.source_fail_window,
+	    pc_policy.source_block_seconds, f->exempt ? "true" : "false");
+}
+
+/*
+ * The failure query every login-like step shares. With an attempt (a
+ * login or re-authentication counted before its hash: attempt is its
+ * number, "" when it was not counted), auth.attempt_failed(); without
+ * (first sign-in), auth.login_failed(), which counts now. Both record,
+ * lock, block and alert by the same steps (migration 022).
  */
 void
 pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
     const char *name, const char *source, const char *reason,
     const char *attempt)
 {
-	int	exempt;
-
 	/* A name that matches no account is recorded as its tag only. */
 	if (user_id == NULL) {
 		if (pc_nametag(&pc_kek, name, strlen(name), f->tag) == -1)
@@ -259,12 +282,7 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 		    "'source_blocked') THEN auth.name_failed($2, $5::int, "
 		    "$6::int, $7::int) END");
 	pc_auth_lockparams(f);
-	(void)snprintf(f->sthr, sizeof(f->sthr), "%u",
-	    pc_policy.source_fail_threshold);
-	(void)snprintf(f->swin, sizeof(f->swin), "%u",
-	    pc_policy.source_fail_window);
-	(void)snprintf(f->sblk, sizeof(f->sblk), "%u",
-	    pc_policy.source_block_seconds);
+	pc_auth_srcparams(f, source);
 
 	pc_dbq_param(q, user_id, user_id != NULL ? strlen(user_id) : 0);
 	pc_dbq_param(q, name, strlen(name));
@@ -276,8 +294,7 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 	pc_dbq_param(q, f->sthr, strlen(f->sthr));
 	pc_dbq_param(q, f->swin, strlen(f->swin));
 	pc_dbq_param(q, f->sblk, strlen(f->sblk));
-	exempt = pc_auth_source_exempt(source);
-	pc_dbq_param(q, exempt ? "true" : "false", exempt ? 4 : 5);
+	pc_dbq_param(q, f->exempt ? "true" : "false", f->exempt ? 4 : 5);
 	if (attempt != NULL)
 		pc_dbq_param(q, attempt[0] != '\0' ? attempt : NULL,
 		    strlen(attempt));
@@ -305,16 +322,18 @@ pc_login_reserve_query(struct pc_login *l)
 	    "password_hash, totp_state, totp_secret, disabled, "
 	    "locked, source_blocked, "
 	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0), "
-	    "attempt FROM auth.login_reserve($1, $2::inet, $3, $4::int, $5::int, "
-	    "$6::int)");
+	    "attempt FROM auth.login_reserve($1, $2::inet, $3, $4::int, "
+	    "$5::int, $6::int, $7::jsonb)");
 	pc_dbq_param(&l->q, l->username, strlen(l->username));
 	pc_dbq_param(&l->q, l->source, strlen(l->source));
 	pc_login_tag(l);
 	pc_dbq_param(&l->q, l->nametag, strlen(l->nametag));
 	pc_auth_lockparams(&l->fq);
+	pc_auth_srcparams(&l->fq, l->source);
 	pc_dbq_param(&l->q, l->fq.thr, strlen(l->fq.thr));
 	pc_dbq_param(&l->q, l->fq.lock, strlen(l->fq.lock));
 	pc_dbq_param(&l->q, l->fq.lmax, strlen(l->fq.lmax));
+	pc_dbq_param(&l->q, l->fq.src, strlen(l->fq.src));
 	l->step = PC_LOGIN_BEGIN;
 }
 
@@ -364,19 +383,26 @@ pc_login_succeed_query(struct pc_login *l)
 	    abs_until);
 
 	pc_dbq_cleanup(&l->q);
+	/* The attempt ends with the session (attempt_settled() after
+	 * login_succeeded(): it takes the outcome). */
 	pc_dbq_init(&l->q, PC_DB_AUTH,
+	    "WITH s AS (SELECT * FROM auth.login_succeeded($1::bigint, "
+	    "$2::inet, $3::bigint, $4::bytea, $5::int, "
+	    "to_timestamp($6::bigint))) "
 	    "SELECT outcome, session_id, "
 	    "extract(epoch FROM idle_expires_at)::bigint, "
 	    "extract(epoch FROM absolute_expires_at)::bigint, "
-	    "must_change_password "
-	    "FROM auth.login_succeeded($1::bigint, $2::inet, $3::bigint, "
-	    "$4::bytea, $5::int, to_timestamp($6::bigint))");
+	    "must_change_password, "
+	    "auth.attempt_settled($1::bigint, $7::bigint, outcome = 'ok') "
+	    "FROM s");
 	pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
 	pc_dbq_param(&l->q, l->source, strlen(l->source));
 	pc_dbq_param(&l->q, l->step_str, strlen(l->step_str));
 	pc_dbq_param(&l->q, l->tok, strlen(l->tok));
 	pc_dbq_param(&l->q, l->idle, strlen(l->idle));
 	pc_dbq_param(&l->q, l->abs_until, strlen(l->abs_until));
+	pc_dbq_param(&l->q, l->attempt[0] != '\0' ? l->attempt : NULL,
+	    strlen(l->attempt));
 	l->step = PC_LOGIN_SUCCEED;
 }
 

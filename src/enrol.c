@@ -180,9 +180,14 @@ pc_enrol_check_query(struct pc_enrol *e, struct pc_req *r)
 	pc_dbq_init(&e->q, PC_DB_AUTH, "SELECT user_id, username, valid, "
 	    "locked, source_blocked, coalesce(extract(epoch FROM "
 	    "source_blocked_until)::bigint, 0) FROM auth.enrolment_check("
-	    "$1, $2::bytea, $3::bytea, $4::inet)");
+	    "$1, $2::bytea, $3::bytea, $4::inet, $5)");
 	pc_enrol_codes(&e->q, e);
 	pc_dbq_param(&e->q, r->source, strlen(r->source));
+	/* An unknown name's lock is looked up by its tag, as at login. */
+	if (pc_nametag(&pc_kek, e->username, strlen(e->username),
+	    e->fq.tag) == -1)
+		(void)snprintf(e->fq.tag, sizeof(e->fq.tag), "unknown:-");
+	pc_dbq_param(&e->q, e->fq.tag, strlen(e->fq.tag));
 	e->step = PC_ENROL_CHECK;
 }
 
@@ -210,10 +215,11 @@ pc_enrol_checked(struct pc_enrol *e)
 		(void)snprintf(e->retry_after, sizeof(e->retry_after),
 		    "%" PRId64, until > 1 ? until : 1);
 		e->reason = "source_blocked";
+	} else if (PQgetvalue(res, 0, 3)[0] == 't') {
+		/* A locked account and a locked unknown name alike. */
+		e->reason = "locked";
 	} else if (!e->exists) {
 		e->reason = "unknown_user";
-	} else if (PQgetvalue(res, 0, 3)[0] == 't') {
-		e->reason = "locked";
 	} else if (PQgetvalue(res, 0, 2)[0] != 't') {
 		e->reason = "bad_enrolment_code";
 	}

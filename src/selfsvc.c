@@ -131,13 +131,15 @@ pc_prove_lookup(struct pc_prove *p, struct pc_req *r)
 	    "totp_secret, disabled, locked, source_blocked, "
 	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0), "
 	    "attempt FROM auth.own_factors_reserve($1::bytea, $2::inet, "
-	    "$3::int, $4::int, $5::int)");
+	    "$3::int, $4::int, $5::int, $6::jsonb)");
 	pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 	pc_dbq_param(&p->q, r->source, strlen(r->source));
 	pc_auth_lockparams(&p->fq);
+	pc_auth_srcparams(&p->fq, r->source);
 	pc_dbq_param(&p->q, p->fq.thr, strlen(p->fq.thr));
 	pc_dbq_param(&p->q, p->fq.lock, strlen(p->fq.lock));
 	pc_dbq_param(&p->q, p->fq.lmax, strlen(p->fq.lmax));
+	pc_dbq_param(&p->q, p->fq.src, strlen(p->fq.src));
 }
 
 /* Decide what the lookup allows; 1 to go on hashing, 0 if answered. */
@@ -191,8 +193,10 @@ pc_prove_finish(struct pc_prove *p, struct pc_req *r)
 	pc_dbq_cleanup(&p->q);
 	switch (p->mode) {
 	case PC_PROVE_PASSWORD:
-		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT auth.password_changed("
-		    "$1::bytea, $2::inet, $3::bigint, $4)");
+		pc_dbq_init(&p->q, PC_DB_AUTH, "WITH c AS (SELECT "
+		    "auth.password_changed($1::bytea, $2::inet, $3::bigint, "
+		    "$4) AS ok) SELECT ok, auth.attempt_settled($5::bigint, "
+		    "$6::bigint, ok) FROM c");
 		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
@@ -200,14 +204,19 @@ pc_prove_finish(struct pc_prove *p, struct pc_req *r)
 		    strlen(p->hj.out.new_hash));
 		break;
 	case PC_PROVE_REAUTH:
-		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT "
+		pc_dbq_init(&p->q, PC_DB_AUTH, "WITH c AS (SELECT "
 		    "coalesce(auth.reauthenticated($1::bytea, $2::inet, "
-		    "$3::bigint), 0)");
+		    "$3::bigint), 0) AS until) SELECT until, "
+		    "auth.attempt_settled($4::bigint, $5::bigint, until > 0) "
+		    "FROM c");
 		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
 		break;
 	}
+	pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+	pc_dbq_param(&p->q, p->attempt[0] != '\0' ? p->attempt : NULL,
+	    strlen(p->attempt));
 }
 
 static int
