@@ -85,14 +85,18 @@ extern pid_t	pc_server_pid;
 struct pc_failq {
 	char	thr[12], lock[12], lmax[12], sthr[12], swin[12], sblk[12];
 	char	tag[PC_NAMETAG_MAX];	/* an unknown name, as recorded */
+	char	src[160];	/* the source's failure cost, as JSON */
+	int	exempt;		/* source_fail_exempt */
 };
 
 extern const char pc_login_denied_msg[];
 
 int	pc_auth_totp(const char *, const uint8_t *, size_t, const char *,
 	    int64_t *);
+void	pc_auth_lockparams(struct pc_failq *);
+void	pc_auth_srcparams(struct pc_failq *, const char *);
 void	pc_auth_failq(struct pc_dbq *, struct pc_failq *, const char *,
-	    const char *, const char *, const char *);
+	    const char *, const char *, const char *, const char *);
 struct pc_jsonw;
 struct pc_session;
 void	pc_auth_session_cookie(struct http_request *, const uint8_t *,

@@ -269,7 +269,8 @@ pc_audit_bg_query(enum pc_audit_bg_kind kind)
 	    "WHERE id > $1::bigint AND $1::bigint >= 0 "
 	    "UNION ALL SELECT coalesce(max(id), 0), NULL, NULL, NULL, NULL "
 	    "FROM audit.alerts ORDER BY 1" :
-	    "SELECT audit.seal(), approvals.expire_due() "
+	    "SELECT audit.seal(), approvals.expire_due(), "
+	    "auth.attempts_sweep() "
 	    "WHERE $1::bigint IS NOT NULL",
 	    KORE_PGSQL_FORMAT_TEXT, 1, v, len, fmt)) {
 		/* Releasing the connection would call back: detach first. */

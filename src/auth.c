@@ -4,14 +4,17 @@
  * Login checks both factors before any session exists, and every
  * credential failure gets the same answer. The steps:
  *   PARSE   JSON body; outside the allowed hours: audit, 403
- *   BEGIN   auth.login_start(): the account and the source's state (an
- *           unknown name's by its tag, nametag.c)
+ *   BEGIN   auth.login_reserve(): the account and the source's state (an
+ *           unknown name's by its tag, nametag.c), the attempt counted
+ *           before its hash so parallel ones check at most the
+ *           lockout threshold's passwords
  *   HASH    argon2id in a Kore task (never on the event loop), bounded
  *           per worker; a dummy hash for unknown users
  *   DECIDE  TOTP (liboath) against the unsealed secret
  *   FINISH  auth.login_succeeded() (consumes the TOTP step, opens the
- *           session) or auth.login_failed() (counts, locks, blocks,
- *           audits, alerts), each in one transaction
+ *           session; attempt_settled() ends the counted attempt) or
+ *           auth.attempt_failed() (records, locks, blocks, alerts), each
+ *           in one transaction
  * Locked accounts and blocked sources cost no argon2 work.
  */
 #include <inttypes.h>
@@ -56,10 +59,11 @@ struct pc_login {
 
 	const char		*source;	/* lives in struct pc_req */
 
-	/* From auth.login_start(). */
+	/* From auth.login_reserve(). */
 	int			exists;
 	char			nametag[PC_NAMETAG_MAX]; /* if unknown */
 	char			user_id[24];
+	char			attempt[24];	/* its number; "" if not counted */
 	char			canon[PC_LOGIN_USER_MAX + 1];
 	char			display_name[256];
 	char			role[16];
@@ -91,6 +95,7 @@ static void	pc_login_keep_session(struct pc_login *);
 static void	pc_answer_me(struct http_request *, struct pc_session *);
 static int	pc_auth_source_exempt(const char *);
 static void	pc_login_tag(struct pc_login *);
+static void	pc_login_reserve_query(struct pc_login *);
 
 const char pc_login_denied_msg[] =
     "The username, password or one-time code is not correct.";
@@ -207,16 +212,51 @@ pc_login_decide(struct pc_login *l)
 	(void)snprintf(l->step_str, sizeof(l->step_str), "%" PRId64, step);
 }
 
+/* The policy's lockout threshold, length and cap, as query text. */
+void
+pc_auth_lockparams(struct pc_failq *f)
+{
+	(void)snprintf(f->thr, sizeof(f->thr), "%u",
+	    pc_policy.lockout_threshold);
+	(void)snprintf(f->lock, sizeof(f->lock), "%u",
+	    pc_policy.lockout_seconds);
+	(void)snprintf(f->lmax, sizeof(f->lmax), "%u",
+	    pc_policy.lockout_max_seconds);
+}
+
 /*
- * The failure query every login-like step shares: auth.login_failed()
- * counts it per account and source, locks, blocks, audits and alerts.
+ * What a failure costs its source, as query text and as the JSON an
+ * attempt counted before its hash keeps until it ends (022's
+ * attempts_open: an abandoned attempt still costs its source).
+ */
+void
+pc_auth_srcparams(struct pc_failq *f, const char *source)
+{
+	f->exempt = pc_auth_source_exempt(source);
+	(void)snprintf(f->sthr, sizeof(f->sthr), "%u",
+	    pc_policy.source_fail_threshold);
+	(void)snprintf(f->swin, sizeof(f->swin), "%u",
+	    pc_policy.source_fail_window);
+	(void)snprintf(f->sblk, sizeof(f->sblk), "%u",
+	    pc_policy.source_block_seconds);
+	(void)snprintf(f->src, sizeof(f->src), "{\"threshold\":%u,"
+	    "\"window\":%u,\"block\":%u,\"exempt\":%s}",
+	    pc_policy.source_fail_threshold, pc_policy.source_fail_window,
+	    pc_policy.source_block_seconds, f->exempt ? "true" : "false");
+}
+
+/*
+ * The failure query every login-like step shares. With an attempt (a
+ * login or re-authentication counted before its hash: attempt is its
+ * number, "" when it was not counted), auth.attempt_failed(); without
+ * (first sign-in), auth.login_failed(), which counts now. Both record,
+ * lock, block and alert by the same steps (migration 022).
  */
 void
 pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
-    const char *name, const char *source, const char *reason)
+    const char *name, const char *source, const char *reason,
+    const char *attempt)
 {
-	int	exempt;
-
 	/* A name that matches no account is recorded as its tag only. */
 	if (user_id == NULL) {
 		if (pc_nametag(&pc_kek, name, strlen(name), f->tag) == -1)
@@ -225,26 +265,24 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 	}
 
 	pc_dbq_cleanup(q);
-	/* Unknown names lock too, so a fast answer reveals nothing. */
-	pc_dbq_init(q, PC_DB_AUTH,
-	    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
-	    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int, "
-	    "$11::boolean), "
-	    "CASE WHEN $1::bigint IS NULL AND $4 NOT IN ('locked', "
-	    "'source_blocked') THEN auth.name_failed($2, $5::int, $6::int) "
-	    "END");
-	(void)snprintf(f->thr, sizeof(f->thr), "%u",
-	    pc_policy.lockout_threshold);
-	(void)snprintf(f->lock, sizeof(f->lock), "%u",
-	    pc_policy.lockout_seconds);
-	(void)snprintf(f->lmax, sizeof(f->lmax), "%u",
-	    pc_policy.lockout_max_seconds);
-	(void)snprintf(f->sthr, sizeof(f->sthr), "%u",
-	    pc_policy.source_fail_threshold);
-	(void)snprintf(f->swin, sizeof(f->swin), "%u",
-	    pc_policy.source_fail_window);
-	(void)snprintf(f->sblk, sizeof(f->sblk), "%u",
-	    pc_policy.source_block_seconds);
+	/* Unknown names lock too, so a fast answer reveals nothing. A
+	 * login counted and numbered its attempt before the hash
+	 * (login_reserve()); attempt_failed() decides from that number. */
+	if (attempt != NULL) {
+		pc_dbq_init(q, PC_DB_AUTH, "SELECT auth.attempt_failed("
+		    "$12::bigint, $1::bigint, $2, $3::inet, $4, $5::int, "
+		    "$6::int, $7::int, $8::int, $9::int, $10::int, "
+		    "$11::boolean)");
+	} else
+		pc_dbq_init(q, PC_DB_AUTH,
+		    "SELECT auth.login_failed($1::bigint, $2, $3::inet, $4, "
+		    "$5::int, $6::int, $7::int, $8::int, $9::int, $10::int, "
+		    "$11::boolean), "
+		    "CASE WHEN $1::bigint IS NULL AND $4 NOT IN ('locked', "
+		    "'source_blocked') THEN auth.name_failed($2, $5::int, "
+		    "$6::int, $7::int) END");
+	pc_auth_lockparams(f);
+	pc_auth_srcparams(f, source);
 
 	pc_dbq_param(q, user_id, user_id != NULL ? strlen(user_id) : 0);
 	pc_dbq_param(q, name, strlen(name));
@@ -256,8 +294,10 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 	pc_dbq_param(q, f->sthr, strlen(f->sthr));
 	pc_dbq_param(q, f->swin, strlen(f->swin));
 	pc_dbq_param(q, f->sblk, strlen(f->sblk));
-	exempt = pc_auth_source_exempt(source);
-	pc_dbq_param(q, exempt ? "true" : "false", exempt ? 4 : 5);
+	pc_dbq_param(q, f->exempt ? "true" : "false", f->exempt ? 4 : 5);
+	if (attempt != NULL)
+		pc_dbq_param(q, attempt[0] != '\0' ? attempt : NULL,
+		    strlen(attempt));
 }
 
 /* The typed name's tag, in case it matches no account (nametag.c). */
@@ -267,6 +307,34 @@ pc_login_tag(struct pc_login *l)
 	if (pc_nametag(&pc_kek, l->username, strlen(l->username),
 	    l->nametag) == -1)
 		(void)snprintf(l->nametag, sizeof(l->nametag), "unknown:-");
+}
+
+/*
+ * The account (or the unknown name's tag) and the source, with the
+ * attempt counted before its hash under the lock row, so parallel
+ * attempts check at most lockout_threshold passwords (migration 022).
+ */
+static void
+pc_login_reserve_query(struct pc_login *l)
+{
+	pc_dbq_init(&l->q, PC_DB_AUTH,
+	    "SELECT user_id, username, display_name, role, "
+	    "password_hash, totp_state, totp_secret, disabled, "
+	    "locked, source_blocked, "
+	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0), "
+	    "attempt FROM auth.login_reserve($1, $2::inet, $3, $4::int, "
+	    "$5::int, $6::int, $7::jsonb)");
+	pc_dbq_param(&l->q, l->username, strlen(l->username));
+	pc_dbq_param(&l->q, l->source, strlen(l->source));
+	pc_login_tag(l);
+	pc_dbq_param(&l->q, l->nametag, strlen(l->nametag));
+	pc_auth_lockparams(&l->fq);
+	pc_auth_srcparams(&l->fq, l->source);
+	pc_dbq_param(&l->q, l->fq.thr, strlen(l->fq.thr));
+	pc_dbq_param(&l->q, l->fq.lock, strlen(l->fq.lock));
+	pc_dbq_param(&l->q, l->fq.lmax, strlen(l->fq.lmax));
+	pc_dbq_param(&l->q, l->fq.src, strlen(l->fq.src));
+	l->step = PC_LOGIN_BEGIN;
 }
 
 /* Is source (text, as the request's) in the policy's source_fail_exempt? */
@@ -286,7 +354,8 @@ static void
 pc_login_fail_query(struct pc_login *l)
 {
 	pc_auth_failq(&l->q, &l->fq, l->exists ? l->user_id : NULL,
-	    l->exists ? l->canon : l->username, l->source, l->reason);
+	    l->exists ? l->canon : l->username, l->source, l->reason,
+	    l->attempt);
 	l->step = PC_LOGIN_FAIL;
 }
 
@@ -314,19 +383,26 @@ pc_login_succeed_query(struct pc_login *l)
 	    abs_until);
 
 	pc_dbq_cleanup(&l->q);
+	/* The attempt ends with the session (attempt_settled() after
+	 * login_succeeded(): it takes the outcome). */
 	pc_dbq_init(&l->q, PC_DB_AUTH,
+	    "WITH s AS (SELECT * FROM auth.login_succeeded($1::bigint, "
+	    "$2::inet, $3::bigint, $4::bytea, $5::int, "
+	    "to_timestamp($6::bigint))) "
 	    "SELECT outcome, session_id, "
 	    "extract(epoch FROM idle_expires_at)::bigint, "
 	    "extract(epoch FROM absolute_expires_at)::bigint, "
-	    "must_change_password "
-	    "FROM auth.login_succeeded($1::bigint, $2::inet, $3::bigint, "
-	    "$4::bytea, $5::int, to_timestamp($6::bigint))");
+	    "must_change_password, "
+	    "auth.attempt_settled($1::bigint, $7::bigint, outcome = 'ok') "
+	    "FROM s");
 	pc_dbq_param(&l->q, l->user_id, strlen(l->user_id));
 	pc_dbq_param(&l->q, l->source, strlen(l->source));
 	pc_dbq_param(&l->q, l->step_str, strlen(l->step_str));
 	pc_dbq_param(&l->q, l->tok, strlen(l->tok));
 	pc_dbq_param(&l->q, l->idle, strlen(l->idle));
 	pc_dbq_param(&l->q, l->abs_until, strlen(l->abs_until));
+	pc_dbq_param(&l->q, l->attempt[0] != '\0' ? l->attempt : NULL,
+	    strlen(l->attempt));
 	l->step = PC_LOGIN_SUCCEED;
 }
 
@@ -455,18 +531,7 @@ pc_h_login(struct http_request *req)
 				pc_wipe(l->password, sizeof(l->password));
 				return (KORE_RESULT_OK);
 			}
-			pc_dbq_init(&l->q, PC_DB_AUTH,
-			    "SELECT user_id, username, display_name, role, "
-			    "password_hash, totp_state, totp_secret, disabled, "
-			    "locked, source_blocked, "
-			    "coalesce(extract(epoch FROM source_blocked_until)"
-			    "::bigint, 0) "
-			    "FROM auth.login_start($1, $2::inet, $3)");
-			pc_dbq_param(&l->q, l->username, strlen(l->username));
-			pc_dbq_param(&l->q, l->source, strlen(l->source));
-			pc_login_tag(l);
-			pc_dbq_param(&l->q, l->nametag, strlen(l->nametag));
-			l->step = PC_LOGIN_BEGIN;
+			pc_login_reserve_query(l);
 			continue;
 
 		case PC_LOGIN_OUTSIDE:
@@ -498,6 +563,8 @@ pc_h_login(struct http_request *req)
 				return (KORE_RESULT_OK);
 			}
 			l->exists = !PQgetisnull(res, 0, 0);
+			(void)kore_strlcpy(l->attempt, PQgetvalue(res, 0, 11),
+			    sizeof(l->attempt));
 			if (l->exists) {
 				(void)kore_strlcpy(l->user_id,
 				    PQgetvalue(res, 0, 0), sizeof(l->user_id));

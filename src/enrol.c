@@ -111,7 +111,8 @@ pc_enrol_free(void *arg)
 
 /*
  * The body: username and both halves, then the chosen password (begin)
- * or the first code (finish). A half that does not read is a wrong half
+ * or the first code (finish). 1, 0 when malformed, -1 when the username
+ * holds a card number. A half that does not read is a wrong half
  * (counted like one), not a malformed request: its bytes stay zero.
  */
 static int
@@ -132,9 +133,13 @@ pc_enrol_parse(struct http_request *req, struct pc_enrol *e)
 	    &xlen)) == NULL)
 		goto out;
 	if (u[0] == '\0' || kore_strlcpy(e->username, u,
-	    sizeof(e->username)) >= sizeof(e->username) ||
-	    pc_cardguard_find(e->username, strlen(e->username)))
+	    sizeof(e->username)) >= sizeof(e->username))
 		goto out;
+	/* A pasted card number never reaches the audit trail; say why. */
+	if (pc_cardguard_find(e->username, strlen(e->username))) {
+		ok = -1;
+		goto out;
+	}
 	(void)pc_enrolcode_parse(c1, c1len, e->code[0]);
 	(void)pc_enrolcode_parse(c2, c2len, e->code[1]);
 	if (e->finish) {
@@ -152,6 +157,11 @@ pc_enrol_parse(struct http_request *req, struct pc_enrol *e)
 	ok = 1;
 out:
 	pc_req_json_done(req, &json, body, sizeof(body));
+	if (ok != 1) {
+		pc_wipe(e->username, sizeof(e->username));
+		pc_wipe(e->password, sizeof(e->password));
+		pc_wipe(e->otp, sizeof(e->otp));
+	}
 	return (ok);
 }
 
@@ -170,9 +180,14 @@ pc_enrol_check_query(struct pc_enrol *e, struct pc_req *r)
 	pc_dbq_init(&e->q, PC_DB_AUTH, "SELECT user_id, username, valid, "
 	    "locked, source_blocked, coalesce(extract(epoch FROM "
 	    "source_blocked_until)::bigint, 0) FROM auth.enrolment_check("
-	    "$1, $2::bytea, $3::bytea, $4::inet)");
+	    "$1, $2::bytea, $3::bytea, $4::inet, $5)");
 	pc_enrol_codes(&e->q, e);
 	pc_dbq_param(&e->q, r->source, strlen(r->source));
+	/* An unknown name's lock is looked up by its tag, as at login. */
+	if (pc_nametag(&pc_kek, e->username, strlen(e->username),
+	    e->fq.tag) == -1)
+		(void)snprintf(e->fq.tag, sizeof(e->fq.tag), "unknown:-");
+	pc_dbq_param(&e->q, e->fq.tag, strlen(e->fq.tag));
 	e->step = PC_ENROL_CHECK;
 }
 
@@ -200,10 +215,11 @@ pc_enrol_checked(struct pc_enrol *e)
 		(void)snprintf(e->retry_after, sizeof(e->retry_after),
 		    "%" PRId64, until > 1 ? until : 1);
 		e->reason = "source_blocked";
+	} else if (PQgetvalue(res, 0, 3)[0] == 't') {
+		/* A locked account and a locked unknown name alike. */
+		e->reason = "locked";
 	} else if (!e->exists) {
 		e->reason = "unknown_user";
-	} else if (PQgetvalue(res, 0, 3)[0] == 't') {
-		e->reason = "locked";
 	} else if (PQgetvalue(res, 0, 2)[0] != 't') {
 		e->reason = "bad_enrolment_code";
 	}
@@ -266,7 +282,7 @@ pc_enrol_fail(struct pc_enrol *e, struct pc_req *r, const char *reason)
 	e->reason = reason;
 	pc_wipe(e->password, sizeof(e->password));
 	pc_auth_failq(&e->q, &e->fq, e->exists ? e->user_id : NULL,
-	    e->exists ? e->canon : e->username, r->source, reason);
+	    e->exists ? e->canon : e->username, r->source, reason, NULL);
 	e->step = PC_ENROL_FAIL;
 }
 
@@ -337,7 +353,14 @@ pc_enrol(struct http_request *req, int finish)
 		switch (e->step) {
 		case PC_ENROL_PARSE:
 			e->finish = finish;
-			if (!pc_enrol_parse(req, e)) {
+			switch (pc_enrol_parse(req, e)) {
+			case 1:
+				break;
+			case -1:
+				pc_http_error(req, 400, "card_number_refused",
+				    "Card numbers are not accepted here.");
+				return (KORE_RESULT_OK);
+			default:
 				pc_http_error(req, 400, "invalid_request",
 				    "Send username, code_1, code_2 and the "
 				    "password or code as a JSON object.");

@@ -1,7 +1,8 @@
 /*
  * nametag.c: the recorded form of an unknown username (see nametag.h).
  *
- * Steps: fold the name (UTF-8 -> UTF-16, NFKC_Casefold, -> UTF-8; bytes
+ * Steps: fold the name (UTF-8 -> UTF-16, NFKC, simple lower case per
+ * code point as the database's lower() -> UTF-8; bytes
  * that are not UTF-8 are taken as they are); derive the tag key,
  * HMAC-SHA256(KEK, label); HMAC the folded name under it; print the
  * first 8 bytes in hex and the folded length in code points. Every
@@ -33,16 +34,32 @@ pc_nametag_fold(const char *name, size_t len, char *out, size_t outlen,
 	UChar			 u[PC_NAMETAG_IN_MAX], f[PC_NAMETAG_IN_MAX * 2];
 	const UNormalizer2	*nf;
 	UErrorCode		 err = U_ZERO_ERROR;
-	int32_t			 ulen = 0, flen = 0, olen = 0;
+	int32_t			 ulen = 0, flen = 0, olen = 0, i, j;
+	UChar32			 c;
+	UBool			 bad = 0;
 
 	*cps = 0;
-	nf = unorm2_getNFKCCasefoldInstance(&err);
+	nf = unorm2_getNFKCInstance(&err);
 	if (U_SUCCESS(err))
 		(void)u_strFromUTF8(u, PC_NAMETAG_IN_MAX, &ulen, name,
 		    (int32_t)len, &err);
 	if (U_SUCCESS(err))
 		flen = unorm2_normalize(nf, u, ulen, f, PC_NAMETAG_IN_MAX * 2,
 		    &err);
+	/*
+	 * Then each code point's simple lower case, in place: what the
+	 * database's lower() does to find an account (glibc's towlower under
+	 * C.UTF-8). Full case folding (ß to ss) would group names that are
+	 * different accounts, and a lock on one tag would then show which
+	 * spelling is a real account. Simple mappings keep the UTF-16 length
+	 * of each code point.
+	 */
+	for (i = j = 0; U_SUCCESS(err) && i < flen && !bad; ) {
+		U16_NEXT(f, i, flen, c);
+		U16_APPEND(f, j, i, u_tolower(c), bad);
+	}
+	if (bad)
+		err = U_INTERNAL_PROGRAM_ERROR;
 	if (U_SUCCESS(err))
 		(void)u_strToUTF8(out, (int32_t)outlen, &olen, f, flen, &err);
 	if (U_FAILURE(err) || olen < 0 || (size_t)olen >= outlen) {

@@ -4,8 +4,9 @@
  *                          a code and the new password
  *   POST /api/reauth       password and code again, for admin actions
  *                          that touch credentials (5 minutes)
- * Failures go through auth.login_failed() like login failures: they
- * count towards lockout and source blocks and get the same 401. The
+ * Each attempt is counted before its hash and fails through
+ * auth.attempt_failed(), exactly as a login's: it counts towards lockout
+ * and source blocks and gets the same 401. The
  * database resolves the user from the session's token. (A new device's
  * first code is part of first sign-in: enrol.c.)
  *
@@ -32,6 +33,7 @@ enum pc_prove_mode {
 
 enum pc_prove_step {
 	PC_PROVE_PARSE = 0,
+	PC_PROVE_SLOT,
 	PC_PROVE_LOOKUP,
 	PC_PROVE_HASH,
 	PC_PROVE_FINISH,
@@ -53,6 +55,7 @@ struct pc_prove {
 
 	int			exists;
 	char			user_id[24];
+	char			attempt[24];	/* its number; "" if not counted */
 	char			canon[128];
 	char			hash[PC_PASSWORD_HASH_MAX];
 	char			totp_state[16];
@@ -135,14 +138,22 @@ out:
 static void
 pc_prove_lookup(struct pc_prove *p, struct pc_req *r)
 {
-	/* The same lock and block state login sees. */
+	/* The same lock and block state login sees, and the attempt
+	 * counted before its hash as a login's is (migration 022). */
 	pc_dbq_init(&p->q, PC_DB_AUTH,
 	    "SELECT user_id, username, password_hash, totp_state, "
 	    "totp_secret, disabled, locked, source_blocked, "
-	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0) "
-	    "FROM auth.own_factors($1::bytea, $2::inet)");
+	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0), "
+	    "attempt FROM auth.own_factors_reserve($1::bytea, $2::inet, "
+	    "$3::int, $4::int, $5::int, $6::jsonb)");
 	pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 	pc_dbq_param(&p->q, r->source, strlen(r->source));
+	pc_auth_lockparams(&p->fq);
+	pc_auth_srcparams(&p->fq, r->source);
+	pc_dbq_param(&p->q, p->fq.thr, strlen(p->fq.thr));
+	pc_dbq_param(&p->q, p->fq.lock, strlen(p->fq.lock));
+	pc_dbq_param(&p->q, p->fq.lmax, strlen(p->fq.lmax));
+	pc_dbq_param(&p->q, p->fq.src, strlen(p->fq.src));
 }
 
 /* Decide what the lookup allows; 1 to go on hashing, 0 if answered. */
@@ -160,6 +171,8 @@ pc_prove_looked_up(struct http_request *req, struct pc_prove *p)
 		return (0);
 	}
 	p->exists = !PQgetisnull(res, 0, 0);
+	(void)kore_strlcpy(p->attempt, PQgetvalue(res, 0, 9),
+	    sizeof(p->attempt));
 	if (p->exists) {
 		(void)kore_strlcpy(p->user_id, PQgetvalue(res, 0, 0),
 		    sizeof(p->user_id));
@@ -201,8 +214,10 @@ pc_prove_finish(struct pc_prove *p, struct pc_req *r)
 	pc_dbq_cleanup(&p->q);
 	switch (p->mode) {
 	case PC_PROVE_PASSWORD:
-		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT auth.password_changed("
-		    "$1::bytea, $2::inet, $3::bigint, $4, $5::bytea)");
+		pc_dbq_init(&p->q, PC_DB_AUTH, "WITH c AS (SELECT "
+		    "auth.password_changed($1::bytea, $2::inet, $3::bigint, "
+		    "$4, $5::bytea) AS ok) SELECT ok, "
+		    "auth.attempt_settled($6::bigint, $7::bigint, ok) FROM c");
 		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
@@ -211,15 +226,20 @@ pc_prove_finish(struct pc_prove *p, struct pc_req *r)
 		pc_dbq_param(&p->q, p->new_tok, strlen(p->new_tok));
 		break;
 	case PC_PROVE_REAUTH:
-		pc_dbq_init(&p->q, PC_DB_AUTH, "SELECT "
+		pc_dbq_init(&p->q, PC_DB_AUTH, "WITH c AS (SELECT "
 		    "coalesce(auth.reauthenticated($1::bytea, $2::inet, "
-		    "$3::bigint, $4::bytea), 0)");
+		    "$3::bigint, $4::bytea), 0) AS until) SELECT until, "
+		    "auth.attempt_settled($5::bigint, $6::bigint, until > 0) "
+		    "FROM c");
 		pc_dbq_param(&p->q, r->tok, strlen(r->tok));
 		pc_dbq_param(&p->q, r->source, strlen(r->source));
 		pc_dbq_param(&p->q, p->step_str, strlen(p->step_str));
 		pc_dbq_param(&p->q, p->new_tok, strlen(p->new_tok));
 		break;
 	}
+	pc_dbq_param(&p->q, p->user_id, strlen(p->user_id));
+	pc_dbq_param(&p->q, p->attempt[0] != '\0' ? p->attempt : NULL,
+	    strlen(p->attempt));
 }
 
 /*
@@ -298,6 +318,18 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 					return (KORE_RESULT_OK);
 				}
 			}
+			p->step = PC_PROVE_SLOT;
+			continue;
+
+		case PC_PROVE_SLOT:
+			/* The hashing slot first, as at login: an attempt is
+			 * counted only once its hash can run. */
+			switch (pc_hashjob_wait(req, &p->hj, r->source)) {
+			case KORE_RESULT_RETRY:
+				return (KORE_RESULT_RETRY);
+			case KORE_RESULT_ERROR:
+				return (KORE_RESULT_OK);
+			}
 			pc_prove_lookup(p, r);
 			p->step = PC_PROVE_LOOKUP;
 			continue;
@@ -320,7 +352,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    r->s.username, r->source, p->reason);
+				    r->s.username, r->source, p->reason, p->attempt);
 				continue;
 			}
 			if (pc_hashjob_start(req, &p->hj, p->exists ? p->hash :
@@ -362,7 +394,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 				p->step = PC_PROVE_FAIL;
 				pc_auth_failq(&p->q, &p->fq, p->exists ?
 				    p->user_id : NULL, p->exists ? p->canon :
-				    r->s.username, r->source, p->reason);
+				    r->s.username, r->source, p->reason, p->attempt);
 				continue;
 			}
 			pc_prove_finish(p, r);
@@ -384,7 +416,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			p->reason = "totp_replay";
 			p->step = PC_PROVE_FAIL;
 			pc_auth_failq(&p->q, &p->fq, p->user_id, p->canon,
-			    r->source, p->reason);
+			    r->source, p->reason, p->attempt);
 			continue;
 
 		case PC_PROVE_FAIL:

@@ -128,12 +128,12 @@ def post_refund(srv, sess, tid, version, reason, key=None):
                          timeout=120)
 
 
-def login(srv, username):
-    """POST /api/login as raw UTF-8 JSON, as a browser sends it (Kore's
-    parser in this version refuses \\u escapes)."""
-    body = json.dumps({"username": username, "password": "Not-the-pass-1",
-                       "otp": "123456"}, ensure_ascii=False).encode("utf-8")
-    return requests.post(srv.url + "/api/login", data=body, verify=False,
+def login(srv, username, path="/api/login", **fields):
+    """POST a sign-in body as raw UTF-8 JSON, as a browser sends it."""
+    body = json.dumps(dict(fields or {"password": "Not-the-pass-1",
+                                      "otp": "123456"}, username=username),
+                      ensure_ascii=False).encode("utf-8")
+    return requests.post(srv.url + path, data=body, verify=False,
                          timeout=120,
                          headers={"Content-Type": "application/json"})
 
@@ -197,6 +197,24 @@ def test_login_username_card_number_never_recorded(srv):
     # An ordinary unknown name is still an ordinary failure.
     r = login(srv, "nobody_" + uuid.uuid4().hex[:6])
     assert_error(r, 401, "invalid_credentials")
+
+
+def test_first_sign_in_username_card_number_refused(srv):
+    """The enrolment steps take a username too: a card number there was
+    refused as invalid_request, which told the person nothing. Now it
+    is card_number_refused, as at login, and nothing is recorded."""
+    since = max_event_id()
+    codes = {"code_1": "AAAA-AAAA", "code_2": "BBBB-BBBB"}
+    for path, last in (("/api/enrolment/begin",
+                        {"password": "A-long-enough-pass-1"}),
+                       ("/api/enrolment/finish", {"otp": "123456"})):
+        for name, text in CLASSES.items():
+            r = login(srv, text, path, **codes, **last)
+            assert_error(r, 400, "card_number_refused")
+        r = login(srv, "nobody_" + uuid.uuid4().hex[:6], path, **codes,
+                  **last)
+        assert_error(r, 401, "invalid_credentials")
+    assert_no_pan_since(srv, since)
 
 
 def test_idempotency_key_of_card_digits_refused(srv, people):

@@ -69,3 +69,38 @@ def test_matrix_covers_exactly_the_table():
     matrix = {(m, p): (who if who == PUBLIC else frozenset(who))
               for m, p, who, _ in MATRIX}
     assert table == matrix
+
+
+# --- issue 13: one list of every error code ------------------------------
+
+CODE_SOURCES = (
+    # pc_http_error(req, 403, "code", ...), across lines.
+    (os.path.join("src", "*.c"),
+     r'pc_http_error(?:_reason)?\(\s*\w+\s*,\s*\d+\s*,\s*"([a-z_]+)"'),
+    # The tables of dberr.c and httperr.c: { ..., 409, "code", ...
+    (os.path.join("src", "*.c"), r'\{\s*(?:"\w+"\s*,\s*)?\d{3}\s*,\s*"([a-z_]+)"'),
+    # reviews.c: the database's answer passed through as the code.
+    (os.path.join("src", "reviews.c"),
+     r'strcmp\(s, "([a-z_]+)"\) == 0\) \{\s*code = s'),
+    # Error bodies built inside PostgreSQL.
+    (os.path.join("migrations", "*.sql"),
+     r"jsonb_build_object\('error',\s*'([a-z_]+)'"),
+)
+
+
+def test_readme_lists_every_error_code():
+    """The README's error-code table is the API's contract: every code
+    the server can answer, found in the code itself, must be in it."""
+    import glob
+    found = set()
+    for pattern, rx in CODE_SOURCES:
+        for path in glob.glob(os.path.join(TOP, pattern)):
+            with open(path) as f:
+                found.update(re.findall(rx, f.read()))
+    with open(os.path.join(TOP, "README.md")) as f:
+        readme = f.read()
+    table = readme[readme.index("### Error codes"):
+                   readme.index("### HTTP, exactly")]
+    listed = set(re.findall(r"`([a-z_]+)`", table))
+    assert len(found) > 30, found
+    assert found - listed == set()

@@ -38,6 +38,11 @@ static const struct CMUnitTest tests[] = {
 	ROW("\xef\xbc\xa1\xef\xbc\xa4\xef\xbc\xad\xef\xbc\xa9\xef\xbc\xae",
 	    "unknown:cc4443f63d8fedfc:5"),
 	ROW("Hunter2 Password!", "unknown:d8803dbaa5b6c875:17"),
+	/* Simple lower case, as the database finds accounts: ß stays ß
+	 * (two names, as two accounts would be), a final sigma is σ. */
+	ROW("Stra\xc3\x9f" "e", "unknown:8bca63ab86c1198e:6"),
+	ROW("strasse", "unknown:26f390a13aaeb41f:7"),
+	ROW("\xce\x9f\xce\x94\xce\x9f\xce\xa3", "unknown:a6b190cf4c63c598:4"),
 	cmocka_unit_test(test_refusals),
 	cmocka_unit_test(test_key_matters),
 };
