@@ -112,6 +112,7 @@ class Server:
 
     def sanitizer_env(self):
         env = dict(os.environ)
+        env.update(getattr(self, "extra_env", {}))
         if not SANITIZED:
             return env
         for d in self.sanitizer_dirs():

@@ -17,12 +17,14 @@
 
 PostgreSQL stopped and started again is in test_zz_faults_pg.py: it
 stops the session's shared cluster, so it runs last."""
+import json
 import os
 import re
 import random
 import signal
 import socket
 import ssl
+import subprocess
 import threading
 import time
 
@@ -741,3 +743,49 @@ def test_ten_thousand_malformed_requests(fsrv, oper):
         grown = rss_after[p] - rss_before[p]
         assert grown <= max(4096, rss_before[p] // 10), \
             (p, rss_before[p], rss_after[p], counts)
+
+
+# --- issue 13: a client that hangs up while its password is hashed -------
+
+@pytest.mark.skipif(SANITIZED, reason="ASan must be the first library; "
+                    "the shim is preloaded in the plain lane")
+def test_a_hang_up_mid_hash_never_touches_the_destroyed_task(make_server,
+                                                              tmp_path):
+    """When a client hangs up while its argon2 task runs, Kore destroys
+    the task itself (its lock with it) and frees the request again;
+    hashjob.c asked that destroyed task whether it had finished. glibc
+    reads a destroyed rwlock without complaint and the memory stays
+    valid, so neither a crash nor ASan showed it: the server runs here
+    with a preloaded shim (tests/integration/shim/rwlock_guard.c) that
+    aborts the worker on any use of a destroyed rwlock. Twenty logins
+    hung up mid-hash, then the server must still answer and the shim
+    must have found nothing."""
+    shim = str(tmp_path / "rwlock_guard.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", shim,
+                    os.path.join(TOP, "tests", "integration", "shim",
+                                 "rwlock_guard.c"), "-ldl", "-lpthread"],
+                   check=True)
+    os.chmod(str(tmp_path), 0o755)
+    os.chmod(shim, 0o755)
+    srv = make_server("hangmidhash", policy=dict(NO_SOURCE_BLOCK))
+    srv.extra_env = {"LD_PRELOAD": shim}
+    srv.start()
+    body = json.dumps({"username": "nobody_hang", "password": "Whatever-1",
+                       "otp": "123456"}).encode()
+    attempt = raw("POST", "/api/login", [b"Content-Type: application/json"],
+                  body)
+    for i in range(20):
+        t = tls_connect(srv, timeout=30)
+        t.sendall(attempt)
+        time.sleep(0.02 * (i % 5))
+        t.close()
+    # Every hang-up's hash has ended by the time a new login is answered
+    # twice in a row (one slot per worker is enough to queue behind).
+    for _ in range(2):
+        r = requests.post(srv.url + "/api/login", verify=False, timeout=60,
+                          json={"username": "nobody_hang",
+                                "password": "Whatever-1", "otp": "123456"})
+        assert r.status_code in (401, 429), r.text
+    assert requests.get(srv.url + "/healthz", verify=False,
+                        timeout=30).status_code == 200
+    assert "destroyed rwlock" not in srv.output()
