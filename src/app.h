@@ -68,6 +68,8 @@ void			pc_dbq_init(struct pc_dbq *, const char *, const char *);
 void			pc_dbq_param(struct pc_dbq *, const char *, size_t);
 enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
 enum pc_db_status	pc_dbq_wait(struct http_request *, struct pc_dbq *);
+int			pc_dbq_ready(struct http_request *, struct pc_dbq *,
+			    int *);
 void			pc_dbq_refused(struct http_request *,
 			    const struct pc_dbq *);
 

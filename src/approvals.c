@@ -209,6 +209,7 @@ pc_appr(struct http_request *req, enum pc_appr_kind kind)
 {
 	struct pc_req		*r;
 	struct pc_appr		*a;
+	int			rv;
 
 	r = pc_req_get(req);
 	a = pc_req_handler_state(req, sizeof(*a), pc_appr_free);
@@ -229,14 +230,8 @@ pc_appr(struct http_request *req, enum pc_appr_kind kind)
 		a->queried = 1;
 	}
 
-	switch (pc_dbq_wait(req, &a->q)) {
-	case PC_DB_RETRY:
-		return (KORE_RESULT_RETRY);
-	case PC_DB_ERROR:
-		return (KORE_RESULT_OK);
-	case PC_DB_DONE:
-		break;
-	}
+	if (!pc_dbq_ready(req, &a->q, &rv))
+		return (rv);
 	return (pc_appr_answer(req, a, kind));
 }
 

@@ -639,6 +639,7 @@ pc_audit(struct http_request *req, enum pc_audit_kind kind)
 	struct pc_req		*r;
 	struct pc_audit		*a;
 	const char		*ev;
+	int			rv;
 
 	r = pc_req_get(req);
 	a = pc_req_handler_state(req, sizeof(*a), pc_audit_free);
@@ -651,14 +652,8 @@ pc_audit(struct http_request *req, enum pc_audit_kind kind)
 			a->step = 1;
 			continue;
 		case 1:
-			switch (pc_dbq_wait(req, &a->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &a->q, &rv))
+				return (rv);
 			if (!pc_audit_render(req, a, kind))
 				return (KORE_RESULT_OK);
 			if (kind == PC_AUDIT_ACK)
@@ -674,14 +669,8 @@ pc_audit(struct http_request *req, enum pc_audit_kind kind)
 			a->step = 2;
 			continue;
 		case 2:
-			switch (pc_dbq_wait(req, &a->rec)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &a->rec, &rv))
+				return (rv);
 			break;
 		}
 		break;

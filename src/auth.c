@@ -471,6 +471,7 @@ pc_h_login(struct http_request *req)
 	int64_t			until;
 	const char		*origin;
 	char			want[300];
+	int			rv;
 
 	r = pc_req_get(req);
 	l = pc_req_handler_state(req, sizeof(*l), pc_login_free);
@@ -548,14 +549,8 @@ pc_h_login(struct http_request *req)
 			return (KORE_RESULT_OK);
 
 		case PC_LOGIN_BEGIN:
-			switch (pc_dbq_wait(req, &l->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &l->q, &rv))
+				return (rv);
 			res = l->q.result;
 			if (PQntuples(res) != 1) {
 				pc_http_error(req, 503, "unavailable",
@@ -622,14 +617,8 @@ pc_h_login(struct http_request *req)
 			continue;
 
 		case PC_LOGIN_SUCCEED:
-			switch (pc_dbq_wait(req, &l->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &l->q, &rv))
+				return (rv);
 			res = l->q.result;
 			if (PQntuples(res) == 1 &&
 			    strcmp(PQgetvalue(res, 0, 0), "ok") == 0) {
@@ -677,25 +666,13 @@ pc_h_login(struct http_request *req)
 			continue;
 
 		case PC_LOGIN_REHASHED:
-			switch (pc_dbq_wait(req, &l->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &l->q, &rv))
+				return (rv);
 			return (pc_login_answer_ok(req, l));
 
 		case PC_LOGIN_FAIL:
-			switch (pc_dbq_wait(req, &l->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &l->q, &rv))
+				return (rv);
 			pc_wipe(l->password, sizeof(l->password));
 			/* One log line per decision; the reason stays here. */
 			kore_log(LOG_NOTICE, "login: failure reason=%s "
@@ -793,6 +770,7 @@ pc_h_logout(struct http_request *req)
 	struct pc_logout	*lo;
 	char			cookie[160];
 	static const char	body[] = "{\"status\":\"logged_out\"}";
+	int			rv;
 
 	r = pc_req_get(req);
 	lo = pc_req_handler_state(req, sizeof(*lo), pc_logout_free);
@@ -803,14 +781,8 @@ pc_h_logout(struct http_request *req)
 		pc_dbq_param(&lo->q, r->source, strlen(r->source));
 	}
 
-	switch (pc_dbq_wait(req, &lo->q)) {
-	case PC_DB_RETRY:
-		return (KORE_RESULT_RETRY);
-	case PC_DB_ERROR:
-		return (KORE_RESULT_OK);
-	case PC_DB_DONE:
-		break;
-	}
+	if (!pc_dbq_ready(req, &lo->q, &rv))
+		return (rv);
 
 	(void)pc_cookie_format(NULL, 0, cookie, sizeof(cookie));
 	http_response_header(req, "set-cookie", cookie);

@@ -206,3 +206,25 @@ pc_dbq_wait(struct http_request *req, struct pc_dbq *q)
 		pc_dbq_refused(req, q);
 	return (st);
 }
+
+/*
+ * The wait every handler step writes: 1 once the query is done (its
+ * result in q->result); else 0 with *rv what the handler returns now,
+ * KORE_RESULT_RETRY to be called again or KORE_RESULT_OK once a refusal
+ * or failure has been answered (pc_dbq_wait()).
+ */
+int
+pc_dbq_ready(struct http_request *req, struct pc_dbq *q, int *rv)
+{
+	switch (pc_dbq_wait(req, q)) {
+	case PC_DB_DONE:
+		return (1);
+	case PC_DB_RETRY:
+		*rv = KORE_RESULT_RETRY;
+		return (0);
+	case PC_DB_ERROR:
+		break;
+	}
+	*rv = KORE_RESULT_OK;
+	return (0);
+}

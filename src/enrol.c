@@ -343,8 +343,8 @@ pc_enrol(struct http_request *req, int finish)
 	struct pc_req			*r;
 	struct pc_enrol			*e;
 	enum pc_password_verdict	v;
-	enum pc_db_status		st;
 	int64_t				step;
+	int				rv;
 
 	r = pc_req_get(req);
 	e = pc_req_handler_state(req, sizeof(*e), pc_enrol_free);
@@ -399,9 +399,8 @@ pc_enrol(struct http_request *req, int finish)
 			continue;
 
 		case PC_ENROL_CHECK:
-			if ((st = pc_dbq_wait(req, &e->q)) != PC_DB_DONE)
-				return (st == PC_DB_RETRY ?
-				    KORE_RESULT_RETRY : KORE_RESULT_OK);
+			if (!pc_dbq_ready(req, &e->q, &rv))
+				return (rv);
 			pc_enrol_checked(e);
 			if (e->reason != NULL) {
 				pc_enrol_fail(e, r, e->reason);
@@ -429,9 +428,8 @@ pc_enrol(struct http_request *req, int finish)
 			continue;
 
 		case PC_ENROL_STAGE:
-			if ((st = pc_dbq_wait(req, &e->q)) != PC_DB_DONE)
-				return (st == PC_DB_RETRY ?
-				    KORE_RESULT_RETRY : KORE_RESULT_OK);
+			if (!pc_dbq_ready(req, &e->q, &rv))
+				return (rv);
 			if (PQntuples(e->q.result) != 1 ||
 			    PQgetvalue(e->q.result, 0, 0)[0] != 't') {
 				pc_enrol_fail(e, r, "bad_enrolment_code");
@@ -440,9 +438,8 @@ pc_enrol(struct http_request *req, int finish)
 			return (pc_enrol_answer_qr(req, e));
 
 		case PC_ENROL_STAGED:
-			if ((st = pc_dbq_wait(req, &e->q)) != PC_DB_DONE)
-				return (st == PC_DB_RETRY ?
-				    KORE_RESULT_RETRY : KORE_RESULT_OK);
+			if (!pc_dbq_ready(req, &e->q, &rv))
+				return (rv);
 			if (PQntuples(e->q.result) != 1 ||
 			    pc_bytea_decode(PQgetvalue(e->q.result, 0, 1),
 			    e->sealed, sizeof(e->sealed), &e->sealed_len) != 0) {
@@ -463,9 +460,8 @@ pc_enrol(struct http_request *req, int finish)
 			continue;
 
 		case PC_ENROL_FINISH:
-			if ((st = pc_dbq_wait(req, &e->q)) != PC_DB_DONE)
-				return (st == PC_DB_RETRY ?
-				    KORE_RESULT_RETRY : KORE_RESULT_OK);
+			if (!pc_dbq_ready(req, &e->q, &rv))
+				return (rv);
 			if (PQntuples(e->q.result) != 1 ||
 			    PQgetvalue(e->q.result, 0, 0)[0] != 't') {
 				pc_enrol_fail(e, r, "bad_enrolment_code");
@@ -478,9 +474,8 @@ pc_enrol(struct http_request *req, int finish)
 			return (KORE_RESULT_OK);
 
 		case PC_ENROL_FAIL:
-			if ((st = pc_dbq_wait(req, &e->q)) != PC_DB_DONE)
-				return (st == PC_DB_RETRY ?
-				    KORE_RESULT_RETRY : KORE_RESULT_OK);
+			if (!pc_dbq_ready(req, &e->q, &rv))
+				return (rv);
 			return (pc_enrol_answer_fail(req, e, r));
 		}
 	}

@@ -561,6 +561,7 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 	struct pc_txn		*t;
 	PGresult		*res;
 	const char		*op;
+	int			rv;
 
 	r = pc_req_get(req);
 	t = pc_req_handler_state(req, sizeof(*t), pc_txn_free);
@@ -653,14 +654,8 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 			continue;
 
 		case 1:
-			switch (pc_dbq_wait(req, &t->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &t->q, &rv))
+				return (rv);
 			res = t->q.result;
 			switch (kind) {
 			case PC_TXN_SEARCH:
@@ -691,14 +686,8 @@ pc_txn(struct http_request *req, enum pc_txn_kind kind)
 			}
 
 		case 2:
-			switch (pc_dbq_wait(req, &t->audit)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &t->audit, &rv))
+				return (rv);
 			if (kind == PC_TXN_SEARCH) {
 				pc_http_json(req, 200, t->csv, t->csv_len);
 				return (KORE_RESULT_OK);

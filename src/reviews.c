@@ -226,6 +226,7 @@ pc_review(struct http_request *req, enum pc_review_kind kind)
 	struct pc_req		*r;
 	struct pc_review	*v;
 	const char		*ev, *target;
+	int			rv;
 
 	r = pc_req_get(req);
 	v = pc_req_handler_state(req, sizeof(*v), pc_review_free);
@@ -238,14 +239,8 @@ pc_review(struct http_request *req, enum pc_review_kind kind)
 			v->step = 1;
 			continue;
 		case 1:
-			switch (pc_dbq_wait(req, &v->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &v->q, &rv))
+				return (rv);
 			/* Sign-off and confirmation audit themselves. */
 			if (!pc_review_render(req, v, kind))
 				return (KORE_RESULT_OK);
@@ -259,14 +254,8 @@ pc_review(struct http_request *req, enum pc_review_kind kind)
 			v->step = 2;
 			continue;
 		case 2:
-			switch (pc_dbq_wait(req, &v->rec)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &v->rec, &rv))
+				return (rv);
 			break;
 		}
 		break;

@@ -292,7 +292,7 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 	struct pc_prove			*p;
 	enum pc_password_verdict	v;
 	int64_t				step;
-	int				totp_ok;
+	int				totp_ok, rv;
 
 	r = pc_req_get(req);
 	p = pc_req_handler_state(req, sizeof(*p), pc_prove_free);
@@ -335,14 +335,8 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			continue;
 
 		case PC_PROVE_LOOKUP:
-			switch (pc_dbq_wait(req, &p->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &p->q, &rv))
+				return (rv);
 			if (!pc_prove_looked_up(req, p))
 				return (KORE_RESULT_OK);
 			if (p->reason != NULL &&
@@ -402,14 +396,8 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			continue;
 
 		case PC_PROVE_FINISH:
-			switch (pc_dbq_wait(req, &p->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &p->q, &rv))
+				return (rv);
 			if (pc_prove_answer(req, p, r))
 				return (KORE_RESULT_OK);
 			/* The step was used already: a replay. */
@@ -420,14 +408,8 @@ pc_prove(struct http_request *req, enum pc_prove_mode mode)
 			continue;
 
 		case PC_PROVE_FAIL:
-			switch (pc_dbq_wait(req, &p->q)) {
-			case PC_DB_RETRY:
-				return (KORE_RESULT_RETRY);
-			case PC_DB_ERROR:
-				return (KORE_RESULT_OK);
-			case PC_DB_DONE:
-				break;
-			}
+			if (!pc_dbq_ready(req, &p->q, &rv))
+				return (rv);
 			kore_log(LOG_NOTICE, "%s: failure reason=%s source=%s",
 			    mode == PC_PROVE_PASSWORD ? "password-change" :
 			    "reauth", p->reason, r->source);

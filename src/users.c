@@ -168,7 +168,7 @@ pc_h_users_list(struct http_request *req)
 	struct pc_ulist		*ul;
 	struct pc_jsonw		w;
 	PGresult		*res;
-	int			i;
+	int			i, rv;
 
 	r = pc_req_get(req);
 	ul = pc_req_handler_state(req, sizeof(*ul), pc_ulist_free);
@@ -178,14 +178,8 @@ pc_h_users_list(struct http_request *req)
 		    "extract(epoch FROM enrolment_expires_at)::bigint "
 		    "FROM auth.directory ORDER BY id");
 	}
-	switch (pc_dbq_wait(req, &ul->q)) {
-	case PC_DB_RETRY:
-		return (KORE_RESULT_RETRY);
-	case PC_DB_ERROR:
-		return (KORE_RESULT_OK);
-	case PC_DB_DONE:
-		break;
-	}
+	if (!pc_dbq_ready(req, &ul->q, &rv))
+		return (rv);
 
 	res = ul->q.result;
 	pc_jsonw_init(&w);
@@ -341,6 +335,7 @@ pc_uact(struct http_request *req, enum pc_uact_kind kind)
 {
 	struct pc_req		*r;
 	struct pc_uact		*u;
+	int			rv;
 
 	r = pc_req_get(req);
 	u = pc_req_handler_state(req, sizeof(*u), pc_uact_free);
@@ -363,14 +358,8 @@ pc_uact(struct http_request *req, enum pc_uact_kind kind)
 		u->queried = 1;
 	}
 
-	switch (pc_dbq_wait(req, &u->q)) {
-	case PC_DB_RETRY:
-		return (KORE_RESULT_RETRY);
-	case PC_DB_ERROR:
-		return (KORE_RESULT_OK);
-	case PC_DB_DONE:
-		break;
-	}
+	if (!pc_dbq_ready(req, &u->q, &rv))
+		return (rv);
 	return (pc_uact_answer(req, u));
 }
 
