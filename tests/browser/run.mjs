@@ -350,8 +350,11 @@ async function scenarioWrongCode() {
 	// answer, and the other asks /api/me for (the logout below reaches
 	// the other tab only if both name the renewed session, and ends the
 	// session only with the new CSRF token).
+	// Registered before the change, which may wait up to a TOTP step
+	// (30 s) for a fresh code: the bound only stops a hung tab.
 	const otherAsks = other.waitForResponse((r) =>
-	    r.url().endsWith('/api/me') && r.status() === 200);
+	    r.url().endsWith('/api/me') && r.status() === 200,
+	    { timeout: 90000 });
 	await page.click('#nav-password');
 	await waitView(page, 'password');
 	await changePassword(page, u);
