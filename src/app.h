@@ -95,6 +95,7 @@ extern const char pc_login_denied_msg[];
 
 int	pc_auth_totp(const char *, const uint8_t *, size_t, const char *,
 	    int64_t *);
+void	pc_auth_tag(const char *, char [PC_NAMETAG_MAX]);
 void	pc_auth_lockparams(struct pc_failq *);
 void	pc_auth_srcparams(struct pc_failq *, const char *);
 void	pc_auth_failq(struct pc_dbq *, struct pc_failq *, const char *,

@@ -94,7 +94,6 @@ static int	pc_login_answer_ok(struct http_request *, struct pc_login *);
 static void	pc_login_keep_session(struct pc_login *);
 static void	pc_answer_me(struct http_request *, struct pc_session *);
 static int	pc_auth_source_exempt(const char *);
-static void	pc_login_tag(struct pc_login *);
 static void	pc_login_reserve_query(struct pc_login *);
 
 const char pc_login_denied_msg[] =
@@ -259,8 +258,7 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 {
 	/* A name that matches no account is recorded as its tag only. */
 	if (user_id == NULL) {
-		if (pc_nametag(&pc_kek, name, strlen(name), f->tag) == -1)
-			(void)snprintf(f->tag, sizeof(f->tag), "unknown:-");
+		pc_auth_tag(name, f->tag);
 		name = f->tag;
 	}
 
@@ -300,13 +298,15 @@ pc_auth_failq(struct pc_dbq *q, struct pc_failq *f, const char *user_id,
 		    strlen(attempt));
 }
 
-/* The typed name's tag, in case it matches no account (nametag.c). */
-static void
-pc_login_tag(struct pc_login *l)
+/*
+ * A typed name's tag, as it is recorded and locked if it matches no
+ * account (nametag.c); "unknown:-" if it cannot be made.
+ */
+void
+pc_auth_tag(const char *name, char out[PC_NAMETAG_MAX])
 {
-	if (pc_nametag(&pc_kek, l->username, strlen(l->username),
-	    l->nametag) == -1)
-		(void)snprintf(l->nametag, sizeof(l->nametag), "unknown:-");
+	if (pc_nametag(&pc_kek, name, strlen(name), out) == -1)
+		(void)snprintf(out, PC_NAMETAG_MAX, "unknown:-");
 }
 
 /*
@@ -326,7 +326,7 @@ pc_login_reserve_query(struct pc_login *l)
 	    "$5::int, $6::int, $7::jsonb)");
 	pc_dbq_param(&l->q, l->username, strlen(l->username));
 	pc_dbq_param(&l->q, l->source, strlen(l->source));
-	pc_login_tag(l);
+	pc_auth_tag(l->username, l->nametag);
 	pc_dbq_param(&l->q, l->nametag, strlen(l->nametag));
 	pc_auth_lockparams(&l->fq);
 	pc_auth_srcparams(&l->fq, l->source);
@@ -513,7 +513,7 @@ pc_h_login(struct http_request *req)
 				    strlen(l->username));
 				pc_dbq_param(&l->q, l->source,
 				    strlen(l->source));
-				pc_login_tag(l);
+				pc_auth_tag(l->username, l->nametag);
 				pc_dbq_param(&l->q, l->nametag,
 				    strlen(l->nametag));
 				l->step = PC_LOGIN_OUTSIDE;

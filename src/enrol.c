@@ -184,9 +184,7 @@ pc_enrol_check_query(struct pc_enrol *e, struct pc_req *r)
 	pc_enrol_codes(&e->q, e);
 	pc_dbq_param(&e->q, r->source, strlen(r->source));
 	/* An unknown name's lock is looked up by its tag, as at login. */
-	if (pc_nametag(&pc_kek, e->username, strlen(e->username),
-	    e->fq.tag) == -1)
-		(void)snprintf(e->fq.tag, sizeof(e->fq.tag), "unknown:-");
+	pc_auth_tag(e->username, e->fq.tag);
 	pc_dbq_param(&e->q, e->fq.tag, strlen(e->fq.tag));
 	e->step = PC_ENROL_CHECK;
 }
