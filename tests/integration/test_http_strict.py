@@ -143,6 +143,35 @@ def test_lenient_heads_are_refused_and_the_connection_closed(
     assert_refused_and_closed(hsrv, name, data)
 
 
+# Heads Kore's own parser refuses, each followed by a good request in the
+# next TLS record of the same TCP write: the server reads that record in
+# the same pass as the refusal (net_recv_flush reads until it would
+# block). Kore then ran the header parser again on its buffer, which
+# still began with the refused head, and sent a second 400.
+REFUSED_THEN_MORE = [
+    ("no Host, a Host-like name",
+     b"GET /healthz HTTP/1.1\r\nHost-Name: 127.0.0.1\r\n\r\n"),
+    ("no Host at all", b"GET /healthz HTTP/1.1\r\nX-A: b\r\n\r\n"),
+    ("empty Host", b"GET /healthz HTTP/1.1\r\nHost:\r\n\r\n"),
+    ("two words in the request line", b"GET /healthz\r\n" + HOST +
+     b"\r\n\r\n"),
+    ("bare LF endings", b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\n\n"),
+    ("NUL in a value", raw("GET", "/healthz", [b"X-A: a\x00b"])),
+]
+
+
+@pytest.mark.parametrize("name,head", REFUSED_THEN_MORE,
+                         ids=[r[0] for r in REFUSED_THEN_MORE])
+def test_nothing_is_read_after_a_refused_head(hsrv, name, head):
+    """One 400 and the end of the connection: the good request in the
+    record after the refused head is never read."""
+    got, closed = exchange(hsrv, [head, raw("GET", "/healthz")])
+    assert [a[0] for a in got] == [400], (name, [a[:2] for a in got])
+    assert_json_error(got[0], 400, "invalid_request")
+    assert got[0][1].get("connection") == "close", name
+    assert closed, name
+
+
 def test_what_the_rfc_allows_still_passes(hsrv):
     """The controls: HTAB and spaces in a value, one empty line before
     the request line (RFC 9112 2.2), every tchar in a name."""
