@@ -156,6 +156,7 @@ int		pc_req_body_text(struct http_request *, const char *, char *,
 		    size_t, size_t);
 int		pc_req_media_type(struct http_request *);
 int		pc_req_no_card(struct http_request *, const char *, size_t);
+void		pc_req_card_refused(struct http_request *);
 int		pc_req_json(struct http_request *, struct pc_jsonin *, uint8_t *,
 		    size_t);
 void		pc_req_json_done(struct http_request *, struct pc_jsonin *,

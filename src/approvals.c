@@ -107,12 +107,7 @@ pc_appr_body(struct http_request *req, struct pc_appr *a, int approve)
 		    "an optional comment." : "Send an optional comment.");
 		return (0);
 	}
-	if (pc_cardguard_find(a->comment, strlen(a->comment))) {
-		pc_http_error(req, 400, "card_number_refused",
-		    "Card numbers are not accepted here.");
-		return (0);
-	}
-	return (1);
+	return (pc_req_no_card(req, a->comment, strlen(a->comment)));
 }
 
 static void

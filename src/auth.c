@@ -496,8 +496,7 @@ pc_h_login(struct http_request *req)
 				break;
 			case -1:
 				/* Nothing recorded: the name is a card. */
-				pc_http_error(req, 400, "card_number_refused",
-				    "Card numbers are not accepted here.");
+				pc_req_card_refused(req);
 				return (KORE_RESULT_OK);
 			default:
 				pc_http_error(req, 400, "invalid_request",

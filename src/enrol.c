@@ -355,8 +355,7 @@ pc_enrol(struct http_request *req, int finish)
 			case 1:
 				break;
 			case -1:
-				pc_http_error(req, 400, "card_number_refused",
-				    "Card numbers are not accepted here.");
+				pc_req_card_refused(req);
 				return (KORE_RESULT_OK);
 			default:
 				pc_http_error(req, 400, "invalid_request",

@@ -530,11 +530,9 @@ pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
 			    "Send amount (a positive integer) and reason.");
 			return (0);
 		}
-		if (pc_cardguard_find(t->reason, strlen(t->reason))) {
+		if (!pc_req_no_card(req, t->reason, strlen(t->reason))) {
 			pc_wipe(t->reason, sizeof(t->reason));
 			pc_wipe(body, sizeof(body));
-			pc_http_error(req, 400, "card_number_refused",
-			    "Card numbers are not accepted here.");
 			return (0);
 		}
 	}

@@ -316,10 +316,8 @@ pc_req_body_text(struct http_request *req, const char *key, char *out,
 		    "A parameter is not acceptable.");
 		return (0);
 	}
-	if (pc_cardguard_find(out, strlen(out))) {
+	if (!pc_req_no_card(req, out, strlen(out))) {
 		out[0] = '\0';
-		pc_http_error(req, 400, "card_number_refused",
-		    "Card numbers are not accepted here.");
 		return (0);
 	}
 	return (1);
@@ -335,9 +333,16 @@ pc_req_no_card(struct http_request *req, const char *s, size_t len)
 {
 	if (!pc_cardguard_find(s, len))
 		return (1);
+	pc_req_card_refused(req);
+	return (0);
+}
+
+/* The one answer to a card number where none belongs. */
+void
+pc_req_card_refused(struct http_request *req)
+{
 	pc_http_error(req, 400, "card_number_refused",
 	    "Card numbers are not accepted here.");
-	return (0);
 }
 
 /*

@@ -232,13 +232,8 @@ pc_uact_body(struct http_request *req, struct pc_uact *u)
 	pc_req_json_done(req, &json, body, sizeof(body));
 
 	/* Card numbers never enter names (and so never the audit trail). */
-	if (pc_cardguard_find(u->username, strlen(u->username)) ||
-	    pc_cardguard_find(u->display, strlen(u->display))) {
-		pc_http_error(req, 400, "card_number_refused",
-		    "Card numbers are not accepted here.");
-		return (0);
-	}
-	return (1);
+	return (pc_req_no_card(req, u->username, strlen(u->username)) &&
+	    pc_req_no_card(req, u->display, strlen(u->display)));
 
 bad:
 	pc_req_json_done(req, &json, body, sizeof(body));
