@@ -33,7 +33,10 @@ CFLAGS_COMMON	 = -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 APP_CFLAGS	 = $(CFLAGS_COMMON) -I$(KORE_COPY)/include \
 		   -I$(KORE_OBJ) -I$(shell pg_config --includedir) \
 		   -DKORE_SINGLE_BINARY -DKORE_USE_PGSQL -DKORE_USE_TASKS
-PURE_CFLAGS	 = $(CFLAGS_COMMON) -I$(shell pg_config --includedir)
+# src/pure.h is forced into every pure object: a Kore header there (Debian
+# installs its unpatched ones under /usr/include) stops the build.
+PURE_CFLAGS	 = $(CFLAGS_COMMON) -I$(shell pg_config --includedir) \
+		   -include src/pure.h
 HARDEN_LD	 = -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc
 
@@ -42,7 +45,8 @@ LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc
 APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
 		   src/db.c src/allowlist.c src/routes.c src/request.c src/auth.c \
 		   src/hashjob.c src/users.c src/selfsvc.c src/payments.c \
-		   src/audit.c src/reviews.c src/approvals.c src/enrol.c
+		   src/audit.c src/reviews.c src/approvals.c src/enrol.c \
+		   src/refusals.c
 ADMIN_SRC	 = src/admin.c
 PURE_SRC	 = $(filter-out $(APP_SRC) $(ADMIN_SRC), $(wildcard src/*.c))
 PURE_OBJ	 = $(PURE_SRC:src/%.c=$(BUILD)/pure/%.o)

@@ -46,6 +46,7 @@
 #include "qs.h"
 #include "secretbox.h"
 #include "totp.h"
+#include "wipe.h"
 
 /* Sealed TOTP secrets: the server opens at most 64 bytes. */
 #define ADMIN_SECRET_MAX	64

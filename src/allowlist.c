@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "allowlist.h"
 #include "app.h"
 #include "cidr.h"
+#include "refusals.h"
 
 static int	pc_allowlist_filter(struct connection *);
 

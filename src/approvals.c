@@ -18,12 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "cardguard.h"
+#include "db.h"
 #include "enrolcode.h"
+#include "http_util.h"
 #include "jsonw.h"
+#include "request.h"
 #include "routes.h"
 #include "utf8.h"
+#include "wipe.h"
 
 #define PC_APPROVAL_COMMENT_MAX	1500	/* bytes */
 

@@ -18,8 +18,12 @@
 #include <string.h>
 
 #include "app.h"
+#include "audit.h"
+#include "db.h"
+#include "http_util.h"
 #include "jsonw.h"
 #include "qs.h"
+#include "request.h"
 #include "routes.h"
 
 #define PC_AUDIT_SEAL_MS	10000

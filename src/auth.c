@@ -23,14 +23,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
-#include "cardguard.h"
-
+#include <kore/kore.h>
 #include <kore/tasks.h>
+
+#include "app.h"
+#include "auth.h"
+#include "cardguard.h"
+#include "db.h"
+#include "hashjob.h"
+#include "http_util.h"
 #include "jsonw.h"
 #include "password.h"
+#include "request.h"
 #include "routes.h"
 #include "totp.h"
+#include "wipe.h"
 
 #define PC_LOGIN_USER_MAX	256
 #define PC_LOGIN_OTP_MAX	16

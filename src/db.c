@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "db.h"
 #include "dberr.h"
+#include "http_util.h"
 
 static const struct {
 	const char	*name;

@@ -32,12 +32,18 @@
 #include <openssl/rand.h>
 
 #include "app.h"
+#include "auth.h"
 #include "cardguard.h"
+#include "db.h"
 #include "enrolcode.h"
+#include "hashjob.h"
+#include "http_util.h"
 #include "jsonw.h"
 #include "qr.h"
+#include "request.h"
 #include "routes.h"
 #include "totp.h"
+#include "wipe.h"
 
 /* Room for the enrolment QR code as SVG. */
 #define PC_ENROL_SVG_MAX	(256 * 1024)

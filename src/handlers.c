@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonw.h"
-
+#include "app.h"
 #include "assets.h"
+#include "db.h"
+#include "http_util.h"
+#include "jsonw.h"
+#include "request.h"
 #include "routes.h"
 
 struct pc_healthz {

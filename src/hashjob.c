@@ -18,7 +18,12 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "hashjob.h"
+#include "http_util.h"
 #include "password.h"
+#include "refusals.h"
+#include "request.h"
+#include "wipe.h"
 
 #include <kore/tasks.h>
 

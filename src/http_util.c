@@ -6,8 +6,9 @@
  */
 #include <string.h>
 
-#include "app.h"
+#include "http_util.h"
 #include "jsonw.h"
+#include "wipe.h"
 
 /* OWASP ASVS 14.4; HSTS one year. No server banner. */
 static const char pc_http_headers[] =

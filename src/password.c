@@ -19,6 +19,7 @@
 
 #include "common_passwords.h"
 #include "password.h"
+#include "wipe.h"
 
 #define PASSWORD_SALT_LEN	16
 #define PASSWORD_HASH_LEN	32
@@ -255,13 +256,6 @@ out:
 	pthread_mutex_unlock(&password_dummy_lock);
 	OPENSSL_cleanse(pw, sizeof(pw));
 	return (ret);
-}
-
-void
-pc_wipe(void *p, size_t len)
-{
-	if (p != NULL && len > 0)
-		explicit_bzero(p, len);
 }
 
 /*

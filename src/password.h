@@ -54,7 +54,5 @@ int	pc_password_needs_rehash(const char *encoded,
  */
 const char *pc_password_dummy_hash(const struct pc_argon2_params *prm);
 
-/* Zero a buffer in a way the compiler keeps. */
-void	pc_wipe(void *p, size_t len);
 
 #endif

@@ -14,8 +14,12 @@
 
 #include <kore/seccomp.h>
 
+#include "allowlist.h"
 #include "app.h"
+#include "audit.h"
 #include "cardguard.h"
+#include "db.h"
+#include "http_util.h"
 #include "password.h"
 #include "totp.h"
 

@@ -23,10 +23,14 @@
 #include "cardguard.h"
 #include "csvw.h"
 #include "cursor.h"
+#include "db.h"
+#include "http_util.h"
 #include "jsonw.h"
 #include "mask.h"
 #include "qs.h"
+#include "request.h"
 #include "routes.h"
+#include "wipe.h"
 
 #define PC_TXN_LIMIT_MAX	200
 #define PC_TXN_EXPORT_CAP	10000

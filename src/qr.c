@@ -16,6 +16,7 @@
 
 #include "password.h"
 #include "qr.h"
+#include "wipe.h"
 
 #define QR_UPPER	"\xe2\x96\x80"	/* U+2580 upper half block */
 #define QR_LOWER	"\xe2\x96\x84"	/* U+2584 lower half block */

@@ -16,8 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
 #include "cidr.h"
+#include "db.h"
+#include "refusals.h"
 #include "srcrate.h"
 
 #define PC_REFUSALS_FLUSH_MS	60000

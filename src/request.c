@@ -12,11 +12,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "allowlist.h"
 #include "app.h"
 #include "cardguard.h"
 #include "cidr.h"
-#include "utf8.h"
+#include "db.h"
+#include "http_util.h"
 #include "password.h"
+#include "request.h"
+#include "utf8.h"
+#include "wipe.h"
 
 static void	pc_req_free(struct http_request *);
 static void	pc_req_source(struct http_request *, char *, size_t);

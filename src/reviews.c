@@ -15,6 +15,9 @@
 
 #include "app.h"
 #include "csvw.h"
+#include "db.h"
+#include "http_util.h"
+#include "request.h"
 #include "routes.h"
 
 enum pc_review_kind {

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "app.h"
 #include "assets.h"
+#include "http_util.h"
+#include "request.h"
 #include "routes.h"
 
 #define ANY	PC_ROLES_ANY

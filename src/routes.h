@@ -7,7 +7,11 @@
 #ifndef PC_ROUTES_H
 #define PC_ROUTES_H
 
-#include "app.h"
+#include <stdint.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
 #include "perm.h"
 
 struct pc_route {

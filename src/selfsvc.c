@@ -22,9 +22,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
+#include "auth.h"
+#include "db.h"
+#include "hashjob.h"
+#include "http_util.h"
 #include "jsonw.h"
+#include "request.h"
 #include "routes.h"
+#include "wipe.h"
 
 enum pc_prove_mode {
 	PC_PROVE_PASSWORD = 1,

@@ -24,9 +24,13 @@
 
 #include "app.h"
 #include "cardguard.h"
+#include "db.h"
 #include "enrolcode.h"
+#include "http_util.h"
 #include "jsonw.h"
+#include "request.h"
 #include "routes.h"
+#include "wipe.h"
 
 enum pc_uact_kind {
 	PC_UACT_CREATE = 1,

@@ -15,7 +15,7 @@
 
 #include <libpq-fe.h>
 
-#include "app.h"
+#include "db.h"
 
 #define Q_USERS		"SELECT id FROM auth.users WHERE username = $1"
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "password.h"
+#include "wipe.h"
 
 static const struct pc_argon2_params	small = { 1, 8192, 1 };
 
