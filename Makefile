@@ -73,7 +73,7 @@ FUZZ_SECONDS	?= 10
 
 .PHONY: all deps run test unit integration clean distclean seed check \
 	sanitize fuzz bench browser-deps integration-asan test-lane-plain \
-	test-lane-checked
+	test-lane-checked schema
 
 all: $(BUILD)/payconsole $(BUILD)/payconsole-admin
 
@@ -177,8 +177,14 @@ integration: all
 	scripts/test-integration
 
 # Static analysis, sanitizers and fuzzing run on every test run.
+# migrations/schema.sql must be what the migrations make (a throwaway
+# cluster); `make schema` rewrites it after a new migration.
 check: all
+	scripts/schema-dump --check
 	scripts/static-check
+
+schema:
+	scripts/schema-dump migrations/schema.sql
 
 sanitize:
 	scripts/sanitize-check
@@ -204,6 +210,7 @@ test-lane-plain:
 	scripts/test-integration
 
 test-lane-checked:
+	scripts/schema-dump --check
 	scripts/static-check
 	scripts/sanitize-check
 	scripts/fuzz 5
