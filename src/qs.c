@@ -5,22 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "qs.h"
 #include "utf8.h"
-
-static int	pc_qs_hex(char);
-
-static int
-pc_qs_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
 
 int
 pc_qs_parse(struct pc_qs *qs, const char *q, const char *const *allowed)
@@ -75,8 +63,10 @@ pc_qs_parse(struct pc_qs *qs, const char *q, const char *const *allowed)
 			} else if (*p == '%') {
 				if (amp - p < 3)
 					return (-1);
-				if ((hi = pc_qs_hex(p[1])) < 0 ||
-				    (lo = pc_qs_hex(p[2])) < 0)
+				if ((hi = OPENSSL_hexchar2int(
+				    (unsigned char)p[1])) < 0 ||
+				    (lo = OPENSSL_hexchar2int(
+				    (unsigned char)p[2])) < 0)
 					return (-1);
 				v[o++] = (char)(hi << 4 | lo);
 				p += 2;

@@ -30,7 +30,6 @@
 #define SECRETBOX_ID_MAX	2147483647UL
 #define SECRETBOX_FILE_MAX	256
 
-static int	secretbox_hex(unsigned char);
 static void	secretbox_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	secretbox_ad(EVP_CIPHER_CTX *, int, const uint8_t *,
@@ -71,8 +70,8 @@ pc_kek_parse(struct pc_kek *k, const char *text, size_t len)
 		return (-1);
 
 	for (n = 0; n < PC_SECRETBOX_KEY_LEN; n++, i += 2) {
-		hi = secretbox_hex(s[i]);
-		lo = secretbox_hex(s[i + 1]);
+		hi = OPENSSL_hexchar2int((unsigned char)s[i]);
+		lo = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
 		if (hi == -1 || lo == -1) {
 			pc_kek_wipe(k);
 			return (-1);
@@ -338,18 +337,6 @@ secretbox_ad(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *hdr,
 	}
 
 	return (0);
-}
-
-static int
-secretbox_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
 }
 
 static void

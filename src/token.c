@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "bytea.h"
 #include "token.h"
 
 static const char pc_token_alpha[] =
@@ -119,13 +120,10 @@ void
 pc_token_hash_hex(const uint8_t tok[PC_TOKEN_LEN], char out[67])
 {
 	uint8_t		h[32];
-	size_t		i;
 
 	pc_token_hash(tok, h);
-	out[0] = '\\';
-	out[1] = 'x';
-	for (i = 0; i < sizeof(h); i++)
-		(void)snprintf(out + 2 + 2 * i, 3, "%02x", h[i]);
+	/* 67 bytes is exactly PC_BYTEA_TEXT(32): it cannot fail. */
+	(void)pc_bytea_encode(h, sizeof(h), out, PC_BYTEA_TEXT(sizeof(h)));
 }
 
 void
