@@ -1,5 +1,15 @@
 /*
  * qs.c: strict query-string parsing. See qs.h.
+ *
+ * Hex digits are OpenSSL's (OPENSSL_hexchar2int), UTF-8 is utf8.c's
+ * (ICU). The rest stays ours, checked 2026-12: Kore's
+ * http_argument_urldecode() keeps "%zz" as text and decodes "%c0%af"
+ * (an overlong '/') and "%ff" to bytes that are not UTF-8, all refused
+ * here, and it needs Kore headers, which this pure file may not
+ * include; no other linked library decodes query strings.
+ * For pc_qs_local_time(), glibc's strptime("%Y-%m-%dT%H:%M:%S") accepted
+ * 2026-02-31, 2025-02-29, second 60 and a leading space, all refused
+ * here.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -4,6 +4,12 @@
  * Blob: version(1) | key id(4, BE) | nonce(12) | ciphertext | tag(16).
  * The header (version and key id) is authenticated together with the
  * caller's additional data, so neither can be swapped for another.
+ *
+ * The cipher is OpenSSL's EVP; the key file's "id hex64" line is read
+ * here with OpenSSL's digit table (OPENSSL_hexchar2int). Not
+ * OPENSSL_hexstr2buf(): it returns a heap copy of the key that would
+ * need wiping too (the _ex form writes into the key before it fails),
+ * and it leaves its errors on the thread's queue.
  */
 #include <sys/types.h>
 #include <sys/stat.h>

@@ -1,5 +1,14 @@
 /*
  * token.c: session tokens, cookies and CSRF tokens. See token.h.
+ *
+ * Why base64url by hand and not OpenSSL's EVP_EncodeBlock/DecodeBlock
+ * (checked 2026-12, OpenSSL 3.0): EVP speaks standard base64 only, so
+ * both ways need '+/' <-> '-_' and padding added or stripped, as many
+ * lines as the codec here. And the decoder is not canonical: of the 3
+ * variants of a token whose spare low bits are set (refused here) EVP
+ * decoded all 3 to the same 32 bytes, and it accepted 2 of 4 tokens
+ * with leading white space; it also reports 33 bytes for a 32-byte
+ * token. One cookie value per session token is the property we keep.
  */
 #include <stdio.h>
 #include <string.h>
