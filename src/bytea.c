@@ -1,5 +1,10 @@
 /*
  * bytea.c: PostgreSQL's hex form of bytea (bytea.h).
+ *
+ * Decoding uses OpenSSL's digit table. Encoding stays a 10-line loop:
+ * OPENSSL_buf2hexstr_ex() (OpenSSL 3.0) writes upper case ("AB0F" for
+ * ab 0f), so every token, code and sealed secret we send would change
+ * its text, and it leaves errors on the thread's queue when out is short.
  */
 #include <string.h>
 
