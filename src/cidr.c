@@ -11,6 +11,13 @@
  * IPv4 entry. IPv6 entries therefore never match IPv4 traffic, even
  * ::/0, which keeps "/0 matches its own family" true on dual-stack
  * sockets.
+ *
+ * The addresses are glibc's (inet_pton/inet_ntop); only the prefix, the
+ * host-bit check and the mapped form are ours. glibc's inet_net_pton()
+ * would do the whole "addr/len" but, checked 2026-12 (glibc 2.36), it is
+ * IPv4 only (AF_INET6: -1), needs -lresolv, and accepts what we refuse:
+ * "10/8", "0x0a000000/8", "010.0.0.0/8", "10.0.0.0/08" and, with host
+ * bits set, "10.0.0.1/24" (each as a /8 or /24).
  */
 
 #include <sys/types.h>

@@ -20,6 +20,11 @@
  * Allocation failure is sticky: pc_csvw_finish() then returns NULL, so a
  * truncated export is never handed out. Buffers are wiped before they are
  * freed, as exports carry personal data.
+ *
+ * No library: Debian's libcsv (libcsv-dev, not linked) would replace only
+ * the quote doubling (csv_write() into a caller's fixed buffer); the
+ * formula guard, the UTF-8 repair, the NUL rule and the wiped growable
+ * buffer, most of this file, would stay ours, for a new package.
  */
 
 #include <sys/types.h>

@@ -6,6 +6,35 @@
  * is a function of (window, zone, instant) so that it behaves the same in
  * the chroot, in tests and in the admin CLI.
  *
+ * Why not glibc (measured 2026-12, glibc 2.36, Debian tzdata 2025b): a
+ * variant with TZ=":/usr/share/zoneinfo/Area/City" + tzset() before the
+ * chroot and localtime_r()/tm_gmtoff in the decisions gave the same
+ * answers on every decision test in test_hours.c (offsets, allowed,
+ * window end, brute-force window end, fail-closed arguments) and keeps
+ * its zone after chroot (strace: no file access while TZ is unchanged).
+ * It was not adopted because:
+ * - It cannot fail closed. tzset() reports nothing: of the 6,595 proper
+ *   prefixes of the six test zone files and the 14,851 random
+ *   corruptions that the parser below refuses, glibc silently used UTC
+ *   for 6,458 and 10,838 and other wrong offsets for 92 and 1,265; all
+ *   37 footer strings refused below were taken as UTC or as a wrong
+ *   offset ("JST-25" as +24h, "JST-9:60" as +9:59, "M0.5.0" as DST all
+ *   year). A missing or unreadable zone also becomes UTC, which cannot
+ *   be told from a real "UTC" policy (test_login uses Etc/UTC).
+ * - The zone is one global per process. A second zone (the unit tests
+ *   switch between six) or a zone named after chroot makes glibc re-read
+ *   the file: inside the chroot that silently gives UTC, and switching
+ *   back to the first zone gives UTC too.
+ * - glibc has no "next transition": the window end had to probe hourly
+ *   and bisect, assuming at most one offset change per probed hour.
+ * - It reads leap-second ("right/") zones, giving wall clocks 27 s off
+ *   for POSIX time_t; the parser refuses them.
+ * Speed was not a reason: glibc took about 0.2-0.3 us per window check
+ * and 2 us per window end (this code: 0.01-0.02 us); switching zones
+ * cost 11 us a check. The policy (and so the zone) is loaded once, by
+ * the parent in kore_parent_configure(); nothing reloads it (SIGHUP only
+ * reopens access logs), and the admin CLI does not use the zone.
+ *
  * The TZif image is treated as hostile: every count is checked against
  * the buffer and against the fixed arrays in struct pc_tz before anything
  * is read, and anything we do not model (leap seconds, Julian-day footer
@@ -901,33 +930,26 @@ static int
 pc_tz_hms(const char **sp, int hmax, int32_t *secs)
 {
 	const char	*p;
-	int		 neg, h, m, s;
+	int		 neg, h, i, ms[2];
 
 	p = *sp;
 	neg = 0;
-	h = m = s = 0;
+	h = ms[0] = ms[1] = 0;
 	if (*p == '+' || *p == '-') {
 		neg = (*p == '-');
 		p++;
 	}
 	if (pc_tz_num(&p, hmax > 99 ? 3 : 2, hmax, &h) == -1)
 		return (-1);
-	if (*p == ':') {
+	/* ":mm", then ":ss"; each exactly two digits. */
+	for (i = 0; i < 2 && *p == ':'; i++) {
 		p++;
 		if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
 			return (-1);
-		if (pc_tz_num(&p, 2, 59, &m) == -1)
+		if (pc_tz_num(&p, 2, 59, &ms[i]) == -1)
 			return (-1);
-		if (*p == ':') {
-			p++;
-			if (p[0] < '0' || p[0] > '9' ||
-			    p[1] < '0' || p[1] > '9')
-				return (-1);
-			if (pc_tz_num(&p, 2, 59, &s) == -1)
-				return (-1);
-		}
 	}
-	*secs = (int32_t)(h * 3600 + m * 60 + s);
+	*secs = (int32_t)(h * 3600 + ms[0] * 60 + ms[1]);
 	if (neg)
 		*secs = -*secs;
 	*sp = p;

@@ -4,6 +4,11 @@
  * libqrencode builds the symbol; this file draws it, either as a small
  * SVG document or as half-block characters for a terminal. The matrix
  * encodes the secret, so it is wiped before it is freed.
+ *
+ * The drawing stays ours because libqrencode (4.1) exports no renderer:
+ * its SVG and UTF-8 writers live in the qrencode command (qrenc.c), not
+ * in the library (nm -D lists only QRcode_, QRinput_, QRspec_... coding
+ * functions), and running the command would put the secret on a pipe.
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,26 +1,24 @@
 /*
  * qs.c: strict query-string parsing. See qs.h.
+ *
+ * Hex digits are OpenSSL's (OPENSSL_hexchar2int), UTF-8 is utf8.c's
+ * (ICU). The rest stays ours, checked 2026-12: Kore's
+ * http_argument_urldecode() keeps "%zz" as text and decodes "%c0%af"
+ * (an overlong '/') and "%ff" to bytes that are not UTF-8, all refused
+ * here, and it needs Kore headers, which this pure file may not
+ * include; no other linked library decodes query strings.
+ * For pc_qs_local_time(), glibc's strptime("%Y-%m-%dT%H:%M:%S") accepted
+ * 2026-02-31, 2025-02-29, second 60 and a leading space, all refused
+ * here.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "qs.h"
 #include "utf8.h"
-
-static int	pc_qs_hex(char);
-
-static int
-pc_qs_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
 
 int
 pc_qs_parse(struct pc_qs *qs, const char *q, const char *const *allowed)
@@ -75,8 +73,10 @@ pc_qs_parse(struct pc_qs *qs, const char *q, const char *const *allowed)
 			} else if (*p == '%') {
 				if (amp - p < 3)
 					return (-1);
-				if ((hi = pc_qs_hex(p[1])) < 0 ||
-				    (lo = pc_qs_hex(p[2])) < 0)
+				if ((hi = OPENSSL_hexchar2int(
+				    (unsigned char)p[1])) < 0 ||
+				    (lo = OPENSSL_hexchar2int(
+				    (unsigned char)p[2])) < 0)
 					return (-1);
 				v[o++] = (char)(hi << 4 | lo);
 				p += 2;

@@ -4,6 +4,12 @@
  * Blob: version(1) | key id(4, BE) | nonce(12) | ciphertext | tag(16).
  * The header (version and key id) is authenticated together with the
  * caller's additional data, so neither can be swapped for another.
+ *
+ * The cipher is OpenSSL's EVP; the key file's "id hex64" line is read
+ * here with OpenSSL's digit table (OPENSSL_hexchar2int). Not
+ * OPENSSL_hexstr2buf(): it returns a heap copy of the key that would
+ * need wiping too (the _ex form writes into the key before it fails),
+ * and it leaves its errors on the thread's queue.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -30,7 +36,6 @@
 #define SECRETBOX_ID_MAX	2147483647UL
 #define SECRETBOX_FILE_MAX	256
 
-static int	secretbox_hex(unsigned char);
 static void	secretbox_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	secretbox_ad(EVP_CIPHER_CTX *, int, const uint8_t *,
@@ -71,8 +76,8 @@ pc_kek_parse(struct pc_kek *k, const char *text, size_t len)
 		return (-1);
 
 	for (n = 0; n < PC_SECRETBOX_KEY_LEN; n++, i += 2) {
-		hi = secretbox_hex(s[i]);
-		lo = secretbox_hex(s[i + 1]);
+		hi = OPENSSL_hexchar2int((unsigned char)s[i]);
+		lo = OPENSSL_hexchar2int((unsigned char)s[i + 1]);
 		if (hi == -1 || lo == -1) {
 			pc_kek_wipe(k);
 			return (-1);
@@ -338,18 +343,6 @@ secretbox_ad(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *hdr,
 	}
 
 	return (0);
-}
-
-static int
-secretbox_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
 }
 
 static void

@@ -2,43 +2,33 @@
  * utf8.c: strict UTF-8 decoding (RFC 3629), shared by the JSON and CSV
  * writers, the masking code and the query-string parser, so that what
  * one accepts the others accept too.
+ *
+ * The decoding itself is ICU's U8_NEXT(), a header-only macro (nothing
+ * to link): it refuses overlong forms, surrogates, code points above
+ * U+10FFFF, stray continuation bytes and cut-short sequences, checked
+ * against glibc's mbrtowc() over every sequence of up to 3 bytes and a
+ * sweep of 4-byte ones in test_utf8.c.
  */
+#include <unicode/utf8.h>
+
 #include "utf8.h"
 
 size_t
 pc_utf8_seq(const unsigned char *s, size_t len, uint32_t *cpp)
 {
-	uint32_t	cp, min;
-	size_t		n, k;
+	int32_t		i, n;
+	UChar32		cp;
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
+	if (s[0] < 0x80)
 		return (0);
-	}
-
-	if (len < n)
+	/* No sequence is longer than 4 bytes; keeps len in int32_t. */
+	n = (int32_t)(len < 4 ? len : 4);
+	i = 0;
+	U8_NEXT(s, i, n, cp);
+	if (cp < 0)
 		return (0);
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (0);
-
-	*cpp = cp;
-	return (n);
+	*cpp = (uint32_t)cp;
+	return ((size_t)i);
 }
 
 int
