@@ -4,6 +4,8 @@
 
 CHECKS is a comma-separated list of:
   sql    every query text is fixed at compile time (sqlcheck.py)
+  dberr  database errors are told apart by SQLSTATE, never by their
+         message text (dberrcheck.py)
 
 Each file is parsed once (clang -Xclang -ast-dump=json, JOBS at a time)
 and every check named reads that tree: the parse is most of the time.
@@ -20,10 +22,11 @@ import sys
 from multiprocessing import Pool
 
 import clangast
+import dberrcheck
 import sqlcheck
 from planted import selftest
 
-CHECKS = {'sql': sqlcheck}
+CHECKS = {'sql': sqlcheck, 'dberr': dberrcheck}
 
 
 def analyse(job):

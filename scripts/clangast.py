@@ -4,7 +4,7 @@ The checks read the tree clang builds (clang -Xclang -ast-dump=json), so
 macros, string concatenation and casts are seen as the compiler sees
 them. This module runs clang on one file and gives the tree with every
 location's file and line filled in, plus small walking helpers shared by
-the checks (sqlcheck.py).
+the checks (sqlcheck.py, dberrcheck.py).
 """
 import json
 import os
@@ -97,3 +97,21 @@ def qualtype(n):
 def record_name(n):
     """'kore_pgsql' for an expression of type struct kore_pgsql (*)."""
     return re.sub(r'\bconst\b|\bstruct\b|\*', '', qualtype(n)).strip()
+
+
+def callee(call):
+    """The name of the function a CallExpr calls directly, else None."""
+    c = strip(call['inner'][0])
+    if c.get('kind') != 'DeclRefExpr' or \
+            c['referencedDecl'].get('kind') != 'FunctionDecl':
+        return None
+    return c['referencedDecl']['name']
+
+
+def own_functions(root, path):
+    """The function definitions of root that are written in path."""
+    main = os.path.normpath(path)
+    for d in root.get('inner', []):
+        if d.get('kind') == 'FunctionDecl' and where(d)[0] == main and any(
+                c.get('kind') == 'CompoundStmt' for c in d.get('inner', [])):
+            yield d
