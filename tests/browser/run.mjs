@@ -19,7 +19,7 @@
 //   PC_REFUND_THRESHOLD  the main server's refund_approval_threshold
 //   PC_TOTP_CHECK   [{secret, t, code}] from pyotp: our TOTP must agree
 //   PC_JSONB_CHECK  [{json, sha256}] from PostgreSQL: SHA-256 of
-//                   jsonb::text, which assets/pure.js must reproduce
+//                   jsonb::text, which assets/pure.mjs must reproduce
 //   PC_HELPER       JSON argv: + ["age-reauth", username] ages re-auth
 //   PC_ARTEFACTS    screenshot directory
 //   PC_ONLY         optional comma-separated scenario names
@@ -75,7 +75,7 @@ function checkTotp() {
 
 /*
  * The page names the operation it shows by the SHA-256 of PostgreSQL's
- * jsonb text: pure.js must write that text exactly, for what PostgreSQL
+ * jsonb text: pure.mjs must write that text exactly, for what PostgreSQL
  * hashed (PC_JSONB_CHECK). Its enrolment-code reading must take what the
  * server takes (src/enrolcode.c) and refuse what it refuses.
  */
@@ -104,7 +104,7 @@ function checkPure() {
 	    'pw_mismatch', 'mismatch');
 	assertEq(PURE.newPasswordProblem('Abcdefghijkl', 'Abcdefghijkl'),
 	    'pw_rules', 'no digit');
-	log(`pure.js agrees with PostgreSQL on ${cases.length} jsonb texts`);
+	log(`pure.mjs agrees with PostgreSQL on ${cases.length} jsonb texts`);
 }
 
 // --- browser helpers ---------------------------------------------------------
@@ -359,7 +359,7 @@ async function scenarioWrongCode() {
 	await waitView(page, 'password');
 	await changePassword(page, u);
 	await otherAsks;
-	// The tag the page gives its session (see sessionTag in app.js).
+	// The tag the page gives its session (see sessionTag in core.mjs).
 	const tagOf = (p) => p.evaluate(async () => {
 		const m = await (await fetch('/api/me')).json();
 		const d = await crypto.subtle.digest('SHA-256',
