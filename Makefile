@@ -71,7 +71,7 @@ SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
 
-.PHONY: all deps run test unit integration clean distclean seed check \
+.PHONY: all deps run test unit js-unit integration clean distclean seed check \
 	sanitize fuzz bench browser-deps integration-asan test-lane-plain \
 	test-lane-checked schema
 
@@ -173,6 +173,10 @@ unit: $(UNIT_BIN)
 		(cd tests/unit && $(abspath $$t)) || rc=1; \
 	done; exit $$rc
 
+# The UI's pure modules (assets/*.mjs) with Node's own test runner.
+js-unit:
+	node --test tests/js/
+
 integration: all
 	scripts/test-integration
 
@@ -202,7 +206,7 @@ fuzz:
 # so the machine's two cores carry both; a failure in either fails the
 # run.
 test: deps browser-deps
-	$(MAKE) all unit
+	$(MAKE) all unit js-unit
 	$(MAKE) --no-print-directory -j2 --output-sync=line test-lane-plain \
 	    test-lane-checked
 

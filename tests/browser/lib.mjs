@@ -1,13 +1,15 @@
 // lib.mjs: helpers of the browser suite. TOTP (RFC 6238, HMAC-SHA1,
 // 6 digits, 30 s) with node's crypto, independent of the server's
-// liboath; the UI's own texts (assets/i18n.js) so assertions compare
-// what a user reads, and its pure helpers (assets/pure.js); problem
+// liboath; the UI's own texts (assets/i18n.mjs) so assertions compare
+// what a user reads, and its pure helpers (assets/pure.mjs); problem
 // collection (console errors, page errors, CSP violations); screenshots.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
+
+import { TEXTS } from '../../assets/i18n.mjs';
+import * as PURE from '../../assets/pure.mjs';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const TOP = path.resolve(HERE, '..', '..');
@@ -91,19 +93,14 @@ export function wrongCode(user) {
 
 // --- the UI's texts -----------------------------------------------------
 
+/* The UI's texts, the very module the page imports. */
 export function loadTexts() {
-	const src = fs.readFileSync(path.join(TOP, 'assets', 'i18n.js'), 'utf8');
-	const sandbox = { window: {} };
-	vm.runInNewContext(src, sandbox);
-	return sandbox.window.PC_I18N;
+	return TEXTS;
 }
 
-/* The UI's pure helpers (assets/pure.js), as the page runs them. */
+/* The UI's pure helpers (assets/pure.mjs), as the page runs them. */
 export function loadPure() {
-	const src = fs.readFileSync(path.join(TOP, 'assets', 'pure.js'), 'utf8');
-	const sandbox = { window: {}, TextEncoder };
-	vm.runInNewContext(src, sandbox);
-	return sandbox.window.PC_PURE;
+	return PURE;
 }
 
 export function sha256hex(text) {

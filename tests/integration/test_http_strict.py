@@ -322,7 +322,7 @@ def test_every_error_answer_has_the_json_shape(hsrv, data, status, code):
     assert_json_error(got[0], status, code)
 
 
-@pytest.mark.parametrize("path", ["/", "/app.js", "/healthz", "/api/hours"])
+@pytest.mark.parametrize("path", ["/", "/main.mjs", "/healthz", "/api/hours"])
 def test_head_is_answered_where_get_is(hsrv, path):
     got, _ = exchange(hsrv, raw("GET", path), answers=1, until_closed=False)
     (gst, gheaders, gbody), = got
@@ -332,7 +332,7 @@ def test_head_is_answered_where_get_is(hsrv, path):
     assert gst == hst == 200, (gst, hst)
     assert hbody == b""
     assert hheaders["content-type"] == gheaders["content-type"]
-    if path in ("/", "/app.js"):
+    if path in ("/", "/main.mjs"):
         assert hheaders["content-length"] == gheaders["content-length"]
         assert hheaders["etag"] == gheaders["etag"]
 

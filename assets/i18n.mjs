@@ -1,10 +1,33 @@
 /*
- * i18n.js: every text of the UI, Japanese (default) and English.
- * {name} placeholders are filled by t() in app.js, always as text.
+ * i18n.mjs: every text of the UI, Japanese (default) and English, and
+ * translate(), which picks one and fills its {name} placeholders, always
+ * as text. Pure: tests/js/i18n.test.mjs checks that both languages have
+ * the same keys and placeholders.
  */
-'use strict';
 
-window.PC_I18N = {
+export const LANGS = ['ja', 'en'];
+
+/* A text of lang, else the Japanese one, else the key itself. */
+export function translate(lang, key, vars) {
+	let s = (TEXTS[lang] || TEXTS.ja)[key];
+	if (s === undefined)
+		s = TEXTS.ja[key];
+	if (s === undefined)
+		s = key;
+	if (vars) {
+		s = s.replace(/\{(\w+)\}/g, function (m, k) {
+			return vars[k] === undefined ? m : String(vars[k]);
+		});
+	}
+	return s;
+}
+
+/* Whether key names a text (the server's error codes, for instance). */
+export function hasText(key) {
+	return TEXTS.ja[key] !== undefined;
+}
+
+export const TEXTS = {
 	ja: {
 		app_title: '決済管理コンソール',
 		skip: '本文へ移動',
