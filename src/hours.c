@@ -856,15 +856,9 @@ pc_tz_footer(struct pc_tz *tz, const char *s)
 		tz->dst_off = tz->std_off + 3600;
 	}
 
-	if (*p != ',')
-		return (-1);
-	p++;
 	if (pc_tz_mrule(&p, &tz->dst_start_m, &tz->dst_start_w,
 	    &tz->dst_start_d, &tz->dst_start_t) == -1)
 		return (-1);
-	if (*p != ',')
-		return (-1);
-	p++;
 	if (pc_tz_mrule(&p, &tz->dst_end_m, &tz->dst_end_w,
 	    &tz->dst_end_d, &tz->dst_end_t) == -1)
 		return (-1);
@@ -956,7 +950,7 @@ pc_tz_hms(const char **sp, int hmax, int32_t *secs)
 	return (0);
 }
 
-/* Mm.w.d[/time]; time defaults to 02:00:00 and may be -167..167 h. */
+/* ,Mm.w.d[/time]; time defaults to 02:00:00 and may be -167..167 h. */
 static int
 pc_tz_mrule(const char **sp, int *m, int *w, int *d, int *t)
 {
@@ -964,6 +958,8 @@ pc_tz_mrule(const char **sp, int *m, int *w, int *d, int *t)
 	int32_t		 secs;
 
 	p = *sp;
+	if (*p++ != ',')
+		return (-1);
 	if (*p != 'M')
 		return (-1);	/* Jn and n: not supported, fail closed */
 	p++;

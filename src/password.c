@@ -105,30 +105,29 @@ pc_password_check(const char *pw, size_t len, const char *username)
 	return (PC_PASSWORD_OK);
 }
 
+/* The stable error code of each verdict, indexed by the enum. */
+static const char *const password_verdict_codes[] = {
+	[PC_PASSWORD_OK] = "ok",
+	[PC_PASSWORD_TOO_SHORT] = "password_too_short",
+	[PC_PASSWORD_TOO_LONG] = "password_too_long",
+	[PC_PASSWORD_NEEDS_LETTER] = "password_needs_letter",
+	[PC_PASSWORD_NEEDS_DIGIT] = "password_needs_digit",
+	[PC_PASSWORD_COMMON] = "password_common",
+	[PC_PASSWORD_CONTAINS_USERNAME] = "password_contains_username",
+	[PC_PASSWORD_INVALID_UTF8] = "password_invalid_utf8",
+};
+
 const char *
 pc_password_verdict_code(enum pc_password_verdict v)
 {
-	switch (v) {
-	case PC_PASSWORD_OK:
-		return ("ok");
-	case PC_PASSWORD_TOO_SHORT:
-		return ("password_too_short");
-	case PC_PASSWORD_TOO_LONG:
-		return ("password_too_long");
-	case PC_PASSWORD_NEEDS_LETTER:
-		return ("password_needs_letter");
-	case PC_PASSWORD_NEEDS_DIGIT:
-		return ("password_needs_digit");
-	case PC_PASSWORD_COMMON:
-		return ("password_common");
-	case PC_PASSWORD_CONTAINS_USERNAME:
-		return ("password_contains_username");
-	case PC_PASSWORD_INVALID_UTF8:
-		return ("password_invalid_utf8");
-	}
+	size_t	i = (size_t)v;
 
 	/* Never "ok" for a value we do not know. */
-	return ("password_rejected");
+	if (i >= sizeof(password_verdict_codes) /
+	    sizeof(password_verdict_codes[0]) ||
+	    password_verdict_codes[i] == NULL)
+		return ("password_rejected");
+	return (password_verdict_codes[i]);
 }
 
 int

@@ -38,8 +38,9 @@
 
 static void	secretbox_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static int	secretbox_ad(EVP_CIPHER_CTX *, int, const uint8_t *,
-		    const uint8_t *, size_t);
+static EVP_CIPHER_CTX
+		*secretbox_begin(int, const struct pc_kek *, const uint8_t *,
+		    const uint8_t *, const uint8_t *, size_t);
 
 int
 pc_kek_parse(struct pc_kek *k, const char *text, size_t len)
@@ -213,18 +214,8 @@ pc_secretbox_seal(const struct pc_kek *k, const uint8_t *ad, size_t adlen,
 	if (RAND_bytes(nonce, SECRETBOX_NONCE_LEN) != 1)
 		return (-1);
 
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return (-1);
-
 	rc = -1;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1)
-		goto out;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
-	    SECRETBOX_NONCE_LEN, NULL) != 1)
-		goto out;
-	if (EVP_EncryptInit_ex(ctx, NULL, NULL, k->key, nonce) != 1)
-		goto out;
-	if (secretbox_ad(ctx, 1, out, ad, adlen) == -1)
+	if ((ctx = secretbox_begin(1, k, nonce, out, ad, adlen)) == NULL)
 		goto out;
 	if (len > 0 && (EVP_EncryptUpdate(ctx, ct, &n, in, (int)len) != 1 ||
 	    (size_t)n != len))
@@ -276,16 +267,7 @@ pc_secretbox_open(const struct pc_kek *k, const uint8_t *ad, size_t adlen,
 	/* The tag ctrl takes a non-const pointer. */
 	memcpy(tagbuf, tag, sizeof(tagbuf));
 
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		goto fail;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1)
-		goto fail;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
-	    SECRETBOX_NONCE_LEN, NULL) != 1)
-		goto fail;
-	if (EVP_DecryptInit_ex(ctx, NULL, NULL, k->key, nonce) != 1)
-		goto fail;
-	if (secretbox_ad(ctx, 0, in, ad, adlen) == -1)
+	if ((ctx = secretbox_begin(0, k, nonce, in, ad, adlen)) == NULL)
 		goto fail;
 	if (ctlen > 0 && (EVP_DecryptUpdate(ctx, out, &n, ct, (int)ctlen) != 1 ||
 	    (size_t)n != ctlen))
@@ -317,32 +299,33 @@ pc_secretbox_key_id(const uint8_t *in, size_t len)
 	    ((uint32_t)in[3] << 8) | (uint32_t)in[4]);
 }
 
-/* Header first (fixed length), then the caller's bytes. */
-static int
-secretbox_ad(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *hdr,
-    const uint8_t *ad, size_t adlen)
+/*
+ * An AES-256-GCM context to seal (enc 1) or open (enc 0) under k with a
+ * 96-bit nonce, the associated data already in: the header first (fixed
+ * length), then the caller's bytes. NULL on any failure.
+ */
+static EVP_CIPHER_CTX *
+secretbox_begin(int enc, const struct pc_kek *k, const uint8_t *nonce,
+    const uint8_t *hdr, const uint8_t *ad, size_t adlen)
 {
-	int	n;
+	EVP_CIPHER_CTX	*ctx;
+	int		 n;
 
-	if (adlen > INT_MAX)
-		return (-1);
-	if (enc) {
-		if (EVP_EncryptUpdate(ctx, NULL, &n, hdr,
-		    SECRETBOX_HDR_LEN) != 1)
-			return (-1);
-		if (adlen > 0 &&
-		    EVP_EncryptUpdate(ctx, NULL, &n, ad, (int)adlen) != 1)
-			return (-1);
-	} else {
-		if (EVP_DecryptUpdate(ctx, NULL, &n, hdr,
-		    SECRETBOX_HDR_LEN) != 1)
-			return (-1);
-		if (adlen > 0 &&
-		    EVP_DecryptUpdate(ctx, NULL, &n, ad, (int)adlen) != 1)
-			return (-1);
+	if (adlen > INT_MAX || (ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return (NULL);
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+	    enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN,
+	    SECRETBOX_NONCE_LEN, NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, k->key, nonce, enc) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &n, hdr, SECRETBOX_HDR_LEN) != 1 ||
+	    (adlen > 0 &&
+	    EVP_CipherUpdate(ctx, NULL, &n, ad, (int)adlen) != 1)) {
+		EVP_CIPHER_CTX_free(ctx);
+		return (NULL);
 	}
 
-	return (0);
+	return (ctx);
 }
 
 static void
