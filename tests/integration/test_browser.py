@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 import pyotp
 import pytest
 
-from conftest import TOP, create_user, db
-from test_login import NO_SOURCE_BLOCK, clear_source_blocks, failure_reasons
+from conftest import TOP, clear_source_blocks, create_user, db
+from people import NO_SOURCE_BLOCK, directory, failure_reasons
 
 BROWSER_DIR = os.path.join(TOP, "tests", "browser")
 CHROMIUM = "/usr/bin/chromium"
@@ -106,14 +106,6 @@ def totp_check_cases():
             cases.append({"secret": secret, "t": t,
                           "code": pyotp.TOTP(secret).at(t)})
     return cases
-
-
-def directory(username):
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT row_to_json(d) FROM auth.directory d "
-                    "WHERE username = %s", (username,))
-        row = cur.fetchone()
-        return row[0] if row else None
 
 
 def age_reauth(username):
