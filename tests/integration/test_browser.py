@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 import pytest
 
-from conftest import TOP, clear_source_blocks, create_user, db
+from conftest import TOP, create_user, db
 from people import NO_SOURCE_BLOCK, directory, failure_reasons
 
 BROWSER_DIR = os.path.join(TOP, "tests", "browser")
@@ -153,14 +153,7 @@ def results_of(output):
     return out
 
 
-@pytest.fixture
-def _no_source_blocks():
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
-
-
-def test_browser_suite(make_server, _no_source_blocks):
+def test_browser_suite(make_server, no_source_blocks):
     ensure_node_modules()
     main = make_server("browser", workers=2, policy=dict(
         NO_SOURCE_BLOCK, lockout_threshold=str(LOCKOUT_THRESHOLD),
