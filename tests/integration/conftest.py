@@ -1,22 +1,33 @@
 """Fixtures: real payconsole binaries against the real PostgreSQL cluster
 that scripts/test-integration created (PC_STACK), each in its own site
-directory with the policy a test needs."""
+directory with the policy a test needs.
+
+Also, for the whole session (see the sections at the end):
+  * the order of the suites: modules marked `last` run after all others
+    (the PostgreSQL stop, then the secret scan);
+  * the recorders of the secrets the suites use, which the secret scan
+    (test_secret_scan.py) looks for afterwards."""
 import contextlib
 import glob
 import json
 import os
 import re
 import shutil
-import signal
-import socket
-import ssl
 import subprocess
+import sys
+import threading
 import time
 
 import psycopg2
 import pytest
 import requests
+import requests.adapters
 import urllib3
+
+# tests/stack.py: how a server is started, shared with bench/run.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+import stack  # noqa: E402
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -46,14 +57,6 @@ DEV_POLICY = {
 }
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def policy_text(overrides=None, extra_lines=()):
     pol = dict(DEV_POLICY)
     pol.update(overrides or {})
@@ -76,25 +79,11 @@ class Server:
         self.name = name
         self.dir = os.path.join(STACK, "sites", name)
         shutil.rmtree(self.dir, ignore_errors=True)
-        os.makedirs(self.dir)
-        os.chmod(self.dir, 0o755)
-        tls = os.path.join(self.dir, "tls")
-        shutil.copytree(os.path.join(STACK, "tls"), tls)
-        for f in ("cert.pem", "key.pem"):
-            shutil.chown(os.path.join(tls, f), "pckeymgr", "pckeymgr")
-        self.port = free_port()
-        with open(os.path.join(self.dir, "site.conf"), "w") as f:
-            f.write("server tls {\n\tbind 127.0.0.1 %d\n}\n" % self.port)
-            f.write("workers %d\n" % workers)
-            f.write("root %s\n" % os.path.join(STACK, "root"))
-            f.write("runas payconsole\nkeymgr_root %s\n" % tls)
-            f.write("keymgr_runas pckeymgr\n")
-            f.write("pidfile %s\n" % os.path.join(self.dir, "kore.pid"))
-            f.write("accesslog %s\n" % os.path.join(self.dir, "access.log"))
+        self.port = stack.free_port()
+        stack.write_site(self.dir, STACK, self.port, workers,
+                         raw_policy if raw_policy is not None
+                         else policy_text(policy))
         self.policy_path = os.path.join(self.dir, "policy.conf")
-        with open(self.policy_path, "w") as f:
-            f.write(raw_policy if raw_policy is not None
-                    else policy_text(policy))
         self.proc = None
         self.log_path = os.path.join(self.dir, "server.log")
 
@@ -140,30 +129,16 @@ class Server:
 
     def start(self, wait=True):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            ["stdbuf", "-oL", "-eL", BIN, "-f"], cwd=self.dir,
-            stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-            env=self.sanitizer_env())
+        self.proc = stack.start(BIN, self.dir, self.log,
+                                env=self.sanitizer_env())
         if wait:
             self.wait_ready()
         return self
 
     def wait_ready(self, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("payconsole exited %s:\n%s" % (
-                    self.proc.returncode, self.output()))
-            try:
-                r = requests.get(self.url + "/healthz", verify=False,
-                                 timeout=2)
-                if r.status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("payconsole not ready:\n" + self.output())
+        why = stack.wait_ready(self.proc, self.url, timeout)
+        if why is not None:
+            raise RuntimeError("%s:\n%s" % (why, self.output()))
 
     def output(self):
         try:
@@ -173,14 +148,8 @@ class Server:
             return ""
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
         if self.proc:
+            stack.stop(self.proc)
             self.log.close()
         if SANITIZED:
             reports = self.sanitizer_reports()
@@ -199,6 +168,60 @@ class Server:
             if int(ppid) == self.proc.pid or int(pid) == self.proc.pid:
                 procs.append((int(pid), user, args))
         return procs
+
+
+def workers(srv):
+    return sorted(p for p, _, args in srv.pids() if "[wrk" in args)
+
+
+def healthz(srv, timeout=10):
+    return requests.get(srv.url + "/healthz", verify=False,
+                        timeout=timeout).status_code
+
+
+def wait_healthy(srv, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if healthz(srv, 5) == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("not healthy again:\n" + srv.output()[-3000:])
+
+
+def clear_source_blocks():
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM auth.source_blocks")
+
+
+def module_server(name, workers=1, policy=None, unblocked=False):
+    """A module-scoped fixture: one server for the tests of a file,
+    `srv = module_server("name", ...)` at the top of it (the fixture
+    takes the name it is assigned to). unblocked: no source blocks in
+    the shared database before it starts and after it stops."""
+    @pytest.fixture(scope="module")
+    def fixture():
+        if unblocked:
+            clear_source_blocks()
+        srv = Server(name, workers=workers, policy=policy).start()
+        yield srv
+        srv.stop()
+        if unblocked:
+            clear_source_blocks()
+    return fixture
+
+
+@pytest.fixture
+def no_source_blocks():
+    """For files whose tests fail logins from 127.0.0.1 on purpose
+    (`pytestmark = pytest.mark.usefixtures("no_source_blocks")`): source
+    blocks are per address in the shared database, so each test starts
+    and ends without any."""
+    clear_source_blocks()
+    yield
+    clear_source_blocks()
 
 
 @pytest.fixture(scope="session")
@@ -278,3 +301,154 @@ def new_user():
     def make(role="operator", display_name=None, site=None):
         return create_user(role, display_name, site=site)
     return make
+
+
+# --- the order of the suites ------------------------------------------------
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "last(n): run after every test not so marked, lower n "
+        "first (test_faults_pg.py stops the shared cluster: 1; "
+        "test_secret_scan.py reads what the whole run wrote: 2)")
+    install_secret_recorders()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests marked last(n) go to the end, by n; the others keep their
+    order (a stable sort), whichever files were named."""
+    def rank(item):
+        m = item.get_closest_marker("last")
+        return m.args[0] if m else 0
+    items.sort(key=rank)
+
+
+# --- secrets the suites use, for the secret scan ----------------------------
+#
+# test_secret_scan.py runs last and looks for every secret the run used in
+# audit.events, audit.alerts and the servers' logs. It learns the
+# generated ones here: pytest_configure (above) installs, for the whole
+# session and before any test module is imported, two pass-through
+# recorders that change no behaviour: one around subprocess.run (the JSON
+# payconsole-admin prints for create-user and bootstrap-admin: password,
+# TOTP secret, enrolment code halves) and one around requests'
+# HTTPAdapter.send (passwords in request bodies; session cookies, CSRF
+# tokens and otpauth secrets in answers). What they see is appended to
+# $PC_STACK/secrets.txt, one "kind<TAB>value" a line; record_secret()
+# adds one by hand.
+
+SECRETS_FILE = os.path.join(STACK, "secrets.txt") if STACK else None
+MIN_PASSWORD = 8            # shorter "passwords" in malformed-body tests
+_lock = threading.Lock()
+_seen = set()
+
+
+def record_secret(kind, value):
+    """Remember one secret the suite used (appended to secrets.txt)."""
+    if not isinstance(value, str) or not value or SECRETS_FILE is None:
+        return
+    if kind == "password" and len(value) < MIN_PASSWORD:
+        return
+    with _lock:
+        if (kind, value) in _seen:
+            return
+        _seen.add((kind, value))
+        try:
+            fd = os.open(SECRETS_FILE, os.O_WRONLY | os.O_APPEND |
+                         os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
+                f.write("%s\t%s\n" % (kind, value.replace("\n", " ")))
+        except OSError:
+            pass
+
+
+OTPAUTH_SECRET = re.compile(r"[?&]secret=([A-Z2-7]+=*)")
+COOKIE_TOKEN = re.compile(r"__Host-pc_session=([A-Za-z0-9_-]{43})")
+PASSWORD_KEYS = ("password", "current_password", "new_password")
+# The halves of an enrolment code: in answers to requests, approvals and
+# bootstrap-admin, and in first sign-in bodies (issue 12).
+ENROLMENT_KEYS = ("enrolment_code", "enrolment_code_1", "enrolment_code_2",
+                  "code_1", "code_2")
+
+
+def _record_json(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in PASSWORD_KEYS:
+                record_secret("password", v)
+            elif k == "totp_secret_base32":
+                record_secret("totp_secret", v)
+            elif k in ENROLMENT_KEYS and isinstance(v, str) and \
+                    len(v) >= 26:
+                record_secret("enrolment_code", v)
+            elif k == "otpauth_uri" and isinstance(v, str):
+                for s in OTPAUTH_SECRET.findall(v):
+                    record_secret("totp_secret", s)
+            elif k == "csrf_token":
+                record_secret("csrf_token", v)
+            else:
+                _record_json(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            _record_json(v)
+
+
+def _record_text(text):
+    try:
+        _record_json(json.loads(text))
+    except (ValueError, TypeError):
+        pass
+
+
+def install_secret_recorders():
+    if getattr(subprocess.run, "_pc_recorder", False):
+        return
+    real_run = subprocess.run
+
+    def run(*args, **kw):
+        r = real_run(*args, **kw)
+        try:
+            argv = args[0] if args else kw.get("args")
+            if isinstance(argv, (list, tuple)) and argv and \
+                    os.path.basename(str(argv[0])) == \
+                    os.path.basename(ADMIN) and r.stdout:
+                out = r.stdout
+                if isinstance(out, bytes):
+                    out = out.decode("utf-8", "replace")
+                for line in out.splitlines() or [out]:
+                    _record_text(line)
+                _record_text(out)
+        except Exception:   # a recorder never breaks a test
+            pass
+        return r
+    run._pc_recorder = True
+    subprocess.run = run
+
+    real_send = requests.adapters.HTTPAdapter.send
+
+    def send(self, request, *args, **kw):
+        try:
+            body = request.body
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            if body:
+                _record_text(body)
+            for m in COOKIE_TOKEN.finditer(request.headers.get("Cookie",
+                                                               "")):
+                record_secret("session_token", m.group(1))
+        except Exception:
+            pass
+        resp = real_send(self, request, *args, **kw)
+        try:
+            for c in resp.raw.headers.getlist("Set-Cookie"):
+                for m in COOKIE_TOKEN.finditer(c):
+                    record_secret("session_token", m.group(1))
+            ctype = resp.headers.get("Content-Type", "")
+            if "json" in ctype and len(resp.content) < 1 << 20:
+                _record_text(resp.content.decode("utf-8", "replace"))
+        except Exception:
+            pass
+        return resp
+    send._pc_recorder = True
+    requests.adapters.HTTPAdapter.send = send
+
+

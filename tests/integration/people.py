@@ -30,11 +30,6 @@ NO_SOURCE_BLOCK = {"source_fail_threshold": "1000"}
 STEP = 30
 
 
-def clear_source_blocks():
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute("DELETE FROM auth.source_blocks")
-
-
 def post_login(srv, username, password, otp, headers=None):
     return requests.post(srv.url + "/api/login", verify=False, timeout=120,
                          headers=headers, json={
@@ -269,3 +264,84 @@ def name_tag(name):
                      for c in unicodedata.normalize("NFKC", name))
     mac = hmac.new(key, folded.encode(), hashlib.sha256).hexdigest()[:16]
     return "unknown:%s:%d" % (mac, len(folded))
+
+
+# --- codes, passwords and records the login suites check -----------------
+
+def wrong_code(user):
+    """A 6-digit code that is valid for no step near now."""
+    t = totp(user)
+    now = time.time()
+    near = {t.at(now + d) for d in (-90, -60, -30, 0, 30, 60, 90)}
+    c = int(t.at(now))
+    while "%06d" % c in near:
+        c = (c + 1) % 1000000
+    return "%06d" % c
+
+
+def wrong_password(user):
+    return "Not-" + user["password"] + "-9"
+
+
+def me(srv, token):
+    return requests.get(srv.url + "/api/me", headers=cookie_header(token),
+                        verify=False, timeout=60)
+
+
+def events(target, event=None):
+    """[(id, event, outcome, details)] about target, oldest first."""
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, event, outcome, details FROM audit.events "
+                    "WHERE target = %s AND (%s::text IS NULL OR event = %s)"
+                    " ORDER BY id", (target, event, event))
+        return cur.fetchall()
+
+
+def failure_reasons(target):
+    return [e[3].get("reason") for e in events(target, "login.failure")]
+
+
+def directory_id(username):
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT id FROM auth.directory WHERE username = %s",
+                    (username,))
+        return cur.fetchone()[0]
+
+
+def hours_text(start, end):
+    """HH:MM-HH:MM from two datetimes; an end at midnight is 24:00."""
+    e = "%02d:%02d" % (end.hour, end.minute)
+    return "%02d:%02d-%s" % (start.hour, start.minute,
+                             "24:00" if e == "00:00" else e)
+
+
+def max_event_id():
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT coalesce(max(id), 0) FROM audit.events")
+        return cur.fetchone()[0]
+
+
+def user_body(role="operator", username=None):
+    return {"username": username or fresh_name(),
+            "display_name": "利用者 " + uuid.uuid4().hex[:6],
+            "role": role}
+
+
+def directory(username):
+    """The user as auth.directory shows it (dict), or None."""
+    with db("pc_auditor") as conn, conn.cursor() as cur:
+        cur.execute("SELECT row_to_json(d) FROM auth.directory d "
+                    "WHERE username = %s", (username,))
+        row = cur.fetchone()
+        return row[0] if row else None
+
+
+def json_members(o):
+    """(key, value) of every object member, nested ones included."""
+    if isinstance(o, dict):
+        for k, v in o.items():
+            yield k, v
+            yield from json_members(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from json_members(v)

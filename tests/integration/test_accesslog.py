@@ -7,20 +7,15 @@ import socket
 import ssl
 import time
 
-import pytest
 import requests
 
-from conftest import Server
+from conftest import module_server
 
 # The parent flushes the workers' log buffers at least every 10 s.
 FLUSH_WAIT = 30
 
 
-@pytest.fixture(scope="module")
-def log_server():
-    srv = Server("accesslog", workers=1).start()
-    yield srv
-    srv.stop()
+log_server = module_server("accesslog", workers=1)
 
 
 def access_log(srv):

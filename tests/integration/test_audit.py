@@ -18,11 +18,10 @@ import psycopg2.errors
 import pytest
 from psycopg2.extras import Json
 
-from conftest import ADMIN, STACK, Server, db
-from test_login import (NO_SOURCE_BLOCK, assert_invalid_credentials,
-                        assert_security_headers, clear_source_blocks,
-                        post_login, totp, wrong_password)
-from test_users import assert_error, ready
+from conftest import ADMIN, STACK, db, module_server
+from people import (NO_SOURCE_BLOCK, assert_error, assert_invalid_credentials,
+                    assert_security_headers, max_event_id, post_login, ready,
+                    totp, wrong_password)
 
 RUNTIME_ROLES = ("pc_auth", "pc_payments", "pc_auditor", "pc_ops")
 EVENT_KEYS = {"id", "at", "actor_id", "actor_name", "actor_role", "source",
@@ -38,21 +37,11 @@ TZ = ZoneInfo("Asia/Tokyo")        # the policy timezone (conftest)
 
 # --- fixtures -------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _no_source_blocks():
-    """Tests here fail logins from 127.0.0.1: start and end without
-    source blocks in the shared database."""
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
+pytestmark = pytest.mark.usefixtures("no_source_blocks")
 
 
-@pytest.fixture(scope="module")
-def audit_server():
-    srv = Server("audit", workers=2, policy=dict(
-        NO_SOURCE_BLOCK, lockout_threshold="2")).start()
-    yield srv
-    srv.stop()
+audit_server = module_server("audit", workers=2, policy=dict(
+    NO_SOURCE_BLOCK, lockout_threshold="2"))
 
 
 # --- helpers --------------------------------------------------------------
@@ -97,12 +86,6 @@ def db_verify():
         cur.execute("SELECT intact, problem, problem_event "
                     "FROM audit.verify()")
         return cur.fetchone()
-
-
-def max_event_id():
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT coalesce(max(id), 0) FROM audit.events")
-        return cur.fetchone()[0]
 
 
 def events_after(since, event, actor_name=None):

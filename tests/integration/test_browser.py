@@ -30,7 +30,7 @@ import pyotp
 import pytest
 
 from conftest import TOP, create_user, db
-from test_login import NO_SOURCE_BLOCK, clear_source_blocks, failure_reasons
+from people import NO_SOURCE_BLOCK, directory, failure_reasons
 
 BROWSER_DIR = os.path.join(TOP, "tests", "browser")
 CHROMIUM = "/usr/bin/chromium"
@@ -108,14 +108,6 @@ def totp_check_cases():
     return cases
 
 
-def directory(username):
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT row_to_json(d) FROM auth.directory d "
-                    "WHERE username = %s", (username,))
-        row = cur.fetchone()
-        return row[0] if row else None
-
-
 def age_reauth(username):
     with db("pc_owner") as conn, conn.cursor() as cur:
         cur.execute("UPDATE auth.sessions s "
@@ -161,14 +153,7 @@ def results_of(output):
     return out
 
 
-@pytest.fixture
-def _no_source_blocks():
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
-
-
-def test_browser_suite(make_server, _no_source_blocks):
+def test_browser_suite(make_server, no_source_blocks):
     ensure_node_modules()
     main = make_server("browser", workers=2, policy=dict(
         NO_SOURCE_BLOCK, lockout_threshold=str(LOCKOUT_THRESHOLD),

@@ -18,9 +18,9 @@ import uuid
 import pytest
 import requests
 
-from conftest import Server, db
-from people import NO_SOURCE_BLOCK, assert_error, clear_source_blocks, \
-    cookie_header, ready
+from conftest import clear_source_blocks, db, module_server
+from people import (NO_SOURCE_BLOCK, assert_error, cookie_header, max_event_id,
+                    ready)
 
 PAN = "4111111111111111"
 HUGE = "18446744073709551617"       # 2**64 + 1
@@ -61,23 +61,13 @@ def folded(text):
     return "".join(out)
 
 
-@pytest.fixture(scope="module")
-def srv():
-    s = Server("cardguard", workers=1, policy=dict(NO_SOURCE_BLOCK)).start()
-    yield s
-    s.stop()
+srv = module_server("cardguard", workers=1, policy=dict(NO_SOURCE_BLOCK))
 
 
 @pytest.fixture(scope="module")
 def people(srv):
     op, aud, adm = ready(srv, "operator", "auditor", "admin")
     return op, aud, adm
-
-
-def max_event_id():
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute("SELECT coalesce(max(id), 0) FROM audit.events")
-        return cur.fetchone()[0]
 
 
 def audit_digits_since(since):

@@ -20,9 +20,9 @@ import pyotp
 import pytest
 import requests
 
-from conftest import ADMIN, SOCK, STACK, TOP, create_user, db, policy_text
-from people import (NO_SOURCE_BLOCK, clear_source_blocks, login_ok,
-                    post_login, settle, totp)
+from conftest import (ADMIN, SOCK, STACK, TOP, clear_source_blocks,
+                      create_user, db, policy_text)
+from people import NO_SOURCE_BLOCK, login_ok, post_login, settle, totp
 
 KEYS = os.path.join(STACK, "keys")
 STACK_KEY = os.path.join(KEYS, "totp.key")

@@ -32,16 +32,14 @@ import requests
 
 import conftest
 from conftest import ADMIN, STACK, Server, db
-from test_login import (INVALID, NO_SOURCE_BLOCK, STEP,
-                        assert_invalid_credentials, clear_source_blocks,
-                        cookie_header, directory_id, hours_text, login_ok,
-                        me, post_login, session_cookie, settle, totp,
-                        wrong_code, wrong_password)
-from people import name_tag
-from test_payments import get as pay_get
-from test_payments import make_tx, op, unique
-from test_users import (api, change_password, fresh_code,
-                        new_password, ready, sign_in, user_body)
+from ledger import get as pay_get
+from ledger import make_tx, op, unique
+from people import (INVALID, NO_SOURCE_BLOCK, STEP, api,
+                    assert_invalid_credentials, change_password, cookie_header,
+                    directory_id, fresh_code, hours_text, json_members,
+                    login_ok, me, name_tag, new_password, post_login, ready,
+                    session_cookie, settle, sign_in, totp, user_body,
+                    wrong_code, wrong_password)
 
 LOCAL = "127.0.0.1"
 OUTCOMES = {"success", "failure", "denied", "info"}
@@ -80,13 +78,7 @@ NEW = {
 
 # --- fixtures ---------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _no_source_blocks():
-    """Scenarios here fail logins from 127.0.0.1: start and end without
-    source blocks in the shared database."""
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
+pytestmark = pytest.mark.usefixtures("no_source_blocks")
 
 
 def knock(source, n):
@@ -231,15 +223,7 @@ SECRET_KEYS = re.compile(r"pass|otp|code|token|secret|cookie|csrf|key$",
 def assert_no_secret_in(ev, *secrets):
     """No text in details under a key that names a secret, and none of
     the given secrets anywhere in the record."""
-    def items(o):
-        if isinstance(o, dict):
-            for k, v in o.items():
-                yield k, v
-                yield from items(v)
-        elif isinstance(o, list):
-            for v in o:
-                yield from items(v)
-    bad = [k for k, v in items(ev["details"])
+    bad = [k for k, v in json_members(ev["details"])
            if SECRET_KEYS.search(k) and isinstance(v, str)]
     assert not bad, ("secret-like key in details", bad, ev)
     text = json.dumps(ev, default=str, ensure_ascii=False)

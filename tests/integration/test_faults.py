@@ -15,8 +15,8 @@
   public and authenticated routes: no worker dies, the server still
   answers, and the workers' resident memory does not grow.
 
-PostgreSQL stopped and started again is in test_zz_faults_pg.py: it
-stops the session's shared cluster, so it runs last."""
+PostgreSQL stopped and started again is in test_faults_pg.py: it
+stops the session's shared cluster, so it runs last (conftest.py)."""
 import json
 import os
 import re
@@ -32,11 +32,10 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import SANITIZED, SOCK, TOP, Server, db
-from test_login import NO_SOURCE_BLOCK, clear_source_blocks, cookie_header
-from test_payments import (make_tx, new_key, refund, refund_rows, snapshot,
-                           tx_row)
-from test_users import max_event_id, ready
+from conftest import (SANITIZED, SOCK, TOP, db, healthz, module_server,
+                      wait_healthy, workers)
+from ledger import make_tx, new_key, refund, refund_rows, snapshot, tx_row
+from people import NO_SOURCE_BLOCK, cookie_header, max_event_id, ready
 from wire import raw, read_answer, tls_connect
 
 COOKIE = "__Host-pc_session"
@@ -51,13 +50,8 @@ def kore_limit(name):
     return int(m.group(1))
 
 
-@pytest.fixture(scope="module")
-def fsrv():
-    clear_source_blocks()
-    srv = Server("faults", workers=2, policy=dict(NO_SOURCE_BLOCK)).start()
-    yield srv
-    srv.stop()
-    clear_source_blocks()
+fsrv = module_server("faults", workers=2, policy=dict(NO_SOURCE_BLOCK),
+                     unblocked=True)
 
 
 @pytest.fixture(scope="module")
@@ -65,30 +59,9 @@ def oper(fsrv):
     return ready(fsrv, "operator")[0]
 
 
-def workers(srv):
-    return sorted(p for p, _, args in srv.pids() if "[wrk" in args)
-
-
 def vm_rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
-
-
-def healthz(srv, timeout=10):
-    return requests.get(srv.url + "/healthz", verify=False,
-                        timeout=timeout).status_code
-
-
-def wait_healthy(srv, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if healthz(srv, 5) == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("not healthy again:\n" + srv.output()[-3000:])
 
 
 # --- raw TLS client ---------------------------------------------------------

@@ -13,21 +13,15 @@ import time
 
 import pytest
 
-from conftest import Server
-from people import NO_SOURCE_BLOCK, clear_source_blocks
+from conftest import module_server
+from people import NO_SOURCE_BLOCK
 from wire import Records, raw, read_answer_body, tls_connect
 
 HOST = b"Host: 127.0.0.1"
 
 
-@pytest.fixture(scope="module")
-def hsrv():
-    clear_source_blocks()
-    srv = Server("http-strict", workers=1,
-                 policy=dict(NO_SOURCE_BLOCK)).start()
-    yield srv
-    srv.stop()
-    clear_source_blocks()
+hsrv = module_server("http-strict", workers=1,
+                     policy=dict(NO_SOURCE_BLOCK), unblocked=True)
 
 
 def exchange(srv, data, answers=3, head_only=False, until_closed=True):

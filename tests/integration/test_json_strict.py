@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import Server, db
+from conftest import db, module_server
 from people import NO_SOURCE_BLOCK, assert_error, assert_invalid_credentials, \
     cookie_header, fresh_code, own_txn, ready
 
@@ -23,11 +23,7 @@ JSON_CT = "application/json"
 JAPANESE = "お客様のご依頼による返金（二重請求）🙇"
 
 
-@pytest.fixture(scope="module")
-def jsrv():
-    srv = Server("jsonstrict", policy=dict(NO_SOURCE_BLOCK)).start()
-    yield srv
-    srv.stop()
+jsrv = module_server("jsonstrict", policy=dict(NO_SOURCE_BLOCK))
 
 
 @pytest.fixture(scope="module")

@@ -22,53 +22,23 @@ import pyotp
 import pytest
 import requests
 
-from conftest import ADMIN, STACK, Server, db
+from conftest import ADMIN, STACK, db, module_server
 from wire import login_from
 from people import (COOKIE_NAME, COOKIE_RE, INVALID, NO_SOURCE_BLOCK, STEP,
                     TOKEN_RE, assert_invalid_credentials,
-                    assert_security_headers, clear_source_blocks,
-                    cookie_header, login_ok, name_tag, post_login,
-                    session_cookie, settle, totp)
-
+                    assert_security_headers, cookie_header, directory_id,
+                    events, failure_reasons, hours_text, login_ok,
+                    max_event_id, me, name_tag, post_login, session_cookie,
+                    settle, totp, wrong_code, wrong_password)
 
 
 # --- helpers -------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _no_source_blocks():
-    """Source blocks are per address in the shared database and every
-    test here fails logins from 127.0.0.1: start and end clean."""
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
+pytestmark = pytest.mark.usefixtures("no_source_blocks")
 
 
-@pytest.fixture(scope="module")
-def login_server():
-    srv = Server("login", workers=2, policy=dict(
-        NO_SOURCE_BLOCK, lockout_threshold="3")).start()
-    yield srv
-    srv.stop()
-
-
-def wrong_code(user):
-    """A 6-digit code that is valid for no step near now."""
-    t = totp(user)
-    now = time.time()
-    near = {t.at(now + d) for d in (-90, -60, -30, 0, 30, 60, 90)}
-    c = int(t.at(now))
-    while "%06d" % c in near:
-        c = (c + 1) % 1000000
-    return "%06d" % c
-
-
-def wrong_password(user):
-    return "Not-" + user["password"] + "-9"
-
-
-def me(srv, token):
-    return requests.get(srv.url + "/api/me", headers=cookie_header(token),
-                        verify=False, timeout=60)
+login_server = module_server("login", workers=2, policy=dict(
+    NO_SOURCE_BLOCK, lockout_threshold="3"))
 
 
 def logout(srv, token, csrf, origin):
@@ -91,19 +61,6 @@ def header_names(r):
     return {k.lower() for k in r.headers}
 
 
-def events(target, event=None):
-    """[(id, event, outcome, details)] about target, oldest first."""
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT id, event, outcome, details FROM audit.events "
-                    "WHERE target = %s AND (%s::text IS NULL OR event = %s)"
-                    " ORDER BY id", (target, event, event))
-        return cur.fetchall()
-
-
-def failure_reasons(target):
-    return [e[3].get("reason") for e in events(target, "login.failure")]
-
-
 def alert_rules(target):
     """Rules of the alerts that refer to an event about target."""
     with db("pc_auditor") as conn, conn.cursor() as cur:
@@ -120,12 +77,6 @@ def alert_rules_for_events(ids):
         return {r[0] for r in cur.fetchall()}
 
 
-def max_event_id():
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT coalesce(max(id), 0) FROM audit.events")
-        return cur.fetchone()[0]
-
-
 def sessions(username):
     """[(id, revoked_at, revoke_reason)] of the user's sessions."""
     with db("pc_owner") as conn, conn.cursor() as cur:
@@ -134,13 +85,6 @@ def sessions(username):
                     "ON u.id = s.user_id WHERE u.username = %s "
                     "ORDER BY s.id", (username,))
         return cur.fetchall()
-
-
-def directory_id(username):
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT id FROM auth.directory WHERE username = %s",
-                    (username,))
-        return cur.fetchone()[0]
 
 
 def admin(*args):
@@ -152,13 +96,6 @@ def admin(*args):
 
 def unknown_username():
     return "t_nobody_" + uuid.uuid4().hex[:10]
-
-
-def hours_text(start, end):
-    """HH:MM-HH:MM from two datetimes; an end at midnight is 24:00."""
-    e = "%02d:%02d" % (end.hour, end.minute)
-    return "%02d:%02d-%s" % (start.hour, start.minute,
-                             "24:00" if e == "00:00" else e)
 
 
 # --- 1. one answer for every credential failure --------------------------

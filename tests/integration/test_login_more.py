@@ -13,18 +13,13 @@ import uuid
 import pytest
 import requests
 
-from conftest import Server, db
-from people import name_tag
+from conftest import clear_source_blocks, db, module_server
+from people import (NO_SOURCE_BLOCK, fresh_code, login_ok, name_tag, ready,
+                    settle, totp)
 from wire import login_from, raw, read_answer, tls_connect
-from test_login import (NO_SOURCE_BLOCK, clear_source_blocks, login_ok,
-                        settle, totp)
 
 
-@pytest.fixture(autouse=True)
-def _no_source_blocks():
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
+pytestmark = pytest.mark.usefixtures("no_source_blocks")
 
 
 def stored_hash(username):
@@ -65,11 +60,7 @@ def test_rehash_when_parameters_were_raised(make_server, new_user):
     assert params(stored_hash(user["username"]))[:2] == (16384, 2)
 
 
-@pytest.fixture(scope="module")
-def plain_server():
-    srv = Server("plain", policy=dict(NO_SOURCE_BLOCK)).start()
-    yield srv
-    srv.stop()
+plain_server = module_server("plain", policy=dict(NO_SOURCE_BLOCK))
 
 
 def test_username_variants_are_one_account(plain_server, new_user):
@@ -135,7 +126,6 @@ def test_unknown_names_lock_like_accounts(make_server):
 
 
 def test_reauth_refused_while_locked(make_server):
-    from test_users import ready, fresh_code
     srv = make_server("reauthlock", policy=dict(
         NO_SOURCE_BLOCK, lockout_threshold="2",
         lockout_seconds="60")).start()
@@ -153,7 +143,6 @@ def test_reauth_refused_while_locked(make_server):
 
 
 def test_oversized_search_cursor_is_refused(plain_server):
-    from test_users import ready
     sess, = ready(plain_server, "operator")
     r = sess.get("/api/transactions?cursor=" + "A" * 252)
     assert r.status_code == 400

@@ -16,19 +16,18 @@ import datetime
 import io
 import json
 import threading
-import urllib.parse
 import uuid
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import psycopg2
 import pytest
-import requests
 
-from conftest import Server, db
-from test_login import NO_SOURCE_BLOCK, assert_security_headers, \
-    cookie_header
-from test_users import assert_error, error_of, max_event_id, ready
+from conftest import db, module_server
+from ledger import (get, luhn_ok, make_tx, new_key, op, refund, refund_rows,
+                    snapshot, tx_row, unique)
+from people import (NO_SOURCE_BLOCK, assert_error, assert_security_headers,
+                    error_of, max_event_id, ready)
 
 TX_KEYS = {"id", "merchant_order_id", "amount", "currency", "status",
            "card_brand", "card_last4", "cardholder_name", "cardholder_email",
@@ -41,7 +40,6 @@ LEGAL = {("authorized", "captured"), ("authorized", "cancelled"),
          ("partially_refunded", "partially_refunded"),
          ("partially_refunded", "refunded")}
 TZ = ZoneInfo("Asia/Tokyo")
-CURRENT = object()      # "send the version the database holds now"
 UNKNOWN_ID = 987654321987
 BULK_ROWS = 200000
 ROW_CAP = 10000
@@ -49,11 +47,7 @@ ROW_CAP = 10000
 
 # --- fixtures ---------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def pay():
-    srv = Server("payments", workers=2, policy=dict(NO_SOURCE_BLOCK)).start()
-    yield srv
-    srv.stop()
+pay = module_server("payments", workers=2, policy=dict(NO_SOURCE_BLOCK))
 
 
 @pytest.fixture(scope="module")
@@ -64,58 +58,6 @@ def people(pay):
 
 
 # --- database helpers -------------------------------------------------------
-
-def unique(prefix="T"):
-    return prefix + uuid.uuid4().hex[:16]
-
-
-def amounts_for(status, amount):
-    """(captured_amount, refunded_amount) consistent with a status."""
-    if status in ("authorized", "cancelled", "failed"):
-        return 0, 0
-    if status == "captured":
-        return amount, 0
-    if status == "partially_refunded":
-        return amount, amount // 2
-    return amount, amount           # refunded
-
-
-def make_tx(status="authorized", amount=1000, order=None,
-            name="Yuki Tanaka", email="taro@example.com", brand="visa",
-            last4="4242", created_at=None, currency="JPY"):
-    """A transaction inserted as pc_owner; its id."""
-    captured, refunded = amounts_for(status, amount)
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO payments.transactions (merchant_order_id, amount, "
-            "currency, status, card_brand, card_last4, cardholder_name, "
-            "cardholder_email, captured_amount, refunded_amount, "
-            "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, coalesce(%s::timestamptz, now()), "
-            "coalesce(%s::timestamptz, now())) RETURNING id",
-            (order or unique(), amount, currency, status, brand, last4,
-             name, email, captured, refunded, created_at, created_at))
-        return cur.fetchone()[0]
-
-
-def tx_row(tid):
-    """The transaction as the owner sees it (dict)."""
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute("SELECT row_to_json(t) FROM payments.transactions t "
-                    "WHERE id = %s", (tid,))
-        row = cur.fetchone()
-        return row[0] if row else None
-
-
-def refund_rows(tid):
-    with db("pc_owner") as conn, conn.cursor() as cur:
-        cur.execute("SELECT row_to_json(r) FROM payments.refunds r "
-                    "WHERE transaction_id = %s ORDER BY id", (tid,))
-        return [r[0] for r in cur.fetchall()]
-
-
-def snapshot(tid):
-    return tx_row(tid), refund_rows(tid)
 
 
 def audit_since(since, target=None, event=None):
@@ -145,58 +87,6 @@ def payment_events(since, tid):
 
 
 # --- HTTP helpers -----------------------------------------------------------
-
-def new_key():
-    return "k-" + uuid.uuid4().hex
-
-
-def query(path, **params):
-    params = {k: v for k, v in params.items() if v is not None}
-    return path + ("?" + urllib.parse.urlencode(params) if params else "")
-
-
-def get(srv, sess, path, **params):
-    headers = cookie_header(sess.token) if sess is not None else {}
-    return requests.get(srv.url + query(path, **params), headers=headers,
-                        verify=False, timeout=120)
-
-
-def op(srv, sess, tid, action, body=None, key=CURRENT, version=CURRENT,
-       raw=None, csrf=True):
-    """POST /api/transactions/{tid}/{action}. key: CURRENT for a fresh
-    Idempotency-Key, None for none; version: CURRENT for the version the
-    database holds now, None for no If-Match."""
-    headers = {}
-    if sess is not None:
-        headers.update(cookie_header(sess.token))
-    if csrf:
-        headers["Origin"] = srv.url
-        headers["X-CSRF-Token"] = sess.csrf if sess is not None \
-            else "A" * 43
-    if key is CURRENT:
-        key = new_key()
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    if version is CURRENT:
-        row = tx_row(tid)
-        version = row["version"] if row else 1
-    if version is not None:
-        headers["If-Match"] = str(version)
-    if raw is not None:
-        data = raw
-        headers["Content-Type"] = "application/json"
-    else:
-        headers["Content-Type"] = "application/json"
-        data = json.dumps({} if body is None else body,
-                          ensure_ascii=False).encode("utf-8")
-    return requests.post(srv.url + "/api/transactions/%d/%s" % (tid, action),
-                         headers=headers, data=data, verify=False,
-                         timeout=120)
-
-
-def refund(srv, sess, tid, amount, reason="customer request", **kw):
-    return op(srv, sess, tid, "refunds", {"amount": amount,
-                                          "reason": reason}, **kw)
 
 
 def assert_tx_item(item, tid=None):
@@ -258,18 +148,6 @@ def export(srv, sess, **params):
     assert r.headers.get("X-Rows") == str(len(records) - 1), \
         (dict(r.headers), len(records))
     return r, records
-
-
-def luhn_ok(digits):
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
 
 
 def luhn_complete(prefix):

@@ -15,19 +15,15 @@ import psycopg2
 import pytest
 from psycopg2.extras import Json
 
-from conftest import Server, db
-from test_users import api, assert_error, ready
+from conftest import db, module_server
+from people import api, assert_error, ready
 
 TZ = ZoneInfo("Asia/Tokyo")        # the policy timezone (conftest)
 WEEK = "2025-W10"                  # Monday 2025-03-03 .. Sunday 2025-03-09
 MONDAY = datetime.datetime(2025, 3, 3, tzinfo=TZ)
 
 
-@pytest.fixture(scope="module")
-def review_server():
-    srv = Server("reviews", workers=2).start()
-    yield srv
-    srv.stop()
+review_server = module_server("reviews", workers=2)
 
 
 @pytest.fixture(scope="module")

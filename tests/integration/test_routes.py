@@ -2,14 +2,14 @@
 
 kore.conf may only send paths to pc_dispatch, the dispatcher that checks
 the table; the table in src/routes.c lists roles for every route that is
-not public; and the permission matrix in test_users.py covers exactly the
+not public; and the permission matrix in permissions.py covers exactly the
 routes of that table, so a route added without a matrix row (or without
 roles) fails here."""
 import os
 import re
 
 from conftest import TOP
-from test_users import MATRIX, PUBLIC
+from permissions import MATRIX, PUBLIC
 
 ROLE_BITS = {"ADMIN": {"admin"}, "AUDIT": {"auditor"}, "OPER": {"operator"},
              "ANY": {"operator", "admin", "auditor"}}

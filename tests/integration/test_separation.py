@@ -25,30 +25,22 @@ import pyotp
 import pytest
 import requests
 
-from conftest import Server, create_user, db
+from conftest import create_user, db, module_server
 from people import (NO_SOURCE_BLOCK, STEP, api, assert_error,
-                    assert_invalid_credentials, clear_source_blocks,
-                    cookie_header, fresh_name, login_ok, new_password,
-                    own_txn, post_login, ready, settle, sign_in)
+                    assert_invalid_credentials, cookie_header, directory,
+                    fresh_name, login_ok, new_password, own_txn, post_login,
+                    ready, settle, sign_in)
 
 THRESHOLD = 1000
 CODE_RE = re.compile(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}-[A-Z2-7]{2}")
 
 
-@pytest.fixture(autouse=True)
-def _no_source_blocks():
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
+pytestmark = pytest.mark.usefixtures("no_source_blocks")
 
 
-@pytest.fixture(scope="module")
-def srv():
-    s = Server("sod", workers=2, policy=dict(
-        NO_SOURCE_BLOCK, lockout_threshold="10",
-        refund_approval_threshold=str(THRESHOLD))).start()
-    yield s
-    s.stop()
+srv = module_server("sod", workers=2, policy=dict(
+    NO_SOURCE_BLOCK, lockout_threshold="10",
+    refund_approval_threshold=str(THRESHOLD)))
 
 
 # --- helpers ----------------------------------------------------------------
@@ -75,14 +67,6 @@ def listed(sess, a):
     assert r.status_code == 200, r.text
     found = [x for x in r.json()["approvals"] if x["id"] == a["id"]]
     return found[0] if found else None
-
-
-def directory(username):
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT row_to_json(d) FROM auth.directory d "
-                    "WHERE username = %s", (username,))
-        row = cur.fetchone()
-        return row[0] if row else None
 
 
 def status_of(a):

@@ -21,14 +21,10 @@ import time
 
 import pytest
 
-from conftest import Server, openssl_client
+from conftest import module_server, openssl_client
 
 
-@pytest.fixture(scope="module")
-def tls_server():
-    srv = Server("tls", workers=2).start()
-    yield srv
-    srv.stop()
+tls_server = module_server("tls", workers=2)
 
 
 def handshake(port, *args):

@@ -16,23 +16,21 @@ import re
 import shutil
 import subprocess
 import time
-import uuid
 
 import psycopg2
 import psycopg2.errors
 import pyotp
 import pytest
 
-from conftest import Server, create_user, db
-from people import (NO_SOURCE_BLOCK, STEP, api, assert_error,
+from conftest import create_user, db, module_server
+from people import (NO_SOURCE_BLOCK, STEP, Session, api, assert_error,
                     assert_invalid_credentials, assert_security_headers,
-                    change_password, clear_source_blocks, error_of,
-                    fresh_code, fresh_name, login_ok, new_password,
-                    post_login, ready, renewed, session_cookie, settle,
-                    sign_in, totp, Session)
-from test_login import directory_id, wrong_code
+                    change_password, directory, directory_id, error_of,
+                    fresh_code, fresh_name, login_ok, max_event_id,
+                    new_password, post_login, ready, renewed, session_cookie,
+                    settle, sign_in, totp, user_body, wrong_code)
+from permissions import MATRIX, PUBLIC, ROLES
 
-ROLES = ("operator", "admin", "auditor")
 USER_KEYS = {"id", "username", "display_name", "role", "disabled",
              "locked_until", "last_login_at", "last_login_source", "otp",
              "password_changed_at", "must_change_password", "enrolling",
@@ -44,32 +42,14 @@ UNKNOWN_ID = 987654321
 
 # --- fixtures -------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _no_source_blocks():
-    """Tests here fail logins from 127.0.0.1 on purpose: start and end
-    without source blocks in the shared database."""
-    clear_source_blocks()
-    yield
-    clear_source_blocks()
+pytestmark = pytest.mark.usefixtures("no_source_blocks")
 
 
-@pytest.fixture(scope="module")
-def users_server():
-    srv = Server("users", workers=2, policy=dict(
-        NO_SOURCE_BLOCK, lockout_threshold="10")).start()
-    yield srv
-    srv.stop()
+users_server = module_server("users", workers=2, policy=dict(
+    NO_SOURCE_BLOCK, lockout_threshold="10"))
 
 
 # --- helpers --------------------------------------------------------------
-
-def directory(username):
-    """The user as auth.directory shows it (dict), or None."""
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT row_to_json(d) FROM auth.directory d "
-                    "WHERE username = %s", (username,))
-        row = cur.fetchone()
-        return row[0] if row else None
 
 
 def account_rows(user_id):
@@ -95,12 +75,6 @@ def live_sessions(user_id):
 def user_count():
     with db("pc_owner") as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM auth.users")
-        return cur.fetchone()[0]
-
-
-def max_event_id():
-    with db("pc_auditor") as conn, conn.cursor() as cur:
-        cur.execute("SELECT coalesce(max(id), 0) FROM audit.events")
         return cur.fetchone()[0]
 
 
@@ -183,82 +157,12 @@ def qr_decode(svg, tmp_path):
     return r.stdout.rstrip("\n")
 
 
-def user_body(role="operator", username=None):
-    return {"username": username or fresh_name(),
-            "display_name": "利用者 " + uuid.uuid4().hex[:6],
-            "role": role}
-
-
 def approve(sess, a):
     return sess.post("/api/approvals/%d/approve" % a["id"],
                      {"operation_sha256": a["operation_sha256"]})
 
 
 # --- 1. the permission matrix ----------------------------------------------
-
-PUBLIC = "public"
-SIGNED_IN = frozenset(ROLES)
-
-
-def _login_body(target):
-    return {"username": "t_nobody_" + uuid.uuid4().hex[:8],
-            "password": "Some-password-123", "otp": "123456"}
-
-
-# (method, path, who may call it, body for a call with target id)
-MATRIX = [
-    ("GET", "/healthz", PUBLIC, None),
-    ("GET", "/api/hours", PUBLIC, None),
-    ("POST", "/api/login", PUBLIC, _login_body),
-    ("POST", "/api/enrolment/begin", PUBLIC, lambda t: {}),
-    ("POST", "/api/enrolment/finish", PUBLIC, lambda t: {}),
-    ("GET", "/api/me", SIGNED_IN, None),
-    # {} is malformed: an allowed caller gets 400, not a password check.
-    ("POST", "/api/password", SIGNED_IN, lambda t: {}),
-    ("POST", "/api/reauth", SIGNED_IN, lambda t: {}),
-    ("GET", "/api/users", {"admin", "auditor"}, None),
-    ("POST", "/api/users", {"admin"}, lambda t: user_body()),
-    ("POST", "/api/users/{id}/disable", {"admin"}, lambda t: {}),
-    ("POST", "/api/users/{id}/enable", {"admin"}, lambda t: {}),
-    ("POST", "/api/users/{id}/role", {"admin"},
-     lambda t: {"role": "auditor"}),
-    ("POST", "/api/users/{id}/password", {"admin"}, lambda t: {}),
-    ("POST", "/api/users/{id}/unlock", {"admin"}, lambda t: {}),
-    ("POST", "/api/users/{id}/sessions/revoke", {"admin"}, lambda t: {}),
-    ("POST", "/api/users/{id}/otp", {"admin"}, lambda t: {}),
-    ("POST", "/api/users/{id}/enrolment/revoke", {"admin"}, lambda t: {}),
-    ("GET", "/api/approvals", SIGNED_IN, None),
-    # {} is malformed: an allowed caller gets 400 and nothing is decided.
-    ("POST", "/api/approvals/{id}/approve", SIGNED_IN,
-     lambda t: {"operation_sha256": 5}),
-    ("POST", "/api/approvals/{id}/reject", SIGNED_IN,
-     lambda t: {"comment": 5}),
-    # Allowed callers get 404 for a request that does not exist.
-    ("POST", "/api/approvals/{id}/withdraw", {"admin", "operator"},
-     lambda t: {}),
-    ("GET", "/api/transactions", {"operator", "auditor"}, None),
-    ("GET", "/api/transactions/export", {"operator", "auditor"}, None),
-    ("GET", "/api/transactions/{id}", {"operator", "auditor"}, None),
-    ("POST", "/api/transactions/{id}/capture", {"operator"},
-     lambda t: {}),
-    ("POST", "/api/transactions/{id}/cancel", {"operator"}, lambda t: {}),
-    ("POST", "/api/transactions/{id}/refunds", {"operator"},
-     lambda t: {"amount": 1, "reason": "matrix"}),
-    ("GET", "/api/audit/events", {"auditor"}, None),
-    ("GET", "/api/audit/verify", {"auditor"}, None),
-    ("GET", "/api/alerts", {"admin", "auditor"}, None),
-    ("POST", "/api/alerts/{id}/ack", {"admin", "auditor"},
-     lambda t: {"comment": "matrix"}),
-    ("GET", "/api/inventory", {"admin", "auditor"}, None),
-    ("GET", "/api/reviews", {"admin", "auditor"}, None),
-    ("GET", "/api/reviews/{week}", {"admin", "auditor"}, None),
-    # {} is malformed: an allowed caller gets 400 and nothing is signed.
-    ("POST", "/api/reviews/{week}/signoff", {"auditor"}, lambda t: {}),
-    ("POST", "/api/reviews/{week}/confirm", {"admin", "auditor"},
-     lambda t: {}),
-    # Last: it ends the session the rows above use.
-    ("POST", "/api/logout", SIGNED_IN, lambda t: {}),
-]
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,14 @@
-"""Issue 6 acceptance: after the whole suite (this file sorts last), a scan
-of every row of audit.events and audit.alerts and of every log file the
-suite's servers wrote finds no password, TOTP secret, session or CSRF
-token, key, password hash or Luhn-valid card number.
+"""Issue 6 acceptance: after the whole suite (this file is marked to run
+last, after test_faults_pg.py; see conftest.py), a scan of every row of
+audit.events and audit.alerts and of every log file the suite's servers
+wrote finds no password, TOTP secret, session or CSRF token, key,
+password hash or Luhn-valid card number.
 
 What to look for comes from:
-  * $PC_STACK/secrets.txt, one "kind<TAB>value" a line. This module
-    appends to it itself (see "collection" below); conftest may append to
-    it too (record_secret()).
+  * $PC_STACK/secrets.txt, one "kind<TAB>value" a line, which the
+    recorders that conftest.py installs for the whole session write
+    (what payconsole-admin printed, what requests sent and received;
+    record_secret() there adds one by hand);
   * the demo accounts ($PC_STACK/demo/accounts.json), the key-encryption
     key files ($PC_STACK/keys/*.key) and the TLS private key;
   * fixed passwords the tests type, and patterns: generated passwords,
@@ -15,145 +17,19 @@ What to look for comes from:
     and card numbers (13-19 digits, optionally separated by single
     spaces or hyphens, passing the Luhn check).
 
-Collection: pytest imports every test module before it runs the first
-test, so importing this module installs, for the whole session, two
-pass-through recorders that change no behaviour: one around
-subprocess.run (the JSON payconsole-admin prints for create-user and
-bootstrap-admin: password, TOTP secret, enrolment code halves) and one
-around requests'
-HTTPAdapter.send (passwords in request bodies; session cookies, CSRF
-tokens and otpauth secrets in answers). What they see goes to
-$PC_STACK/secrets.txt. Findings are reported with the secret masked."""
+Findings are reported with the secret masked."""
 import glob
 import json
 import os
 import re
-import subprocess
-import threading
 
-import requests.adapters
+import pytest
 
-from conftest import ADMIN, STACK, db
+from conftest import MIN_PASSWORD, SECRETS_FILE, STACK, db
+from ledger import luhn_ok
+from people import json_members
 
-SECRETS_FILE = os.path.join(STACK, "secrets.txt") if STACK else None
-MIN_PASSWORD = 8            # shorter "passwords" in malformed-body tests
-_lock = threading.Lock()
-_seen = set()
-
-
-# --- collection ---------------------------------------------------------------
-
-def record_secret(kind, value):
-    """Remember one secret the suite used (appended to secrets.txt)."""
-    if not isinstance(value, str) or not value or SECRETS_FILE is None:
-        return
-    if kind == "password" and len(value) < MIN_PASSWORD:
-        return
-    with _lock:
-        if (kind, value) in _seen:
-            return
-        _seen.add((kind, value))
-        try:
-            fd = os.open(SECRETS_FILE, os.O_WRONLY | os.O_APPEND |
-                         os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as f:
-                f.write("%s\t%s\n" % (kind, value.replace("\n", " ")))
-        except OSError:
-            pass
-
-
-OTPAUTH_SECRET = re.compile(r"[?&]secret=([A-Z2-7]+=*)")
-COOKIE_TOKEN = re.compile(r"__Host-pc_session=([A-Za-z0-9_-]{43})")
-PASSWORD_KEYS = ("password", "current_password", "new_password")
-# The halves of an enrolment code: in answers to requests, approvals and
-# bootstrap-admin, and in first sign-in bodies (issue 12).
-ENROLMENT_KEYS = ("enrolment_code", "enrolment_code_1", "enrolment_code_2",
-                  "code_1", "code_2")
-
-
-def _record_json(obj):
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k in PASSWORD_KEYS:
-                record_secret("password", v)
-            elif k == "totp_secret_base32":
-                record_secret("totp_secret", v)
-            elif k in ENROLMENT_KEYS and isinstance(v, str) and \
-                    len(v) >= 26:
-                record_secret("enrolment_code", v)
-            elif k == "otpauth_uri" and isinstance(v, str):
-                for s in OTPAUTH_SECRET.findall(v):
-                    record_secret("totp_secret", s)
-            elif k == "csrf_token":
-                record_secret("csrf_token", v)
-            else:
-                _record_json(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            _record_json(v)
-
-
-def _record_text(text):
-    try:
-        _record_json(json.loads(text))
-    except (ValueError, TypeError):
-        pass
-
-
-def _install_recorders():
-    if getattr(subprocess.run, "_pc_recorder", False):
-        return
-    real_run = subprocess.run
-
-    def run(*args, **kw):
-        r = real_run(*args, **kw)
-        try:
-            argv = args[0] if args else kw.get("args")
-            if isinstance(argv, (list, tuple)) and argv and \
-                    os.path.basename(str(argv[0])) == \
-                    os.path.basename(ADMIN) and r.stdout:
-                out = r.stdout
-                if isinstance(out, bytes):
-                    out = out.decode("utf-8", "replace")
-                for line in out.splitlines() or [out]:
-                    _record_text(line)
-                _record_text(out)
-        except Exception:   # a recorder never breaks a test
-            pass
-        return r
-    run._pc_recorder = True
-    subprocess.run = run
-
-    real_send = requests.adapters.HTTPAdapter.send
-
-    def send(self, request, *args, **kw):
-        try:
-            body = request.body
-            if isinstance(body, bytes):
-                body = body.decode("utf-8", "replace")
-            if body:
-                _record_text(body)
-            for m in COOKIE_TOKEN.finditer(request.headers.get("Cookie",
-                                                               "")):
-                record_secret("session_token", m.group(1))
-        except Exception:
-            pass
-        resp = real_send(self, request, *args, **kw)
-        try:
-            for c in resp.raw.headers.getlist("Set-Cookie"):
-                for m in COOKIE_TOKEN.finditer(c):
-                    record_secret("session_token", m.group(1))
-            ctype = resp.headers.get("Content-Type", "")
-            if "json" in ctype and len(resp.content) < 1 << 20:
-                _record_text(resp.content.decode("utf-8", "replace"))
-        except Exception:
-            pass
-        return resp
-    send._pc_recorder = True
-    requests.adapters.HTTPAdapter.send = send
-
-
-_install_recorders()
+pytestmark = pytest.mark.last(2)
 
 
 # --- what to look for ---------------------------------------------------------
@@ -163,9 +39,9 @@ FIXED_PASSWORDS = ("Some-password-123", "Wrong-password-123",
                    "Password1234")
 # Shapes of the tests' and the CLI's passwords.
 PASSWORD_PATTERNS = {
-    # test_users.new_password()
+    # people.new_password()
     "test password": re.compile(r"Fresh-[0-9a-f]{32}9a"),
-    # test_login.wrong_password(): "Not-" + a real password + "-9"
+    # people.wrong_password(): "Not-" + a real password + "-9"
     "wrong password": re.compile(r"Not-[A-Za-z0-9-]{8,}-9"),
     # payconsole-admin: 20 characters of an unambiguous alphabet
     "generated password": re.compile(
@@ -202,18 +78,6 @@ SECRET_DETAIL_KEY = re.compile(
     r"pass|otp|token|secret|cookie|csrf|^code$|^pan$|card_number", re.I)
 
 
-def luhn(digits):
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def card_numbers(text):
     """Luhn-valid runs of 13-19 digits (single spaces or hyphens allowed
     between digits)."""
@@ -222,7 +86,7 @@ def card_numbers(text):
                          "h" * 64, text)
     for m in DIGIT_RUN.finditer(text):
         digits = re.sub(r"[ -]", "", m.group(0))
-        if 13 <= len(digits) <= 19 and luhn(digits):
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
             found.append(m.group(0))
     return found
 
@@ -328,24 +192,13 @@ def test_audit_events_hold_no_secret():
         # Also the JSON as stored, unescaped strings included.
         scan_text(where + " details", json.dumps(
             details, ensure_ascii=False), secrets, findings)
-        for k, v in _items(details):
+        for k, v in json_members(details):
             # A count of secrets is fine; a text under such a key is not.
             if SECRET_DETAIL_KEY.search(k) and isinstance(v, str) and v:
                 findings.append("%s: details key %r holds text"
                                 % (where, k))
     assert n > 0
     assert not findings, report(findings)
-
-
-def _items(o):
-    """(key, value) of every object member, nested ones included."""
-    if isinstance(o, dict):
-        for k, v in o.items():
-            yield k, v
-            yield from _items(v)
-    elif isinstance(o, list):
-        for v in o:
-            yield from _items(v)
 
 
 def test_audit_alerts_hold_no_secret():
@@ -413,7 +266,7 @@ def test_scanner_finds_what_it_looks_for():
              "e1" * 15 + "a",
              '{"export_sha256": "' + "4222222222222" + "c" * 51 + '"}',
              "t_0123456789 k-" + "0" * 32]
-    assert not luhn("1234567890123")
+    assert not luhn_ok("1234567890123")
     for s in clean:
         found = []
         scan_text("sample", s, {}, found)
