@@ -44,6 +44,7 @@ LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc
 # code, linked alone into the unit tests and the admin CLI.
 APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
 		   src/db.c src/allowlist.c src/routes.c src/request.c src/auth.c \
+		   src/factor.c src/factor_totp.c \
 		   src/hashjob.c src/users.c src/selfsvc.c src/payments.c \
 		   src/audit.c src/reviews.c src/approvals.c src/enrol.c \
 		   src/refusals.c

@@ -230,3 +230,20 @@ pc_dbq_ready(struct http_request *req, struct pc_dbq *q, int *rv)
 	*rv = KORE_RESULT_OK;
 	return (0);
 }
+
+/*
+ * pc_dbq_ready() for one step of an http_state_run() table:
+ * HTTP_STATE_CONTINUE once the result is in q->result, HTTP_STATE_RETRY
+ * to be called again, HTTP_STATE_COMPLETE once a refusal or failure has
+ * been answered.
+ */
+int
+pc_dbq_state(struct http_request *req, struct pc_dbq *q)
+{
+	int	rv;
+
+	if (pc_dbq_ready(req, q, &rv))
+		return (HTTP_STATE_CONTINUE);
+	return (rv == KORE_RESULT_RETRY ? HTTP_STATE_RETRY :
+	    HTTP_STATE_COMPLETE);
+}

@@ -46,6 +46,7 @@ enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);
 enum pc_db_status	pc_dbq_wait(struct http_request *, struct pc_dbq *);
 int			pc_dbq_ready(struct http_request *, struct pc_dbq *,
 			    int *);
+int			pc_dbq_state(struct http_request *, struct pc_dbq *);
 void			pc_dbq_refused(struct http_request *,
 			    const struct pc_dbq *);
 void			pc_dbq_cleanup(struct pc_dbq *);
