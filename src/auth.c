@@ -116,6 +116,8 @@ pc_login_free(void *arg)
 	pc_factor_free(&l->f);
 	pc_wipe(l->token, sizeof(l->token));
 	pc_wipe(l->tok, sizeof(l->tok));
+	pc_wipe(&l->sess, sizeof(l->sess));
+	pc_wipe(l->new_hash, sizeof(l->new_hash));
 }
 
 /* The login's state block (pc_req_handler_state()), made on first use. */

@@ -217,13 +217,17 @@ pc_enrol_check_query(struct pc_enrol *e)
 static void
 pc_enrol_checked(struct pc_enrol *e)
 {
+	int	c;
+
 	if (!pc_factor_row(&e->f, e->q.result))
 		e->f.reason = "bad_enrolment_code";
 	else if (pc_factor_barred(&e->f))
 		return;
 	else if (!e->f.exists)
 		e->f.reason = "unknown_user";
-	else if (PQgetvalue(e->q.result, 0, 2)[0] != 't')	/* valid */
+	else if ((c = PQfnumber(e->q.result, "valid")) == -1 ||
+	    PQgetisnull(e->q.result, 0, c) ||
+	    PQgetvalue(e->q.result, 0, c)[0] != 't')
 		e->f.reason = "bad_enrolment_code";
 }
 

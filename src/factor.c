@@ -12,8 +12,10 @@
  *   not_enrolled             no method of the table is the account's
  *   the method's own reason  its code did not prove it (bad_totp)
  * and after the database has the final word, totp_replay (its caller).
- * Every method is evaluated for every attempt, so the time does not
- * tell which factor failed. Second factors are methods in one table,
+ * The account's method is checked whether or not the password matched,
+ * so the time does not tell which factor failed (the first method the
+ * account is enrolled in; an unknown or unenrolled account runs none,
+ * as before the table). Second factors are methods in one table,
  * pc_factor_methods[], one file each (factor_totp.c): adding one
  * touches no other.
  */
@@ -59,6 +61,7 @@ pc_factor_free(struct pc_factor *f)
 	pc_wipe(f->password, sizeof(f->password));
 	pc_wipe(f->code, sizeof(f->code));
 	pc_wipe(f->sealed, sizeof(f->sealed));
+	pc_wipe(f->hash, sizeof(f->hash));
 }
 
 /*
@@ -146,7 +149,9 @@ pc_factor_row(struct pc_factor *f, PGresult *res)
 	size_t		n;
 	int64_t		until;
 
-	if (PQntuples(res) != 1)
+	/* No lock or block column: nothing to decide on, fail closed. */
+	if (PQntuples(res) != 1 || PQfnumber(res, "locked") == -1 ||
+	    PQfnumber(res, "source_blocked") == -1)
 		return (0);
 	f->exists = pc_factor_col(res, "user_id") != NULL;
 	f->counted = PQfnumber(res, "attempt") != -1;

@@ -299,8 +299,11 @@ pc_prove_slot(struct http_request *req)
 	struct pc_prove		*p = pc_prove_state(req);
 	int			rv;
 
-	if ((rv = pc_factor_slot(req, &p->f)) != HTTP_STATE_CONTINUE)
+	if ((rv = pc_factor_slot(req, &p->f)) != HTTP_STATE_CONTINUE) {
+		if (rv == HTTP_STATE_COMPLETE)
+			pc_wipe(p->new_password, sizeof(p->new_password));
 		return (rv);
+	}
 	pc_prove_lookup_query(p, pc_req_get(req));
 	req->fsm_state = PC_PROVE_LOOKUP;
 	return (HTTP_STATE_CONTINUE);
@@ -319,8 +322,10 @@ pc_prove_lookup(struct http_request *req)
 		pc_http_error(req, 401, "unauthenticated", "Sign in first.");
 		return (HTTP_STATE_COMPLETE);
 	}
-	if (pc_factor_barred(&p->f))
+	if (pc_factor_barred(&p->f)) {
+		pc_wipe(p->new_password, sizeof(p->new_password));
 		return (pc_prove_failed(req, p));
+	}
 	if (pc_factor_hash(req, &p->f, p->mode == PC_PROVE_PASSWORD ?
 	    p->new_password : NULL, p->new_len) != KORE_RESULT_OK)
 		return (HTTP_STATE_COMPLETE);
