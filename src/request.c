@@ -73,6 +73,21 @@ pc_req_handler_state(struct http_request *req, size_t len,
 }
 
 /*
+ * A step of an http_state_run() table that waits for q (pc_dbq_ready()):
+ * CONTINUE once the query is done, RETRY until then, ERROR once a
+ * refusal or failure has been answered.
+ */
+int
+pc_req_wait(struct http_request *req, struct pc_dbq *q)
+{
+	int	rv;
+
+	if (pc_dbq_ready(req, q, &rv))
+		return (HTTP_STATE_CONTINUE);
+	return (rv == KORE_RESULT_RETRY ? HTTP_STATE_RETRY : HTTP_STATE_ERROR);
+}
+
+/*
  * The caller's address. X-Forwarded-For is believed only when the peer
  * itself is a trusted proxy (none by default), and then only its last
  * entry: the one that proxy added.
