@@ -344,6 +344,10 @@ jsonw_escape_next(const unsigned char *s, size_t len, size_t *off,
     char *esc, const char **chunk)
 {
 	static const char	hex[] = "0123456789abcdef";
+	/* The characters with a short escape, and their letters. */
+	static const char	shortc[] = "\"\\\n\r\t\b\f";
+	static const char	letters[] = "\"\\nrtbf";
+	const char		*p;
 	size_t			i = *off, run, n;
 	uint32_t		cp;
 	unsigned char		c;
@@ -385,27 +389,8 @@ jsonw_escape_next(const unsigned char *s, size_t len, size_t *off,
 
 	*off = i + 1;
 	esc[0] = '\\';
-	switch (c) {
-	case '"':
-		esc[1] = '"';
-		return (2);
-	case '\\':
-		esc[1] = '\\';
-		return (2);
-	case '\n':
-		esc[1] = 'n';
-		return (2);
-	case '\r':
-		esc[1] = 'r';
-		return (2);
-	case '\t':
-		esc[1] = 't';
-		return (2);
-	case '\b':
-		esc[1] = 'b';
-		return (2);
-	case '\f':
-		esc[1] = 'f';
+	if (c != '\0' && (p = strchr(shortc, c)) != NULL) {
+		esc[1] = letters[p - shortc];
 		return (2);
 	}
 
