@@ -121,12 +121,20 @@ static void	pc_audit_started(void *, u_int64_t);
 static char	*pc_audit_lifecycle_details(int);
 
 /* One request: its query, the answer, the view recorded, the answer sent. */
+enum pc_audit_step {
+	PC_AUDIT_S_PREPARE = 0,
+	PC_AUDIT_S_QUERY,
+	PC_AUDIT_S_RENDER,
+	PC_AUDIT_S_RECORD,
+	PC_AUDIT_S_ANSWER,
+};
+
 static struct http_state pc_audit_states[] = {
-	KORE_HTTP_STATE(pc_audit_step_prepare),
-	KORE_HTTP_STATE(pc_audit_step_query),
-	KORE_HTTP_STATE(pc_audit_step_render),
-	KORE_HTTP_STATE(pc_audit_step_record),
-	KORE_HTTP_STATE(pc_audit_step_answer),
+	[PC_AUDIT_S_PREPARE] = KORE_HTTP_STATE(pc_audit_step_prepare),
+	[PC_AUDIT_S_QUERY] = KORE_HTTP_STATE(pc_audit_step_query),
+	[PC_AUDIT_S_RENDER] = KORE_HTTP_STATE(pc_audit_step_render),
+	[PC_AUDIT_S_RECORD] = KORE_HTTP_STATE(pc_audit_step_record),
+	[PC_AUDIT_S_ANSWER] = KORE_HTTP_STATE(pc_audit_step_answer),
 };
 
 #define PC_AUDIT_NSTATES	\
@@ -506,12 +514,12 @@ pc_audit_step_prepare(struct http_request *req)
 	switch (a->kind) {
 	case PC_AUDIT_EVENTS:
 		return (pc_audit_prepare_events(req, a) ?
-		    HTTP_STATE_CONTINUE : HTTP_STATE_COMPLETE);
+		    pc_req_step(req, PC_AUDIT_S_QUERY) : HTTP_STATE_COMPLETE);
 	case PC_AUDIT_VERIFY:
 		pc_dbq_init(&a->q, PC_DB_AUDITOR, "SELECT intact, checked, "
 		    "last_event, problem, problem_event, unsealed "
 		    "FROM audit.verify()");
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, PC_AUDIT_S_QUERY));
 	case PC_AUDIT_ALERTS:
 		pc_dbq_init(&a->q, db,
 		    "SELECT id, rule, severity, key, "
@@ -525,13 +533,13 @@ pc_audit_step_prepare(struct http_request *req)
 		    "secs => window_seconds))::bigint FROM audit.alerts "
 		    "ORDER BY (acknowledged_at IS NULL) DESC, last_seen DESC, "
 		    "id DESC LIMIT 200");
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, PC_AUDIT_S_QUERY));
 	case PC_AUDIT_INVENTORY:
 		pc_dbq_init(&a->q, db,
 		    "SELECT schema_name, table_name, column_name, category, "
 		    "purpose, row_count, array_to_json(readers)::text "
 		    "FROM meta.inventory()");
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, PC_AUDIT_S_QUERY));
 	case PC_AUDIT_ACK:
 		if (!pc_req_body_text(req, "comment", a->comment,
 		    sizeof(a->comment), 501))
@@ -542,7 +550,7 @@ pc_audit_step_prepare(struct http_request *req)
 		pc_dbq_param(&a->q, r->source, strlen(r->source));
 		pc_dbq_param(&a->q, a->id, strlen(a->id));
 		pc_dbq_param(&a->q, a->comment, strlen(a->comment));
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, PC_AUDIT_S_QUERY));
 	}
 	fatal("pc_audit_step_prepare: kind %d", a->kind);
 }
@@ -768,7 +776,7 @@ pc_audit_render(struct http_request *req, struct pc_audit *a)
 static int
 pc_audit_step_query(struct http_request *req)
 {
-	return (pc_req_wait(req, &pc_audit_get(req)->q));
+	return (pc_req_wait(req, &pc_audit_get(req)->q, PC_AUDIT_S_RENDER));
 }
 
 /* Looking at the trail is itself an event. */
@@ -787,13 +795,13 @@ pc_audit_step_render(struct http_request *req)
 	}
 	pc_req_record(&a->rec, pc_req_get(req), PC_DB_AUTH, ev, "audit",
 	    a->outcome, a->details, strlen(a->details), a->rule);
-	return (HTTP_STATE_CONTINUE);
+	return (pc_req_step(req, PC_AUDIT_S_RECORD));
 }
 
 static int
 pc_audit_step_record(struct http_request *req)
 {
-	return (pc_req_wait(req, &pc_audit_get(req)->rec));
+	return (pc_req_wait(req, &pc_audit_get(req)->rec, PC_AUDIT_S_ANSWER));
 }
 
 static int

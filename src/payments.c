@@ -133,12 +133,20 @@ static int	pc_txn_step_send(struct http_request *);
  * One request: its query, the answer (a detail or an operation is sent
  * here), the search or export recorded, the held answer sent.
  */
+enum pc_txn_step {
+	PC_TXN_S_PREPARE = 0,
+	PC_TXN_S_QUERY,
+	PC_TXN_S_ANSWER,
+	PC_TXN_S_RECORD,
+	PC_TXN_S_SEND,
+};
+
 static struct http_state pc_txn_states[] = {
-	KORE_HTTP_STATE(pc_txn_step_prepare),
-	KORE_HTTP_STATE(pc_txn_step_query),
-	KORE_HTTP_STATE(pc_txn_step_answer),
-	KORE_HTTP_STATE(pc_txn_step_record),
-	KORE_HTTP_STATE(pc_txn_step_send),
+	[PC_TXN_S_PREPARE] = KORE_HTTP_STATE(pc_txn_step_prepare),
+	[PC_TXN_S_QUERY] = KORE_HTTP_STATE(pc_txn_step_query),
+	[PC_TXN_S_ANSWER] = KORE_HTTP_STATE(pc_txn_step_answer),
+	[PC_TXN_S_RECORD] = KORE_HTTP_STATE(pc_txn_step_record),
+	[PC_TXN_S_SEND] = KORE_HTTP_STATE(pc_txn_step_send),
 };
 
 #define PC_TXN_NSTATES	(sizeof(pc_txn_states) / sizeof(pc_txn_states[0]))
@@ -760,13 +768,13 @@ pc_txn_step_prepare(struct http_request *req)
 	t = pc_txn_get(req);
 	if (!pc_txn_kinds[t->kind].prepare(req, t))
 		return (HTTP_STATE_COMPLETE);
-	return (HTTP_STATE_CONTINUE);
+	return (pc_req_step(req, PC_TXN_S_QUERY));
 }
 
 static int
 pc_txn_step_query(struct http_request *req)
 {
-	return (pc_req_wait(req, &pc_txn_get(req)->q));
+	return (pc_req_wait(req, &pc_txn_get(req)->q, PC_TXN_S_ANSWER));
 }
 
 /* A detail or an operation is answered; a search or export is held. */
@@ -779,13 +787,13 @@ pc_txn_step_answer(struct http_request *req)
 	if (pc_txn_kinds[t->kind].answer(req, t) != KORE_RESULT_RETRY ||
 	    !pc_txn_audit_read(req, t))
 		return (HTTP_STATE_COMPLETE);
-	return (HTTP_STATE_CONTINUE);
+	return (pc_req_step(req, PC_TXN_S_RECORD));
 }
 
 static int
 pc_txn_step_record(struct http_request *req)
 {
-	return (pc_req_wait(req, &pc_txn_get(req)->audit));
+	return (pc_req_wait(req, &pc_txn_get(req)->audit, PC_TXN_S_SEND));
 }
 
 static int

@@ -73,17 +73,29 @@ pc_req_handler_state(struct http_request *req, size_t len,
 }
 
 /*
- * A step of an http_state_run() table that waits for q (pc_dbq_ready()):
- * CONTINUE once the query is done, RETRY until then, ERROR once a
- * refusal or failure has been answered.
+ * Steps of an http_state_run() table: go on to step next (Kore's
+ * http_state_run() runs whatever req->fsm_state names, so every step
+ * that continues says where to).
  */
 int
-pc_req_wait(struct http_request *req, struct pc_dbq *q)
+pc_req_step(struct http_request *req, int next)
+{
+	req->fsm_state = (u_int8_t)next;
+	return (HTTP_STATE_CONTINUE);
+}
+
+/*
+ * The wait for q (pc_dbq_ready()): on to step next once the query is
+ * done, RETRY until then, ERROR once a refusal or failure has been
+ * answered.
+ */
+int
+pc_req_wait(struct http_request *req, struct pc_dbq *q, int next)
 {
 	int	rv;
 
 	if (pc_dbq_ready(req, q, &rv))
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, next));
 	return (rv == KORE_RESULT_RETRY ? HTTP_STATE_RETRY : HTTP_STATE_ERROR);
 }
 

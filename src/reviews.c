@@ -72,12 +72,20 @@ static int	pc_review_step_record(struct http_request *);
 static int	pc_review_step_answer(struct http_request *);
 
 /* One request: its query, the answer, the view recorded, the answer sent. */
+enum pc_review_step {
+	PC_REVIEW_S_PREPARE = 0,
+	PC_REVIEW_S_QUERY,
+	PC_REVIEW_S_RENDER,
+	PC_REVIEW_S_RECORD,
+	PC_REVIEW_S_ANSWER,
+};
+
 static struct http_state pc_review_states[] = {
-	KORE_HTTP_STATE(pc_review_step_prepare),
-	KORE_HTTP_STATE(pc_review_step_query),
-	KORE_HTTP_STATE(pc_review_step_render),
-	KORE_HTTP_STATE(pc_review_step_record),
-	KORE_HTTP_STATE(pc_review_step_answer),
+	[PC_REVIEW_S_PREPARE] = KORE_HTTP_STATE(pc_review_step_prepare),
+	[PC_REVIEW_S_QUERY] = KORE_HTTP_STATE(pc_review_step_query),
+	[PC_REVIEW_S_RENDER] = KORE_HTTP_STATE(pc_review_step_render),
+	[PC_REVIEW_S_RECORD] = KORE_HTTP_STATE(pc_review_step_record),
+	[PC_REVIEW_S_ANSWER] = KORE_HTTP_STATE(pc_review_step_answer),
 };
 
 #define PC_REVIEW_NSTATES	\
@@ -123,7 +131,7 @@ pc_review_step_prepare(struct http_request *req)
 		pc_dbq_init(&v->q, db, "SELECT audit.review_list($1)::text");
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	case PC_REVIEW_WEEK:
 		if (req->query_string != NULL &&
 		    req->query_string[0] != '\0') {
@@ -143,7 +151,7 @@ pc_review_step_prepare(struct http_request *req)
 		pc_dbq_param(&v->q, v->week, strlen(v->week));
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	case PC_REVIEW_SIGNOFF:
 	case PC_REVIEW_CONFIRM:
 		if (!pc_req_body_text(req, "comment", v->comment,
@@ -160,7 +168,7 @@ pc_review_step_prepare(struct http_request *req)
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
 		pc_dbq_param(&v->q, v->comment, strlen(v->comment));
-		return (HTTP_STATE_CONTINUE);
+		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	}
 
 bad:
@@ -259,7 +267,7 @@ pc_review_verdict(struct http_request *req, struct pc_review *v,
 static int
 pc_review_step_query(struct http_request *req)
 {
-	return (pc_req_wait(req, &pc_review_get(req)->q));
+	return (pc_req_wait(req, &pc_review_get(req)->q, PC_REVIEW_S_RENDER));
 }
 
 /* Sign-off and confirmation audit themselves and are answered here. */
@@ -278,13 +286,14 @@ pc_review_step_render(struct http_request *req)
 	    "{\"format\":\"%s\"}", v->csv ? "csv" : "json");
 	pc_req_record(&v->rec, pc_req_get(req), PC_DB_AUTH, ev, target,
 	    "success", v->details, strlen(v->details), "");
-	return (HTTP_STATE_CONTINUE);
+	return (pc_req_step(req, PC_REVIEW_S_RECORD));
 }
 
 static int
 pc_review_step_record(struct http_request *req)
 {
-	return (pc_req_wait(req, &pc_review_get(req)->rec));
+	return (pc_req_wait(req, &pc_review_get(req)->rec,
+	    PC_REVIEW_S_ANSWER));
 }
 
 static int
