@@ -84,6 +84,8 @@ static void	admin_usage(void) __attribute__((noreturn));
 static const struct admin_cmd *admin_cmd_find(int, char **, int *);
 static void	admin_fatal(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
+static void	admin_flush(void);
+static void	admin_print_json(struct pc_jsonw *);
 static void	admin_connect(struct admin_ctx *, const char *);
 static PGresult	*admin_exec(struct admin_ctx *, const char *, int,
 		    const char *const *, int);
@@ -230,6 +232,28 @@ admin_fatal(const char *fmt, ...)
 	fprintf(stderr, "\n");
 	va_end(ap);
 	exit(1);
+}
+
+/* What is on stdout is the result: a failed write is a failure. */
+static void
+admin_flush(void)
+{
+	if (fflush(stdout) != 0)
+		admin_fatal("stdout: %s", strerror(errno));
+}
+
+/* w's JSON on stdout, then wiped: it carries passwords or codes. */
+static void
+admin_print_json(struct pc_jsonw *w)
+{
+	char	*json;
+	size_t	 len;
+
+	if ((json = pc_jsonw_finish(w, &len)) == NULL)
+		admin_fatal("out of memory");
+	printf("%s\n", json);
+	pc_wipe(json, len);
+	free(json);
 }
 
 static void
@@ -622,8 +646,6 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 {
 	struct pc_argon2_params	prm;
 	struct pc_jsonw		w;
-	char			*json;
-	size_t			len;
 
 	(void)argc;
 	admin_refuse_production(ctx, "create-user seeds accounts for "
@@ -641,12 +663,7 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 	pc_jsonw_init(&w);
 	admin_create_user(ctx, &prm, argv[0], argv[2], argv[1], 1, &w);
 	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
-
-	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
-		admin_fatal("out of memory");
-	printf("%s\n", json);
-	pc_wipe(json, len);
-	free(json);
+	admin_print_json(&w);
 	return (0);
 }
 
@@ -668,8 +685,6 @@ admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
 	uint8_t			code[2][PC_ENROLCODE_LEN];
 	char			param[2][PC_BYTEA_TEXT(PC_ENROLCODE_LEN)];
 	char			text[2][PC_ENROLCODE_TEXT], ttl[16];
-	char			*json;
-	size_t			len;
 	int			i;
 
 	role = argc == 3 ? argv[2] : "admin";
@@ -726,13 +741,8 @@ admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
 	pc_jsonw_object_close(&w);
 	PQclear(res);
 	pc_wipe(text, sizeof(text));
-	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
-		admin_fatal("out of memory");
-	printf("%s\n", json);
-	pc_wipe(json, len);
-	free(json);
-	if (fflush(stdout) != 0)
-		admin_fatal("stdout: %s", strerror(errno));
+	admin_print_json(&w);
+	admin_flush();
 
 	fprintf(stderr,
 	    "\n%s account %s created, waiting for its first sign-in.\n"
@@ -784,8 +794,7 @@ admin_cmd_list_users(struct admin_ctx *ctx, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	PQclear(res);
-	if (fflush(stdout) != 0)
-		admin_fatal("stdout: %s", strerror(errno));
+	admin_flush();
 	return (0);
 }
 
@@ -860,8 +869,7 @@ admin_cmd_rotate_key(struct admin_ctx *ctx, int argc, char **argv)
 
 	printf("re-sealed %d TOTP secret(s): key id %s -> %s\n", n, oldid,
 	    newid);
-	if (fflush(stdout) != 0)
-		admin_fatal("stdout: %s", strerror(errno));
+	admin_flush();
 	fprintf(stderr,
 	    "Next steps:\n"
 	    "  1. In %s/policy.conf set:  totp_key_file %s\n"
