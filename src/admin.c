@@ -78,9 +78,14 @@ static const struct demo_account demo_accounts[] = {
 	{ "admin2",	"Hanako Ito (demo admin)",	"admin" },
 };
 
+struct admin_cmd;
+
 static void	admin_usage(void) __attribute__((noreturn));
+static const struct admin_cmd *admin_cmd_find(int, char **, int *);
 static void	admin_fatal(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
+static void	admin_flush(void);
+static void	admin_print_json(struct pc_jsonw *);
 static void	admin_connect(struct admin_ctx *, const char *);
 static PGresult	*admin_exec(struct admin_ctx *, const char *, int,
 		    const char *const *, int);
@@ -108,8 +113,52 @@ static void	admin_purge_export(struct admin_ctx *, const char *,
 static void	admin_fsync_dir(const char *);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
+static void	admin_rotate_load(struct admin_ctx *, struct pc_kek *,
+		    const char *, char *);
+static int	admin_rotate_opens(const struct pc_kek *, const char *,
+		    const char *, uint32_t *);
+static void	admin_rotate_precheck(struct admin_ctx *, PGresult *,
+		    const char *);
+static void	admin_rotate_write(struct admin_ctx *, const struct pc_kek *,
+		    PGresult *, const char *, const char *);
+static void	admin_rotate_verify(struct admin_ctx *, const struct pc_kek *,
+		    int, const char *);
 static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
 		    const char *, const char *, char *, size_t);
+
+/*
+ * The commands, in the order the usage lists them: name (one word or
+ * two), handler, how many arguments follow the name, and the usage text
+ * after the name (NULL: an alias the usage does not list).
+ */
+struct admin_cmd {
+	const char	*name;
+	int		(*run)(struct admin_ctx *, int, char **);
+	int		min_args, max_args;
+	const char	*help;
+};
+
+static const struct admin_cmd admin_cmds[] = {
+	{ "bootstrap-admin", admin_cmd_bootstrap_admin, 2, 3,
+	    " USERNAME DISPLAY-NAME [admin|auditor]   (the first two admins\n"
+	    "      and the first auditor only; prints the two halves of an "
+	    "enrolment code)" },
+	{ "create-user", admin_cmd_create_user, 3, 3,
+	    " USERNAME operator|admin|auditor DISPLAY-NAME   "
+	    "(development only)" },
+	{ "list-users", admin_cmd_list_users, 0, 0, "" },
+	{ "unlock", admin_cmd_unlock, 1, 1, " USERNAME" },
+	{ "audit verify", admin_cmd_audit_verify, 0, 0,
+	    "   (also: audit-verify)" },
+	{ "audit purge", admin_cmd_audit_purge, 4, 4,
+	    " --before YYYY-MM-DD --out FILE   (events older than 12 "
+	    "months)" },
+	{ "rotate-key", admin_cmd_rotate_key, 1, 1,
+	    " NEW-KEY-FILE   (re-seal TOTP secrets under a new key)" },
+	{ "seed-demo", admin_seed_demo, 2, 2,
+	    " OUT.json N   (development policies only)" },
+	{ "audit-verify", admin_cmd_audit_verify, 0, 0, NULL },
+};
 
 /* Keys in memory, wiped on every way out, admin_fatal() included. */
 static struct pc_kek	*admin_kek_cur;
@@ -120,23 +169,50 @@ static struct pc_kek	 admin_kek_new;
 static void
 admin_usage(void)
 {
-	fprintf(stderr,
-	    "usage: payconsole-admin [-d site-dir] command\n"
-	    "  bootstrap-admin USERNAME DISPLAY-NAME [admin|auditor]   (the "
-	    "first two admins\n"
-	    "      and the first auditor only; prints the two halves of "
-	    "an enrolment code)\n"
-	    "  create-user USERNAME operator|admin|auditor DISPLAY-NAME   "
-	    "(development only)\n"
-	    "  list-users\n"
-	    "  unlock USERNAME\n"
-	    "  audit verify   (also: audit-verify)\n"
-	    "  audit purge --before YYYY-MM-DD --out FILE   (events older "
-	    "than 12 months)\n"
-	    "  rotate-key NEW-KEY-FILE   (re-seal TOTP secrets under a new "
-	    "key)\n"
-	    "  seed-demo OUT.json N   (development policies only)\n");
+	size_t	i;
+
+	fprintf(stderr, "usage: payconsole-admin [-d site-dir] command\n");
+	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++) {
+		if (admin_cmds[i].help != NULL)
+			fprintf(stderr, "  %s%s\n", admin_cmds[i].name,
+			    admin_cmds[i].help);
+	}
 	exit(2);
+}
+
+/*
+ * The entry of argv's command (one word, or two as "audit verify"), with
+ * the number of words it takes in *words; admin_usage() when there is
+ * none or its arguments do not count right.
+ */
+static const struct admin_cmd *
+admin_cmd_find(int argc, char **argv, int *words)
+{
+	const struct admin_cmd	*c;
+	const char		*sp;
+	size_t			i, len;
+	int			nargs;
+
+	for (i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++) {
+		c = &admin_cmds[i];
+		if ((sp = strchr(c->name, ' ')) == NULL) {
+			if (strcmp(argv[0], c->name) != 0)
+				continue;
+			*words = 1;
+		} else {
+			len = (size_t)(sp - c->name);
+			if (strlen(argv[0]) != len ||
+			    strncmp(argv[0], c->name, len) != 0 || argc < 2 ||
+			    strcmp(argv[1], sp + 1) != 0)
+				continue;
+			*words = 2;
+		}
+		nargs = argc - *words;
+		if (nargs < c->min_args || nargs > c->max_args)
+			admin_usage();
+		return (c);
+	}
+	admin_usage();
 }
 
 static void
@@ -156,6 +232,28 @@ admin_fatal(const char *fmt, ...)
 	fprintf(stderr, "\n");
 	va_end(ap);
 	exit(1);
+}
+
+/* What is on stdout is the result: a failed write is a failure. */
+static void
+admin_flush(void)
+{
+	if (fflush(stdout) != 0)
+		admin_fatal("stdout: %s", strerror(errno));
+}
+
+/* w's JSON on stdout, then wiped: it carries passwords or codes. */
+static void
+admin_print_json(struct pc_jsonw *w)
+{
+	char	*json;
+	size_t	 len;
+
+	if ((json = pc_jsonw_finish(w, &len)) == NULL)
+		admin_fatal("out of memory");
+	printf("%s\n", json);
+	pc_wipe(json, len);
+	free(json);
 }
 
 static void
@@ -466,8 +564,7 @@ admin_seed_demo(struct admin_ctx *ctx, int argc, char **argv)
 	long			n;
 	int			fd, created;
 
-	if (argc != 2)
-		admin_usage();
+	(void)argc;
 	admin_refuse_production(ctx, "demo data is never seeded");
 
 	errno = 0;
@@ -549,11 +646,8 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 {
 	struct pc_argon2_params	prm;
 	struct pc_jsonw		w;
-	char			*json;
-	size_t			len;
 
-	if (argc != 3)
-		admin_usage();
+	(void)argc;
 	admin_refuse_production(ctx, "create-user seeds accounts for "
 	    "development only");
 	if (strcmp(argv[1], "operator") != 0 && strcmp(argv[1], "admin") != 0 &&
@@ -569,12 +663,7 @@ admin_cmd_create_user(struct admin_ctx *ctx, int argc, char **argv)
 	pc_jsonw_init(&w);
 	admin_create_user(ctx, &prm, argv[0], argv[2], argv[1], 1, &w);
 	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
-
-	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
-		admin_fatal("out of memory");
-	printf("%s\n", json);
-	pc_wipe(json, len);
-	free(json);
+	admin_print_json(&w);
 	return (0);
 }
 
@@ -596,12 +685,8 @@ admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
 	uint8_t			code[2][PC_ENROLCODE_LEN];
 	char			param[2][PC_BYTEA_TEXT(PC_ENROLCODE_LEN)];
 	char			text[2][PC_ENROLCODE_TEXT], ttl[16];
-	char			*json;
-	size_t			len;
 	int			i;
 
-	if (argc != 2 && argc != 3)
-		admin_usage();
 	role = argc == 3 ? argv[2] : "admin";
 	if (strcmp(role, "admin") != 0 && strcmp(role, "auditor") != 0)
 		admin_fatal("bootstrap-admin makes admins and auditors only");
@@ -656,13 +741,8 @@ admin_cmd_bootstrap_admin(struct admin_ctx *ctx, int argc, char **argv)
 	pc_jsonw_object_close(&w);
 	PQclear(res);
 	pc_wipe(text, sizeof(text));
-	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
-		admin_fatal("out of memory");
-	printf("%s\n", json);
-	pc_wipe(json, len);
-	free(json);
-	if (fflush(stdout) != 0)
-		admin_fatal("stdout: %s", strerror(errno));
+	admin_print_json(&w);
+	admin_flush();
 
 	fprintf(stderr,
 	    "\n%s account %s created, waiting for its first sign-in.\n"
@@ -688,10 +768,8 @@ admin_cmd_list_users(struct admin_ctx *ctx, int argc, char **argv)
 	char		details[64];
 	int		i, j, n;
 
+	(void)argc;
 	(void)argv;
-	if (argc != 0)
-		admin_usage();
-
 	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
 	res = admin_exec(ctx, "SELECT id, username, role, "
@@ -716,8 +794,7 @@ admin_cmd_list_users(struct admin_ctx *ctx, int argc, char **argv)
 		fputc('\n', stdout);
 	}
 	PQclear(res);
-	if (fflush(stdout) != 0)
-		admin_fatal("stdout: %s", strerror(errno));
+	admin_flush();
 	return (0);
 }
 
@@ -728,9 +805,7 @@ admin_cmd_unlock(struct admin_ctx *ctx, int argc, char **argv)
 	PGresult	*res;
 	const char	*p[1];
 
-	if (argc != 1)
-		admin_usage();
-
+	(void)argc;
 	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "BEGIN", 0, NULL, 0));
 	p[0] = argv[0];
@@ -761,29 +836,12 @@ static int
 admin_cmd_rotate_key(struct admin_ctx *ctx, int argc, char **argv)
 {
 	struct pc_kek	*nk = &admin_kek_new;
-	PGresult	*res, *up;
-	const char	*p[4];
-	char		err[PC_POLICY_ERR_MAX], path[PATH_MAX], ad[48];
-	char		oldid[16], newid[16], details[128];
-	char		hexblob[2 * ADMIN_SEALED_MAX + 3];
-	uint8_t		sealed[ADMIN_SEALED_MAX];
-	uint8_t		plain[ADMIN_SECRET_MAX];
-	int		i, n, slen, foreign, broken;
+	PGresult	*res;
+	char		path[PATH_MAX], oldid[16], newid[16], details[128];
+	int		n;
 
-	if (argc != 1)
-		admin_usage();
-	if (pc_kek_load(nk, argv[0], err, sizeof(err)) == -1)
-		admin_fatal("%s", err);
-	if (nk->id == ctx->kek.id)
-		admin_fatal("refused: %s has key id %u, the id of the current "
-		    "key (%s); a new key needs a new id", argv[0], nk->id,
-		    ctx->policy.totp_key_file);
-	if (CRYPTO_memcmp(nk->key, ctx->kek.key, sizeof(nk->key)) == 0)
-		admin_fatal("refused: %s holds the current key under another "
-		    "id; generate a new key", argv[0]);
-	if (realpath(argv[0], path) == NULL)
-		admin_fatal("%s: %s", argv[0], strerror(errno));
-
+	(void)argc;
+	admin_rotate_load(ctx, nk, argv[0], path);
 	(void)snprintf(oldid, sizeof(oldid), "%u", ctx->kek.id);
 	(void)snprintf(newid, sizeof(newid), "%u", nk->id);
 
@@ -797,24 +855,95 @@ admin_cmd_rotate_key(struct admin_ctx *ctx, int argc, char **argv)
 	    "totp_key_id FROM auth.credentials WHERE totp_secret IS NOT NULL "
 	    "ORDER BY user_id FOR UPDATE", 0, NULL, 0);
 	n = PQntuples(res);
+	admin_rotate_precheck(ctx, res, oldid);
+	admin_rotate_write(ctx, nk, res, oldid, newid);
+	PQclear(res);
+	admin_rotate_verify(ctx, nk, n, newid);
 
-	/* First every row is checked; nothing is written unless all pass. */
+	(void)snprintf(details, sizeof(details),
+	    "{\"from\": %u, \"to\": %u, \"secrets\": %d}", ctx->kek.id,
+	    nk->id, n);
+	admin_audit(ctx, "kek.rotated", "totp_key_file", details);
+	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
+	pc_kek_wipe(nk);
+
+	printf("re-sealed %d TOTP secret(s): key id %s -> %s\n", n, oldid,
+	    newid);
+	admin_flush();
+	fprintf(stderr,
+	    "Next steps:\n"
+	    "  1. In %s/policy.conf set:  totp_key_file %s\n"
+	    "     (payconsole-admin reads the same line).\n"
+	    "  2. Restart payconsole. Until it runs with the new key it "
+	    "cannot open any\n"
+	    "     TOTP secret: every login fails.\n"
+	    "  3. Then destroy the old key file %s and every copy of it.\n",
+	    ctx->site, path, ctx->policy.totp_key_file);
+	return (0);
+}
+
+/* The new key from file, refused if it is the current one; its path. */
+static void
+admin_rotate_load(struct admin_ctx *ctx, struct pc_kek *nk, const char *file,
+    char *path)
+{
+	char	err[PC_POLICY_ERR_MAX];
+
+	if (pc_kek_load(nk, file, err, sizeof(err)) == -1)
+		admin_fatal("%s", err);
+	if (nk->id == ctx->kek.id)
+		admin_fatal("refused: %s has key id %u, the id of the current "
+		    "key (%s); a new key needs a new id", file, nk->id,
+		    ctx->policy.totp_key_file);
+	if (CRYPTO_memcmp(nk->key, ctx->kek.key, sizeof(nk->key)) == 0)
+		admin_fatal("refused: %s holds the current key under another "
+		    "id; generate a new key", file);
+	if (realpath(file, path) == NULL)
+		admin_fatal("%s: %s", file, strerror(errno));
+}
+
+/*
+ * 1 when the hex blob of user_id's secret opens under k (into a buffer
+ * wiped here); with *key_id the key id the blob names, if it parses.
+ */
+static int
+admin_rotate_opens(const struct pc_kek *k, const char *user_id,
+    const char *hex, uint32_t *key_id)
+{
+	uint8_t		sealed[ADMIN_SEALED_MAX];
+	uint8_t		plain[ADMIN_SECRET_MAX];
+	char		ad[48];
+	int		slen, ok;
+
+	slen = admin_unhex(hex, sealed, sizeof(sealed));
+	if (key_id != NULL && slen > 0)
+		*key_id = pc_secretbox_key_id(sealed, (size_t)slen);
+	(void)snprintf(ad, sizeof(ad), "totp:%s", user_id);
+	ok = slen >= 0 && pc_secretbox_open(k, (const uint8_t *)ad,
+	    strlen(ad), sealed, (size_t)slen, plain, sizeof(plain)) > 0;
+	pc_wipe(plain, sizeof(plain));
+	return (ok);
+}
+
+/* First every row is checked; nothing is written unless all pass. */
+static void
+admin_rotate_precheck(struct admin_ctx *ctx, PGresult *res,
+    const char *oldid)
+{
+	uint32_t	kid;
+	int		i, n, foreign, broken, ok;
+
+	n = PQntuples(res);
 	foreign = broken = 0;
 	for (i = 0; i < n; i++) {
-		slen = admin_unhex(PQgetvalue(res, i, 1), sealed,
-		    sizeof(sealed));
-		if (strcmp(PQgetvalue(res, i, 2), oldid) != 0 || (slen > 0 &&
-		    pc_secretbox_key_id(sealed, (size_t)slen) != ctx->kek.id)) {
+		kid = ctx->kek.id;
+		ok = admin_rotate_opens(&ctx->kek, PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), &kid);
+		if (strcmp(PQgetvalue(res, i, 2), oldid) != 0 ||
+		    kid != ctx->kek.id)
 			foreign++;
-			continue;
-		}
-		(void)snprintf(ad, sizeof(ad), "totp:%s",
-		    PQgetvalue(res, i, 0));
-		if (slen < 0 || pc_secretbox_open(&ctx->kek,
-		    (const uint8_t *)ad, strlen(ad), sealed, (size_t)slen,
-		    plain, sizeof(plain)) <= 0)
+		else if (!ok)
 			broken++;
-		pc_wipe(plain, sizeof(plain));
 	}
 	if (foreign > 0 || broken > 0) {
 		PQclear(res);
@@ -824,7 +953,19 @@ admin_cmd_rotate_key(struct admin_ctx *ctx, int argc, char **argv)
 		    "be opened with it; nothing was changed", n, foreign,
 		    ctx->kek.id, broken);
 	}
+}
 
+/* Every secret re-sealed under nk and written back. */
+static void
+admin_rotate_write(struct admin_ctx *ctx, const struct pc_kek *nk,
+    PGresult *res, const char *oldid, const char *newid)
+{
+	PGresult	*up;
+	const char	*p[4];
+	char		hexblob[2 * ADMIN_SEALED_MAX + 3];
+	int		i, n;
+
+	n = PQntuples(res);
 	for (i = 0; i < n; i++) {
 		p[0] = PQgetvalue(res, i, 0);
 		if (admin_reseal(ctx, nk, p[0], PQgetvalue(res, i, 1),
@@ -845,9 +986,17 @@ admin_cmd_rotate_key(struct admin_ctx *ctx, int argc, char **argv)
 			    "rotation; nothing was changed", p[0]);
 		PQclear(up);
 	}
-	PQclear(res);
+}
 
-	/* Check what is about to be committed, row by row. */
+/* Check what is about to be committed, row by row. */
+static void
+admin_rotate_verify(struct admin_ctx *ctx, const struct pc_kek *nk, int n,
+    const char *newid)
+{
+	PGresult	*res;
+	const char	*p[1];
+	int		i;
+
 	p[0] = newid;
 	res = admin_exec(ctx, "SELECT count(*) FROM auth.credentials "
 	    "WHERE totp_secret IS NOT NULL AND totp_key_id <> $1::integer",
@@ -862,41 +1011,13 @@ admin_cmd_rotate_key(struct admin_ctx *ctx, int argc, char **argv)
 		admin_fatal("the number of secrets changed during the "
 		    "rotation; nothing was changed");
 	for (i = 0; i < n; i++) {
-		slen = admin_unhex(PQgetvalue(res, i, 1), sealed,
-		    sizeof(sealed));
-		(void)snprintf(ad, sizeof(ad), "totp:%s",
-		    PQgetvalue(res, i, 0));
-		if (slen < 0 || pc_secretbox_open(nk, (const uint8_t *)ad,
-		    strlen(ad), sealed, (size_t)slen, plain,
-		    sizeof(plain)) <= 0)
+		if (!admin_rotate_opens(nk, PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), NULL))
 			admin_fatal("user %s: the re-sealed secret does not "
 			    "open with the new key; nothing was changed",
 			    PQgetvalue(res, i, 0));
-		pc_wipe(plain, sizeof(plain));
 	}
 	PQclear(res);
-
-	(void)snprintf(details, sizeof(details),
-	    "{\"from\": %u, \"to\": %u, \"secrets\": %d}", ctx->kek.id,
-	    nk->id, n);
-	admin_audit(ctx, "kek.rotated", "totp_key_file", details);
-	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
-	pc_kek_wipe(nk);
-
-	printf("re-sealed %d TOTP secret(s): key id %s -> %s\n", n, oldid,
-	    newid);
-	if (fflush(stdout) != 0)
-		admin_fatal("stdout: %s", strerror(errno));
-	fprintf(stderr,
-	    "Next steps:\n"
-	    "  1. In %s/policy.conf set:  totp_key_file %s\n"
-	    "     (payconsole-admin reads the same line).\n"
-	    "  2. Restart payconsole. Until it runs with the new key it "
-	    "cannot open any\n"
-	    "     TOTP secret: every login fails.\n"
-	    "  3. Then destroy the old key file %s and every copy of it.\n",
-	    ctx->site, path, ctx->policy.totp_key_file);
-	return (0);
 }
 
 /*
@@ -950,10 +1071,8 @@ admin_cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv)
 	char		details[160];
 	int		intact;
 
+	(void)argc;
 	(void)argv;
-	if (argc != 0)
-		admin_usage();
-
 	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "SELECT audit.seal()", 0, NULL, 0));
 	res = admin_exec(ctx, "SELECT intact, checked, last_event, "
@@ -998,8 +1117,8 @@ admin_cmd_audit_purge(struct admin_ctx *ctx, int argc, char **argv)
 	char		local[32], through[24], sha[65], real[PATH_MAX];
 	long long	n;
 
-	if (argc != 4 || strcmp(argv[0], "--before") != 0 ||
-	    strcmp(argv[2], "--out") != 0)
+	(void)argc;
+	if (strcmp(argv[0], "--before") != 0 || strcmp(argv[2], "--out") != 0)
 		admin_usage();
 	before = argv[1];
 	out = argv[3];
@@ -1156,9 +1275,10 @@ main(int argc, char **argv)
 {
 	struct admin_ctx	ctx;
 	struct passwd		*pw;
+	const struct admin_cmd	*cmd;
 	const char		*site;
 	char			path[PATH_MAX], err[PC_POLICY_ERR_MAX];
-	int			ch, ret;
+	int			ch, ret, words;
 
 	site = ".";
 	while ((ch = getopt(argc, argv, "+d:")) != -1) {
@@ -1193,28 +1313,8 @@ main(int argc, char **argv)
 	if (pc_totp_init() == -1)
 		admin_fatal("liboath initialisation failed");
 
-	if (strcmp(argv[0], "seed-demo") == 0)
-		ret = admin_seed_demo(&ctx, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "create-user") == 0)
-		ret = admin_cmd_create_user(&ctx, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "bootstrap-admin") == 0)
-		ret = admin_cmd_bootstrap_admin(&ctx, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "list-users") == 0)
-		ret = admin_cmd_list_users(&ctx, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "audit-verify") == 0)
-		ret = admin_cmd_audit_verify(&ctx, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
-	    strcmp(argv[1], "verify") == 0)
-		ret = admin_cmd_audit_verify(&ctx, argc - 2, argv + 2);
-	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
-	    strcmp(argv[1], "purge") == 0)
-		ret = admin_cmd_audit_purge(&ctx, argc - 2, argv + 2);
-	else if (strcmp(argv[0], "unlock") == 0)
-		ret = admin_cmd_unlock(&ctx, argc - 1, argv + 1);
-	else if (strcmp(argv[0], "rotate-key") == 0)
-		ret = admin_cmd_rotate_key(&ctx, argc - 1, argv + 1);
-	else
-		admin_usage();
+	cmd = admin_cmd_find(argc, argv, &words);
+	ret = cmd->run(&ctx, argc - words, argv + words);
 
 	pc_kek_wipe(&ctx.kek);
 	pc_kek_wipe(&admin_kek_new);

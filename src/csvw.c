@@ -38,12 +38,11 @@
 
 #include "csvw.h"
 #include "utf8.h"
+#include "wbuf.h"
 
-#define CSVW_INITIAL		256
 #define CSVW_FFFD		"\xef\xbf\xbd"
 #define CSVW_FFFD_LEN		3
 
-static int	csvw_reserve(struct pc_csvw *, size_t);
 static void	csvw_put(struct pc_csvw *, const char *, size_t);
 static void	csvw_sep(struct pc_csvw *);
 static int	csvw_formula(const unsigned char *, size_t);
@@ -57,10 +56,7 @@ pc_csvw_init(struct pc_csvw *w)
 void
 pc_csvw_free(struct pc_csvw *w)
 {
-	if (w->buf != NULL) {
-		explicit_bzero(w->buf, w->cap);
-		free(w->buf);
-	}
+	pc_wbuf_free(w->buf, w->cap);
 	pc_csvw_init(w);
 }
 
@@ -72,8 +68,8 @@ pc_csvw_finish(struct pc_csvw *w, size_t *len)
 	if (len != NULL)
 		*len = 0;
 
-	/* reserve(0) also gives an empty document its buffer. */
-	if (w->oom || csvw_reserve(w, 0) == -1) {
+	/* A put of nothing also gives an empty document its buffer. */
+	if (w->oom || pc_wbuf_put(&w->buf, &w->len, &w->cap, "", 0) == -1) {
 		pc_csvw_free(w);
 		return (NULL);
 	}
@@ -158,55 +154,11 @@ pc_csvw_endrow(struct pc_csvw *w)
 	w->fields = 0;
 }
 
-/* Make room for n more bytes and a NUL. */
-static int
-csvw_reserve(struct pc_csvw *w, size_t n)
-{
-	char	*nbuf;
-	size_t	 need, ncap;
-
-	if (w->oom)
-		return (-1);
-	if (n > SIZE_MAX - 1 - w->len) {
-		w->oom = 1;
-		return (-1);
-	}
-	need = w->len + n + 1;
-	if (need <= w->cap)
-		return (0);
-
-	ncap = w->cap ? w->cap : CSVW_INITIAL;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2) {
-			w->oom = 1;
-			return (-1);
-		}
-		ncap *= 2;
-	}
-
-	/* Not realloc: the old copy is wiped before it is freed. */
-	if ((nbuf = malloc(ncap)) == NULL) {
-		w->oom = 1;
-		return (-1);
-	}
-	if (w->buf != NULL) {
-		memcpy(nbuf, w->buf, w->len);
-		explicit_bzero(w->buf, w->cap);
-		free(w->buf);
-	}
-	w->buf = nbuf;
-	w->cap = ncap;
-
-	return (0);
-}
-
 static void
 csvw_put(struct pc_csvw *w, const char *s, size_t n)
 {
-	if (csvw_reserve(w, n) == -1)
-		return;
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
+	if (!w->oom && pc_wbuf_put(&w->buf, &w->len, &w->cap, s, n) == -1)
+		w->oom = 1;
 }
 
 /* The comma before every field but the first of a row. */

@@ -22,9 +22,9 @@
 
 #include "jsonw.h"
 #include "utf8.h"
+#include "wbuf.h"
 
 #define JSONW_DEPTH_MAX		32
-#define JSONW_INITIAL		256
 
 /* need_comma[] slots hold flags for each open container. */
 #define JSONW_F_COMMA		0x01
@@ -36,7 +36,6 @@
 /* Longest escape: "\u00XX" or "\ufffd". */
 #define JSONW_ESC_MAX		6
 
-static int	jsonw_reserve(struct pc_jsonw *, size_t);
 static void	jsonw_put(struct pc_jsonw *, const char *, size_t);
 static void	jsonw_put_escaped(struct pc_jsonw *, const char *, size_t);
 static int	jsonw_begin(struct pc_jsonw *, const char *);
@@ -60,10 +59,7 @@ void
 pc_jsonw_free(struct pc_jsonw *w)
 {
 	/* Answers can carry secrets (e.g. a TOTP enrolment URI). */
-	if (w->buf != NULL) {
-		explicit_bzero(w->buf, w->cap);
-		free(w->buf);
-	}
+	pc_wbuf_free(w->buf, w->cap);
 	pc_jsonw_init(w);
 }
 
@@ -77,7 +73,7 @@ pc_jsonw_finish(struct pc_jsonw *w, size_t *len)
 
 	/* Only a whole document: no error, everything closed, not empty. */
 	if (w->oom || w->depth != 0 || w->len == 0 ||
-	    jsonw_reserve(w, 0) == -1) {
+	    pc_wbuf_put(&w->buf, &w->len, &w->cap, "", 0) == -1) {
 		pc_jsonw_free(w);
 		return (NULL);
 	}
@@ -228,55 +224,11 @@ toolong:
 	return (-1);
 }
 
-/* Make room for n more bytes and a NUL. */
-static int
-jsonw_reserve(struct pc_jsonw *w, size_t n)
-{
-	char	*nbuf;
-	size_t	 need, ncap;
-
-	if (w->oom)
-		return (-1);
-	if (n > SIZE_MAX - 1 - w->len) {
-		w->oom = JSONW_ERR_OOM;
-		return (-1);
-	}
-	need = w->len + n + 1;
-	if (need <= w->cap)
-		return (0);
-
-	ncap = w->cap ? w->cap : JSONW_INITIAL;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2) {
-			w->oom = JSONW_ERR_OOM;
-			return (-1);
-		}
-		ncap *= 2;
-	}
-
-	/* Not realloc: the old copy is wiped before it is freed. */
-	if ((nbuf = malloc(ncap)) == NULL) {
-		w->oom = JSONW_ERR_OOM;
-		return (-1);
-	}
-	if (w->buf != NULL) {
-		memcpy(nbuf, w->buf, w->len);
-		explicit_bzero(w->buf, w->cap);
-		free(w->buf);
-	}
-	w->buf = nbuf;
-	w->cap = ncap;
-
-	return (0);
-}
-
 static void
 jsonw_put(struct pc_jsonw *w, const char *s, size_t n)
 {
-	if (jsonw_reserve(w, n) == -1)
-		return;
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
+	if (!w->oom && pc_wbuf_put(&w->buf, &w->len, &w->cap, s, n) == -1)
+		w->oom = JSONW_ERR_OOM;
 }
 
 static void
@@ -392,6 +344,10 @@ jsonw_escape_next(const unsigned char *s, size_t len, size_t *off,
     char *esc, const char **chunk)
 {
 	static const char	hex[] = "0123456789abcdef";
+	/* The characters with a short escape, and their letters. */
+	static const char	shortc[] = "\"\\\n\r\t\b\f";
+	static const char	letters[] = "\"\\nrtbf";
+	const char		*p;
 	size_t			i = *off, run, n;
 	uint32_t		cp;
 	unsigned char		c;
@@ -433,27 +389,8 @@ jsonw_escape_next(const unsigned char *s, size_t len, size_t *off,
 
 	*off = i + 1;
 	esc[0] = '\\';
-	switch (c) {
-	case '"':
-		esc[1] = '"';
-		return (2);
-	case '\\':
-		esc[1] = '\\';
-		return (2);
-	case '\n':
-		esc[1] = 'n';
-		return (2);
-	case '\r':
-		esc[1] = 'r';
-		return (2);
-	case '\t':
-		esc[1] = 't';
-		return (2);
-	case '\b':
-		esc[1] = 'b';
-		return (2);
-	case '\f':
-		esc[1] = 'f';
+	if (c != '\0' && (p = strchr(shortc, c)) != NULL) {
+		esc[1] = letters[p - shortc];
 		return (2);
 	}
 

@@ -50,6 +50,25 @@ static int	mask_shown(uint32_t);
 static void	mask_put(struct mask_out *, const void *, size_t);
 static size_t	mask_put_cp(struct mask_out *, const unsigned char *, size_t);
 static int	mask_finish(struct mask_out *);
+static int	mask_begin(struct mask_out *, const char *, size_t, char *,
+		    size_t);
+
+/* Checks the arguments and starts o writing into out; -1 when bad. */
+static int
+mask_begin(struct mask_out *o, const char *in, size_t len, char *out,
+    size_t outlen)
+{
+	if (out == NULL || outlen == 0)
+		return (-1);
+	out[0] = '\0';
+	if (in == NULL && len != 0)
+		return (-1);
+	o->buf = out;
+	o->cap = outlen;
+	o->len = 0;
+	o->full = 0;
+	return (0);
+}
 
 int
 pc_mask_name(const char *in, size_t len, char *out, size_t outlen)
@@ -59,16 +78,8 @@ pc_mask_name(const char *in, size_t len, char *out, size_t outlen)
 	size_t			 i, n, words;
 	uint32_t		 cp;
 
-	if (out == NULL || outlen == 0)
+	if (mask_begin(&o, in, len, out, outlen) == -1)
 		return (-1);
-	out[0] = '\0';
-	if (in == NULL && len != 0)
-		return (-1);
-
-	o.buf = out;
-	o.cap = outlen;
-	o.len = 0;
-	o.full = 0;
 
 	words = 0;
 	i = 0;
@@ -99,16 +110,8 @@ pc_mask_email(const char *in, size_t len, char *out, size_t outlen)
 	struct mask_out		 o;
 	size_t			 at, i;
 
-	if (out == NULL || outlen == 0)
+	if (mask_begin(&o, in, len, out, outlen) == -1)
 		return (-1);
-	out[0] = '\0';
-	if (in == NULL && len != 0)
-		return (-1);
-
-	o.buf = out;
-	o.cap = outlen;
-	o.len = 0;
-	o.full = 0;
 
 	/* The last '@': 0x40 is never part of a multi-byte sequence. */
 	for (at = len; at > 0 && p[at - 1] != '@'; at--)

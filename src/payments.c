@@ -79,7 +79,6 @@ enum pc_txn_kind {
 };
 
 struct pc_txn {
-	int			step;
 	enum pc_txn_kind	kind;
 	int			masked;
 	struct pc_dbq		q;
@@ -97,18 +96,77 @@ struct pc_txn {
 };
 
 static void	pc_txn_free(void *);
-static int	pc_txn_search_prepare(struct http_request *, struct pc_txn *,
-		    int);
+static struct pc_txn	*pc_txn_get(struct http_request *);
+static int	pc_txn_search_check(struct pc_txn *);
+static int	pc_txn_search_prepare(struct http_request *, struct pc_txn *);
 static int	pc_txn_search_answer(struct http_request *, struct pc_txn *);
 static int	pc_txn_export_answer(struct http_request *, struct pc_txn *);
+static int	pc_txn_detail_prepare(struct http_request *, struct pc_txn *);
 static int	pc_txn_detail_answer(struct http_request *, struct pc_txn *);
+static int	pc_txn_op_key(struct http_request *, struct pc_txn *);
+static int	pc_txn_op_version(struct http_request *, struct pc_txn *);
+static int	pc_txn_op_refund(struct http_request *, struct pc_txn *,
+		    uint8_t *, size_t);
+static void	pc_txn_op_digest(struct http_request *, struct pc_txn *,
+		    const uint8_t *, size_t);
+static int	pc_txn_op_read(struct http_request *, struct pc_txn *);
 static int	pc_txn_op_prepare(struct http_request *, struct pc_txn *);
+static int	pc_txn_op_answer(struct http_request *, struct pc_txn *);
+static void	pc_txn_param_caller(struct pc_txn *, struct pc_req *);
+static void	pc_txn_json_num(struct pc_jsonw *, const char *, PGresult *,
+		    int, int);
 static void	pc_txn_row_json(struct pc_jsonw *, const char *, PGresult *,
 		    int, int);
 static int	pc_txn_digits(const char *, size_t);
+static int	pc_txn_one_of(const char *, const char *const *);
 static void	pc_txn_hex(const uint8_t *, size_t, char *);
 static int	pc_txn_audit_read(struct http_request *, struct pc_txn *);
 static int	pc_txn(struct http_request *, enum pc_txn_kind);
+
+static int	pc_txn_step_prepare(struct http_request *);
+static int	pc_txn_step_query(struct http_request *);
+static int	pc_txn_step_answer(struct http_request *);
+static int	pc_txn_step_record(struct http_request *);
+static int	pc_txn_step_send(struct http_request *);
+
+/*
+ * One request: its query, the answer (a detail or an operation is sent
+ * here), the search or export recorded, the held answer sent.
+ */
+enum pc_txn_step {
+	PC_TXN_S_PREPARE = 0,
+	PC_TXN_S_QUERY,
+	PC_TXN_S_ANSWER,
+	PC_TXN_S_RECORD,
+	PC_TXN_S_SEND,
+};
+
+static struct http_state pc_txn_states[] = {
+	[PC_TXN_S_PREPARE] = KORE_HTTP_STATE(pc_txn_step_prepare),
+	[PC_TXN_S_QUERY] = KORE_HTTP_STATE(pc_txn_step_query),
+	[PC_TXN_S_ANSWER] = KORE_HTTP_STATE(pc_txn_step_answer),
+	[PC_TXN_S_RECORD] = KORE_HTTP_STATE(pc_txn_step_record),
+	[PC_TXN_S_SEND] = KORE_HTTP_STATE(pc_txn_step_send),
+};
+
+#define PC_TXN_NSTATES	(sizeof(pc_txn_states) / sizeof(pc_txn_states[0]))
+
+/*
+ * What each kind does at the two steps that differ: prepare its query
+ * (0 when answered) and answer it (KORE_RESULT_RETRY when the answer is
+ * held until the view is recorded).
+ */
+static const struct {
+	int	(*prepare)(struct http_request *, struct pc_txn *);
+	int	(*answer)(struct http_request *, struct pc_txn *);
+} pc_txn_kinds[] = {
+	[PC_TXN_SEARCH] = { pc_txn_search_prepare, pc_txn_search_answer },
+	[PC_TXN_EXPORT] = { pc_txn_search_prepare, pc_txn_export_answer },
+	[PC_TXN_DETAIL] = { pc_txn_detail_prepare, pc_txn_detail_answer },
+	[PC_TXN_CAPTURE] = { pc_txn_op_prepare, pc_txn_op_answer },
+	[PC_TXN_CANCEL] = { pc_txn_op_prepare, pc_txn_op_answer },
+	[PC_TXN_REFUND] = { pc_txn_op_prepare, pc_txn_op_answer },
+};
 
 static void
 pc_txn_free(void *arg)
@@ -125,6 +183,25 @@ pc_txn_free(void *arg)
 		free(t->details);
 		t->details = NULL;
 	}
+}
+
+static struct pc_txn *
+pc_txn_get(struct http_request *req)
+{
+	return (pc_req_handler_state(req, sizeof(struct pc_txn), pc_txn_free));
+}
+
+/* 1 when s is one of the NULL-terminated list. */
+static int
+pc_txn_one_of(const char *s, const char *const *list)
+{
+	size_t	i;
+
+	for (i = 0; list[i] != NULL; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return (1);
+	}
+	return (0);
 }
 
 static int
@@ -151,58 +228,62 @@ pc_txn_hex(const uint8_t *h, size_t len, char *out)
 		(void)snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
-/* Validate the filters and bind them; 0 when answered with 400. */
+/* The filters' values, each of its own form; 0 when one is not. */
 static int
-pc_txn_search_prepare(struct http_request *req, struct pc_txn *t,
-    int export)
+pc_txn_search_check(struct pc_txn *t)
 {
 	static const char *const statuses[] = { "authorized", "captured",
 	    "cancelled", "partially_refunded", "refunded", "failed", NULL };
 	static const char *const brands[] = { "visa", "mastercard", "jcb",
 	    "amex", "diners", "discover", NULL };
-	const char	*v, *names[] = { "from", "to", "status", "order_prefix",
-			    "amount_min", "amount_max", "last4", "brand" };
-	int64_t		cur_us, cur_id;
+	static const char *const times[] = { "from", "to" };
+	static const char *const amounts[] = { "amount_min", "amount_max" };
+	const char	*v;
 	size_t		i, k;
-	int		ok;
-	long		lim;
-
-	if (pc_qs_parse(&t->qs, req->query_string, pc_txn_filters) == -1)
-		goto bad;
 
 	for (i = 0; i < 2; i++) {
-		v = pc_qs_get(&t->qs, names[i]);
+		v = pc_qs_get(&t->qs, times[i]);
 		if (v != NULL && !pc_qs_local_time(v))
-			goto bad;
+			return (0);
 	}
-	if ((v = pc_qs_get(&t->qs, "status")) != NULL) {
-		for (ok = 0, k = 0; statuses[k] != NULL; k++)
-			ok |= strcmp(v, statuses[k]) == 0;
-		if (!ok)
-			goto bad;
-	}
-	if ((v = pc_qs_get(&t->qs, "brand")) != NULL) {
-		for (ok = 0, k = 0; brands[k] != NULL; k++)
-			ok |= strcmp(v, brands[k]) == 0;
-		if (!ok)
-			goto bad;
-	}
+	if ((v = pc_qs_get(&t->qs, "status")) != NULL &&
+	    !pc_txn_one_of(v, statuses))
+		return (0);
+	if ((v = pc_qs_get(&t->qs, "brand")) != NULL &&
+	    !pc_txn_one_of(v, brands))
+		return (0);
 	if ((v = pc_qs_get(&t->qs, "order_prefix")) != NULL) {
 		for (k = 0; v[k] != '\0'; k++) {
 			if (!((v[k] >= 'A' && v[k] <= 'Z') ||
 			    (v[k] >= 'a' && v[k] <= 'z') ||
 			    (v[k] >= '0' && v[k] <= '9') || v[k] == '.' ||
 			    v[k] == '_' || v[k] == '-') || k >= 64)
-				goto bad;
+				return (0);
 		}
 	}
-	for (i = 4; i < 6; i++) {
-		if ((v = pc_qs_get(&t->qs, names[i])) != NULL &&
+	for (i = 0; i < 2; i++) {
+		if ((v = pc_qs_get(&t->qs, amounts[i])) != NULL &&
 		    !pc_txn_digits(v, 18))
-			goto bad;
+			return (0);
 	}
 	if ((v = pc_qs_get(&t->qs, "last4")) != NULL &&
 	    (!pc_txn_digits(v, 4) || strlen(v) != 4))
+		return (0);
+	return (1);
+}
+
+/* Validate the filters and bind them; 0 when answered with 400. */
+static int
+pc_txn_search_prepare(struct http_request *req, struct pc_txn *t)
+{
+	const char	*v, *names[] = { "from", "to", "status", "order_prefix",
+			    "amount_min", "amount_max", "last4", "brand" };
+	int64_t		cur_us, cur_id;
+	size_t		i;
+	long		lim;
+
+	if (pc_qs_parse(&t->qs, req->query_string, pc_txn_filters) == -1 ||
+	    !pc_txn_search_check(t))
 		goto bad;
 
 	lim = 50;
@@ -211,7 +292,7 @@ pc_txn_search_prepare(struct http_request *req, struct pc_txn *t,
 		    lim > PC_TXN_LIMIT_MAX)
 			goto bad;
 	}
-	if (export)
+	if (t->kind == PC_TXN_EXPORT)
 		lim = PC_TXN_EXPORT_CAP;
 	/* One row more than asked tells whether there is a next page. */
 	(void)snprintf(t->limit, sizeof(t->limit), "%ld", lim + 1);
@@ -257,6 +338,14 @@ bad:
 	return (0);
 }
 
+/* A bigint column as a JSON number. */
+static void
+pc_txn_json_num(struct pc_jsonw *w, const char *key, PGresult *res,
+    int row, int col)
+{
+	pc_jsonw_int(w, key, strtoll(PQgetvalue(res, row, col), NULL, 10));
+}
+
 static void
 pc_txn_row_json(struct pc_jsonw *w, const char *key, PGresult *res, int row,
     int masked)
@@ -265,9 +354,9 @@ pc_txn_row_json(struct pc_jsonw *w, const char *key, PGresult *res, int row,
 	int	n;
 
 	pc_jsonw_object_open(w, key);
-	pc_jsonw_int(w, "id", strtoll(PQgetvalue(res, row, 0), NULL, 10));
+	pc_txn_json_num(w, "id", res, row, 0);
 	pc_jsonw_string(w, "merchant_order_id", PQgetvalue(res, row, 1));
-	pc_jsonw_int(w, "amount", strtoll(PQgetvalue(res, row, 2), NULL, 10));
+	pc_txn_json_num(w, "amount", res, row, 2);
 	pc_jsonw_string(w, "currency", PQgetvalue(res, row, 3));
 	pc_jsonw_string(w, "status", PQgetvalue(res, row, 4));
 	pc_jsonw_string(w, "card_brand", PQgetvalue(res, row, 5));
@@ -283,16 +372,11 @@ pc_txn_row_json(struct pc_jsonw *w, const char *key, PGresult *res, int row,
 		pc_jsonw_string(w, "cardholder_name", PQgetvalue(res, row, 7));
 		pc_jsonw_string(w, "cardholder_email", PQgetvalue(res, row, 8));
 	}
-	pc_jsonw_int(w, "created_at", strtoll(PQgetvalue(res, row, 9),
-	    NULL, 10));
-	pc_jsonw_int(w, "updated_at", strtoll(PQgetvalue(res, row, 10),
-	    NULL, 10));
-	pc_jsonw_int(w, "version", strtoll(PQgetvalue(res, row, 11),
-	    NULL, 10));
-	pc_jsonw_int(w, "captured_amount", strtoll(PQgetvalue(res, row, 13),
-	    NULL, 10));
-	pc_jsonw_int(w, "refunded_amount", strtoll(PQgetvalue(res, row, 14),
-	    NULL, 10));
+	pc_txn_json_num(w, "created_at", res, row, 9);
+	pc_txn_json_num(w, "updated_at", res, row, 10);
+	pc_txn_json_num(w, "version", res, row, 11);
+	pc_txn_json_num(w, "captured_amount", res, row, 13);
+	pc_txn_json_num(w, "refunded_amount", res, row, 14);
 	pc_jsonw_object_close(w);
 }
 
@@ -425,6 +509,38 @@ pc_txn_export_answer(struct http_request *req, struct pc_txn *t)
 	return (KORE_RESULT_RETRY);
 }
 
+/* Auditors read the row masked; an operator's view is recorded. */
+static int
+pc_txn_detail_prepare(struct http_request *req, struct pc_txn *t)
+{
+	if (t->masked) {
+		pc_dbq_init(&t->q, PC_DB_AUDITOR, "SELECT " PC_TXN_COLUMNS ", "
+		    "payments.refund_list(id)::text FROM payments.transactions "
+		    "WHERE id = $1::bigint");
+		pc_dbq_param(&t->q, t->id, strlen(t->id));
+		return (1);
+	}
+	pc_dbq_init(&t->q, PC_DB_PAYMENTS, "SELECT j->>'id', "
+	    "j->>'merchant_order_id', j->>'amount', j->>'currency', "
+	    "j->>'status', j->>'card_brand', j->>'card_last4', "
+	    "j->>'cardholder_name', j->>'cardholder_email', "
+	    "j->>'created_at', j->>'updated_at', j->>'version', 0, "
+	    "j->>'captured_amount', j->>'refunded_amount', refunds::text "
+	    "FROM payments.view_transaction($1::bytea, $2::inet, $3::bigint) "
+	    "AS v(j, refunds)");
+	pc_txn_param_caller(t, pc_req_get(req));
+	pc_dbq_param(&t->q, t->id, strlen(t->id));
+	return (1);
+}
+
+/* The caller, as the database functions that act for one take it. */
+static void
+pc_txn_param_caller(struct pc_txn *t, struct pc_req *r)
+{
+	pc_dbq_param(&t->q, r->tok, strlen(r->tok));
+	pc_dbq_param(&t->q, r->source, strlen(r->source));
+}
+
 static int
 pc_txn_detail_answer(struct http_request *req, struct pc_txn *t)
 {
@@ -453,20 +569,13 @@ pc_txn_detail_answer(struct http_request *req, struct pc_txn *t)
 	return (KORE_RESULT_OK);
 }
 
-/* Headers and body of capture/cancel/refund; 0 when answered. */
+/* The Idempotency-Key header, kept as its SHA-256; 0 when answered. */
 static int
-pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
+pc_txn_op_key(struct http_request *req, struct pc_txn *t)
 {
-	struct pc_jsonin	json;
-	const char		*r;
-	int64_t			a;
-	size_t			rlen;
-	EVP_MD_CTX		*md;
-	uint8_t			body[2048], h[32];
-	const char		*key, *match;
-	unsigned int		hl;
-	ssize_t			n;
-	int			ok;
+	const char	*key;
+	uint8_t		h[32];
+	unsigned int	hl;
 
 	if (!http_request_header(req, "idempotency-key", &key) ||
 	    strlen(key) < 1 || strlen(key) > 64 ||
@@ -490,6 +599,14 @@ pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
 	if (EVP_Digest(key, strlen(key), h, &hl, EVP_sha256(), NULL) != 1)
 		fatal("SHA-256 failed");
 	pc_txn_hex(h, sizeof(h), t->idem_key);
+	return (1);
+}
+
+/* The If-Match header: the version the operator saw; 0 when answered. */
+static int
+pc_txn_op_version(struct http_request *req, struct pc_txn *t)
+{
+	const char	*match;
 
 	if (!http_request_header(req, "if-match", &match)) {
 		pc_http_error(req, 428, "precondition_required",
@@ -509,201 +626,206 @@ pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
 		    "The transaction changed; reload it.");
 		return (0);
 	}
+	return (1);
+}
 
-	n = http_body_read(req, body, sizeof(body));
-	if (n < 0 || req->http_body_length > 0) {
-		pc_http_error(req, 400, "invalid_request", "Body too large.");
+/* A refund's amount and reason from body[0..n); 0 when answered. */
+static int
+pc_txn_op_refund(struct http_request *req, struct pc_txn *t, uint8_t *body,
+    size_t n)
+{
+	struct pc_jsonin	json;
+	const char		*r;
+	int64_t			a;
+	size_t			rlen;
+	int			ok;
+
+	ok = 0;
+	if (pc_jsonin_parse(&json, body, n) == PC_JSONIN_OK &&
+	    pc_jsonin_int(&json, "amount", 1, 999999999999LL, &a) &&
+	    (r = pc_jsonin_string(&json, "reason", &rlen)) != NULL &&
+	    rlen > 0 && rlen <= 500) {
+		(void)snprintf(t->amount, sizeof(t->amount), "%" PRId64, a);
+		(void)kore_strlcpy(t->reason, r, sizeof(t->reason));
+		ok = 1;
+	}
+	pc_jsonin_free(&json);
+	if (!ok) {
+		pc_http_error(req, 400, "invalid_request",
+		    "Send amount (a positive integer) and reason.");
 		return (0);
 	}
-
-	t->amount[0] = t->reason[0] = '\0';
-	if (t->kind == PC_TXN_REFUND) {
-		ok = 0;
-		if (pc_jsonin_parse(&json, body, (size_t)n) == PC_JSONIN_OK &&
-		    pc_jsonin_int(&json, "amount", 1, 999999999999LL, &a) &&
-		    (r = pc_jsonin_string(&json, "reason", &rlen)) != NULL &&
-		    rlen > 0 && rlen <= 500) {
-			(void)snprintf(t->amount, sizeof(t->amount), "%" PRId64,
-			    a);
-			(void)kore_strlcpy(t->reason, r, sizeof(t->reason));
-			ok = 1;
-		}
-		pc_jsonin_free(&json);
-		if (!ok) {
-			pc_http_error(req, 400, "invalid_request",
-			    "Send amount (a positive integer) and reason.");
-			return (0);
-		}
-		if (!pc_req_no_card(req, t->reason, strlen(t->reason))) {
-			pc_wipe(t->reason, sizeof(t->reason));
-			pc_wipe(body, sizeof(body));
-			return (0);
-		}
+	if (!pc_req_no_card(req, t->reason, strlen(t->reason))) {
+		pc_wipe(t->reason, sizeof(t->reason));
+		return (0);
 	}
+	return (1);
+}
 
-	/* Same key, same request: what the request is, as a digest. */
+/* Same key, same request: what the request is, as a digest. */
+static void
+pc_txn_op_digest(struct http_request *req, struct pc_txn *t,
+    const uint8_t *body, size_t n)
+{
+	EVP_MD_CTX	*md;
+	uint8_t		h[32];
+	unsigned int	hl;
+
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		fatal("EVP_MD_CTX_new");
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, req->path, strlen(req->path) + 1) != 1 ||
 	    EVP_DigestUpdate(md, t->version, strlen(t->version) + 1) != 1 ||
-	    EVP_DigestUpdate(md, body, (size_t)n) != 1 ||
+	    EVP_DigestUpdate(md, body, n) != 1 ||
 	    EVP_DigestFinal_ex(md, h, &hl) != 1)
 		fatal("SHA-256 failed");
 	EVP_MD_CTX_free(md);
 	pc_txn_hex(h, sizeof(h), t->req_hash);
+}
+
+/* Headers and body of capture/cancel/refund; 0 when answered. */
+static int
+pc_txn_op_read(struct http_request *req, struct pc_txn *t)
+{
+	uint8_t		body[2048];
+	ssize_t		n;
+	int		ok;
+
+	if (!pc_txn_op_key(req, t) || !pc_txn_op_version(req, t))
+		return (0);
+	n = http_body_read(req, body, sizeof(body));
+	if (n < 0 || req->http_body_length > 0) {
+		pc_http_error(req, 400, "invalid_request", "Body too large.");
+		return (0);
+	}
+	t->amount[0] = t->reason[0] = '\0';
+	ok = t->kind != PC_TXN_REFUND ||
+	    pc_txn_op_refund(req, t, body, (size_t)n);
+	if (ok)
+		pc_txn_op_digest(req, t, body, (size_t)n);
 	pc_wipe(body, sizeof(body));
+	return (ok);
+}
+
+/*
+ * One call of payments.operate(). A refund above the threshold waits
+ * for another operator (202).
+ */
+static int
+pc_txn_op_prepare(struct http_request *req, struct pc_txn *t)
+{
+	const char	*op;
+
+	if (!pc_txn_op_read(req, t))
+		return (0);
+	op = t->kind == PC_TXN_CAPTURE ? "capture" :
+	    t->kind == PC_TXN_CANCEL ? "cancel" : "refund";
+	(void)snprintf(t->threshold, sizeof(t->threshold), "%u",
+	    pc_policy.refund_approval_threshold);
+	(void)snprintf(t->ttl, sizeof(t->ttl), "%u",
+	    pc_policy.approval_ttl_seconds);
+	pc_dbq_init(&t->q, PC_DB_PAYMENTS, "SELECT status, body::text FROM "
+	    "payments.operate($1::bytea, $2::inet, $3, $4::bigint, $5::int, "
+	    "$6, $7, $8::bigint, $9, $10::bigint, $11::int)");
+	pc_txn_param_caller(t, pc_req_get(req));
+	pc_dbq_param(&t->q, op, strlen(op));
+	pc_dbq_param(&t->q, t->id, strlen(t->id));
+	pc_dbq_param(&t->q, t->version, strlen(t->version));
+	pc_dbq_param(&t->q, t->idem_key, strlen(t->idem_key));
+	pc_dbq_param(&t->q, t->req_hash, strlen(t->req_hash));
+	pc_dbq_param(&t->q, t->amount[0] ? t->amount : NULL,
+	    strlen(t->amount));
+	pc_dbq_param(&t->q, t->reason[0] ? t->reason : NULL,
+	    strlen(t->reason));
+	pc_dbq_param(&t->q, t->threshold, strlen(t->threshold));
+	pc_dbq_param(&t->q, t->ttl, strlen(t->ttl));
 	return (1);
+}
+
+/* payments.operate() chose the status and wrote the body. */
+static int
+pc_txn_op_answer(struct http_request *req, struct pc_txn *t)
+{
+	PGresult	*res;
+
+	res = t->q.result;
+	if (PQntuples(res) != 1) {
+		pc_http_error(req, 503, "unavailable",
+		    "The service is temporarily unavailable.");
+		return (KORE_RESULT_OK);
+	}
+	/* NOLINTNEXTLINE(cert-err34-c): status from our own SQL function (007_payment_ops.sql) */
+	pc_http_json(req, atoi(PQgetvalue(res, 0, 0)), PQgetvalue(res, 0, 1),
+	    (size_t)PQgetlength(res, 0, 1));
+	return (KORE_RESULT_OK);
+}
+
+static int
+pc_txn_step_prepare(struct http_request *req)
+{
+	struct pc_txn	*t;
+
+	t = pc_txn_get(req);
+	if (!pc_txn_kinds[t->kind].prepare(req, t))
+		return (HTTP_STATE_COMPLETE);
+	return (pc_req_step(req, PC_TXN_S_QUERY));
+}
+
+static int
+pc_txn_step_query(struct http_request *req)
+{
+	return (pc_req_wait(req, &pc_txn_get(req)->q, PC_TXN_S_ANSWER));
+}
+
+/* A detail or an operation is answered; a search or export is held. */
+static int
+pc_txn_step_answer(struct http_request *req)
+{
+	struct pc_txn	*t;
+
+	t = pc_txn_get(req);
+	if (pc_txn_kinds[t->kind].answer(req, t) != KORE_RESULT_RETRY ||
+	    !pc_txn_audit_read(req, t))
+		return (HTTP_STATE_COMPLETE);
+	return (pc_req_step(req, PC_TXN_S_RECORD));
+}
+
+static int
+pc_txn_step_record(struct http_request *req)
+{
+	return (pc_req_wait(req, &pc_txn_get(req)->audit, PC_TXN_S_SEND));
+}
+
+static int
+pc_txn_step_send(struct http_request *req)
+{
+	struct pc_txn	*t;
+
+	t = pc_txn_get(req);
+	if (t->kind == PC_TXN_SEARCH) {
+		pc_http_json(req, 200, t->csv, t->csv_len);
+		return (HTTP_STATE_COMPLETE);
+	}
+	http_response_header(req, "content-type", "text/csv; charset=utf-8");
+	http_response_header(req, "content-disposition",
+	    "attachment; filename=\"transactions.csv\"");
+	http_response_header(req, "x-row-cap", "10000");
+	http_response_header(req, "x-rows", t->rows);
+	http_response(req, 200, t->csv, t->csv_len);
+	return (HTTP_STATE_COMPLETE);
 }
 
 static int
 pc_txn(struct http_request *req, enum pc_txn_kind kind)
 {
-	struct pc_req		*r;
-	struct pc_txn		*t;
-	PGresult		*res;
-	const char		*op;
-	int			rv;
+	struct pc_txn	*t;
 
-	r = pc_req_get(req);
-	t = pc_req_handler_state(req, sizeof(*t), pc_txn_free);
-
-	for (;;) {
-		switch (t->step) {
-		case 0:
-			t->kind = kind;
-			t->masked = strcmp(r->s.role, "operator") != 0;
-			(void)snprintf(t->id, sizeof(t->id), "%" PRId64,
-			    r->path_id);
-			switch (kind) {
-			case PC_TXN_SEARCH:
-			case PC_TXN_EXPORT:
-				if (!pc_txn_search_prepare(req, t,
-				    kind == PC_TXN_EXPORT))
-					return (KORE_RESULT_OK);
-				break;
-			case PC_TXN_DETAIL:
-				if (t->masked) {
-					pc_dbq_init(&t->q, PC_DB_AUDITOR,
-					    "SELECT " PC_TXN_COLUMNS ", "
-					    "payments.refund_list(id)::text "
-					    "FROM payments.transactions "
-					    "WHERE id = $1::bigint");
-					pc_dbq_param(&t->q, t->id,
-					    strlen(t->id));
-				} else {
-					pc_dbq_init(&t->q, PC_DB_PAYMENTS,
-					    "SELECT j->>'id', "
-					    "j->>'merchant_order_id', "
-					    "j->>'amount', j->>'currency', "
-					    "j->>'status', j->>'card_brand', "
-					    "j->>'card_last4', "
-					    "j->>'cardholder_name', "
-					    "j->>'cardholder_email', "
-					    "j->>'created_at', j->>'updated_at', "
-					    "j->>'version', 0, "
-					    "j->>'captured_amount', "
-					    "j->>'refunded_amount', refunds::text "
-					    "FROM payments.view_transaction("
-					    "$1::bytea, $2::inet, $3::bigint) "
-					    "AS v(j, refunds)");
-					pc_dbq_param(&t->q, r->tok,
-					    strlen(r->tok));
-					pc_dbq_param(&t->q, r->source,
-					    strlen(r->source));
-					pc_dbq_param(&t->q, t->id,
-					    strlen(t->id));
-				}
-				break;
-			default:
-				if (!pc_txn_op_prepare(req, t))
-					return (KORE_RESULT_OK);
-				op = kind == PC_TXN_CAPTURE ? "capture" :
-				    kind == PC_TXN_CANCEL ? "cancel" : "refund";
-				/* A refund above the threshold waits for
-				 * another operator (202). */
-				(void)snprintf(t->threshold,
-				    sizeof(t->threshold), "%u",
-				    pc_policy.refund_approval_threshold);
-				(void)snprintf(t->ttl, sizeof(t->ttl), "%u",
-				    pc_policy.approval_ttl_seconds);
-				pc_dbq_init(&t->q, PC_DB_PAYMENTS,
-				    "SELECT status, body::text FROM "
-				    "payments.operate($1::bytea, $2::inet, "
-				    "$3, $4::bigint, $5::int, $6, $7, "
-				    "$8::bigint, $9, $10::bigint, $11::int)");
-				pc_dbq_param(&t->q, r->tok, strlen(r->tok));
-				pc_dbq_param(&t->q, r->source,
-				    strlen(r->source));
-				pc_dbq_param(&t->q, op, strlen(op));
-				pc_dbq_param(&t->q, t->id, strlen(t->id));
-				pc_dbq_param(&t->q, t->version,
-				    strlen(t->version));
-				pc_dbq_param(&t->q, t->idem_key,
-				    strlen(t->idem_key));
-				pc_dbq_param(&t->q, t->req_hash,
-				    strlen(t->req_hash));
-				pc_dbq_param(&t->q, t->amount[0] ? t->amount :
-				    NULL, strlen(t->amount));
-				pc_dbq_param(&t->q, t->reason[0] ? t->reason :
-				    NULL, strlen(t->reason));
-				pc_dbq_param(&t->q, t->threshold,
-				    strlen(t->threshold));
-				pc_dbq_param(&t->q, t->ttl, strlen(t->ttl));
-				break;
-			}
-			t->step = 1;
-			continue;
-
-		case 1:
-			if (!pc_dbq_ready(req, &t->q, &rv))
-				return (rv);
-			res = t->q.result;
-			switch (kind) {
-			case PC_TXN_SEARCH:
-			case PC_TXN_EXPORT:
-				if ((kind == PC_TXN_SEARCH ?
-				    pc_txn_search_answer(req, t) :
-				    pc_txn_export_answer(req, t)) !=
-				    KORE_RESULT_RETRY)
-					return (KORE_RESULT_OK);
-				if (!pc_txn_audit_read(req, t))
-					return (KORE_RESULT_OK);
-				t->step = 2;
-				continue;
-			case PC_TXN_DETAIL:
-				return (pc_txn_detail_answer(req, t));
-			default:
-				if (PQntuples(res) != 1) {
-					pc_http_error(req, 503, "unavailable",
-					    "The service is temporarily "
-					    "unavailable.");
-					return (KORE_RESULT_OK);
-				}
-				/* NOLINTNEXTLINE(cert-err34-c): status from our own SQL function (007_payment_ops.sql) */
-				pc_http_json(req, atoi(PQgetvalue(res, 0, 0)),
-				    PQgetvalue(res, 0, 1),
-				    (size_t)PQgetlength(res, 0, 1));
-				return (KORE_RESULT_OK);
-			}
-
-		case 2:
-			if (!pc_dbq_ready(req, &t->audit, &rv))
-				return (rv);
-			if (kind == PC_TXN_SEARCH) {
-				pc_http_json(req, 200, t->csv, t->csv_len);
-				return (KORE_RESULT_OK);
-			}
-			http_response_header(req, "content-type",
-			    "text/csv; charset=utf-8");
-			http_response_header(req, "content-disposition",
-			    "attachment; filename=\"transactions.csv\"");
-			http_response_header(req, "x-row-cap", "10000");
-			http_response_header(req, "x-rows", t->rows);
-			http_response(req, 200, t->csv, t->csv_len);
-			return (KORE_RESULT_OK);
-		}
-	}
+	t = pc_txn_get(req);
+	t->kind = kind;
+	t->masked = strcmp(pc_req_get(req)->s.role, "operator") != 0;
+	(void)snprintf(t->id, sizeof(t->id), "%" PRId64,
+	    pc_req_get(req)->path_id);
+	return (http_state_run(pc_txn_states, PC_TXN_NSTATES, req));
 }
 
 int

@@ -73,6 +73,33 @@ pc_req_handler_state(struct http_request *req, size_t len,
 }
 
 /*
+ * Steps of an http_state_run() table: go on to step next (Kore's
+ * http_state_run() runs whatever req->fsm_state names, so every step
+ * that continues says where to).
+ */
+int
+pc_req_step(struct http_request *req, int next)
+{
+	req->fsm_state = (u_int8_t)next;
+	return (HTTP_STATE_CONTINUE);
+}
+
+/*
+ * The wait for q (pc_dbq_state()) as a whole step: on to step next once
+ * the query is done, RETRY until then, COMPLETE once a refusal or
+ * failure has been answered.
+ */
+int
+pc_req_wait(struct http_request *req, struct pc_dbq *q, int next)
+{
+	int	rv;
+
+	if ((rv = pc_dbq_state(req, q)) != HTTP_STATE_CONTINUE)
+		return (rv);
+	return (pc_req_step(req, next));
+}
+
+/*
  * The caller's address. X-Forwarded-For is believed only when the peer
  * itself is a trusted proxy (none by default), and then only its last
  * entry: the one that proxy added.

@@ -57,6 +57,8 @@ struct pc_req	*pc_req_get(struct http_request *);
 void		*pc_req_handler_state(struct http_request *, size_t,
 		    void (*)(void *));
 int		pc_req_session(struct http_request *, int);
+int		pc_req_step(struct http_request *, int);
+int		pc_req_wait(struct http_request *, struct pc_dbq *, int);
 int		pc_req_in_hours(int64_t *);
 int		pc_req_body_text(struct http_request *, const char *, char *,
 		    size_t, size_t);

@@ -28,7 +28,7 @@ enum pc_review_kind {
 };
 
 struct pc_review {
-	int			step;
+	enum pc_review_kind	kind;
 	int			csv;
 	struct pc_dbq		q;
 	struct pc_dbq		rec;
@@ -39,13 +39,57 @@ struct pc_review {
 	size_t			out_len;
 };
 
+/* The sign-off functions' verdicts other than "ok", answered 409. */
+static const struct {
+	const char	*code;
+	const char	*msg;
+} pc_review_refusals[] = {
+	{ "week_not_finished",
+	    "A week can be signed off only once it has ended." },
+	{ "already_signed_off", "This week has already been signed off." },
+	{ "not_signed_off", "An auditor must sign this week off first." },
+	{ "already_confirmed", "This week has already been confirmed." },
+	{ "same_person",
+	    "The confirmation must come from a different person." },
+	{ "signer_administered_by_you", "You created or changed the "
+	    "signer's account: another person must confirm." },
+	{ "review_changed", "The figures changed after the sign-off: the "
+	    "week must be reviewed again." },
+};
+
 static void	pc_review_free(void *);
-static int	pc_review_prepare(struct http_request *, struct pc_review *,
-		    enum pc_review_kind);
-static int	pc_review_render(struct http_request *, struct pc_review *,
-		    enum pc_review_kind);
+static struct pc_review	*pc_review_get(struct http_request *);
+static int	pc_review_render(struct http_request *, struct pc_review *);
+static int	pc_review_verdict(struct http_request *, struct pc_review *,
+		    const char *);
 static int	pc_review_csv(struct http_request *, struct pc_review *);
 static int	pc_review(struct http_request *, enum pc_review_kind);
+
+static int	pc_review_step_prepare(struct http_request *);
+static int	pc_review_step_query(struct http_request *);
+static int	pc_review_step_render(struct http_request *);
+static int	pc_review_step_record(struct http_request *);
+static int	pc_review_step_answer(struct http_request *);
+
+/* One request: its query, the answer, the view recorded, the answer sent. */
+enum pc_review_step {
+	PC_REVIEW_S_PREPARE = 0,
+	PC_REVIEW_S_QUERY,
+	PC_REVIEW_S_RENDER,
+	PC_REVIEW_S_RECORD,
+	PC_REVIEW_S_ANSWER,
+};
+
+static struct http_state pc_review_states[] = {
+	[PC_REVIEW_S_PREPARE] = KORE_HTTP_STATE(pc_review_step_prepare),
+	[PC_REVIEW_S_QUERY] = KORE_HTTP_STATE(pc_review_step_query),
+	[PC_REVIEW_S_RENDER] = KORE_HTTP_STATE(pc_review_step_render),
+	[PC_REVIEW_S_RECORD] = KORE_HTTP_STATE(pc_review_step_record),
+	[PC_REVIEW_S_ANSWER] = KORE_HTTP_STATE(pc_review_step_answer),
+};
+
+#define PC_REVIEW_NSTATES	\
+	(sizeof(pc_review_states) / sizeof(pc_review_states[0]))
 
 static void
 pc_review_free(void *arg)
@@ -58,27 +102,36 @@ pc_review_free(void *arg)
 	v->out = NULL;
 }
 
-static int
-pc_review_prepare(struct http_request *req, struct pc_review *v,
-    enum pc_review_kind kind)
+static struct pc_review *
+pc_review_get(struct http_request *req)
 {
-	struct pc_req	*r;
-	const char	*db;
+	return (pc_req_handler_state(req, sizeof(struct pc_review),
+	    pc_review_free));
+}
+
+/* The request's query; COMPLETE when the request is answered already. */
+static int
+pc_review_step_prepare(struct http_request *req)
+{
+	struct pc_review	*v;
+	struct pc_req		*r;
+	const char		*db;
 
 	r = pc_req_get(req);
+	v = pc_review_get(req);
 	/* perm.c only matches a week that exists: 2026-W47 is 202647. */
 	(void)snprintf(v->week, sizeof(v->week), "%04d-W%02d",
 	    (int)(r->path_id / 100), (int)(r->path_id % 100));
 	db = strcmp(r->s.role, "auditor") == 0 ? PC_DB_AUDITOR : PC_DB_AUTH;
 
-	switch (kind) {
+	switch (v->kind) {
 	case PC_REVIEW_LIST:
 		if (req->query_string != NULL && req->query_string[0] != '\0')
 			goto bad;
 		pc_dbq_init(&v->q, db, "SELECT audit.review_list($1)::text");
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
-		return (1);
+		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	case PC_REVIEW_WEEK:
 		if (req->query_string != NULL &&
 		    req->query_string[0] != '\0') {
@@ -98,13 +151,13 @@ pc_review_prepare(struct http_request *req, struct pc_review *v,
 		pc_dbq_param(&v->q, v->week, strlen(v->week));
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
-		return (1);
+		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	case PC_REVIEW_SIGNOFF:
 	case PC_REVIEW_CONFIRM:
 		if (!pc_req_body_text(req, "comment", v->comment,
 		    sizeof(v->comment), 501))
-			return (0);
-		pc_dbq_init(&v->q, PC_DB_AUTH, kind == PC_REVIEW_SIGNOFF ?
+			return (HTTP_STATE_COMPLETE);
+		pc_dbq_init(&v->q, PC_DB_AUTH, v->kind == PC_REVIEW_SIGNOFF ?
 		    "SELECT audit.review_signoff($1::bytea, $2::inet, $3, "
 		    "$4, $5)" :
 		    "SELECT audit.review_confirm($1::bytea, $2::inet, $3, "
@@ -115,13 +168,13 @@ pc_review_prepare(struct http_request *req, struct pc_review *v,
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
 		pc_dbq_param(&v->q, v->comment, strlen(v->comment));
-		return (1);
+		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	}
 
 bad:
 	pc_http_error(req, 400, "invalid_request",
 	    "A parameter is not acceptable.");
-	return (0);
+	return (HTTP_STATE_COMPLETE);
 }
 
 /* Flat rows, one per figure: section,item,metric,value,at,actor,target. */
@@ -157,14 +210,13 @@ pc_review_csv(struct http_request *req, struct pc_review *v)
 
 /* The answer, held in v->out until the view is recorded. */
 static int
-pc_review_render(struct http_request *req, struct pc_review *v,
-    enum pc_review_kind kind)
+pc_review_render(struct http_request *req, struct pc_review *v)
 {
 	PGresult	*res;
-	const char	*s, *code, *msg;
+	const char	*s;
 
 	res = v->q.result;
-	if (kind == PC_REVIEW_WEEK && v->csv)
+	if (v->kind == PC_REVIEW_WEEK && v->csv)
 		return (pc_review_csv(req, v));
 
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
@@ -173,97 +225,83 @@ pc_review_render(struct http_request *req, struct pc_review *v,
 		return (0);
 	}
 	s = PQgetvalue(res, 0, 0);
-	if (kind == PC_REVIEW_LIST || kind == PC_REVIEW_WEEK) {
-		v->out_len = (size_t)PQgetlength(res, 0, 0);
-		if ((v->out = malloc(v->out_len + 1)) == NULL) {
-			pc_http_error(req, 500, "internal", "Internal error.");
-			return (0);
-		}
-		memcpy(v->out, s, v->out_len + 1);
-		return (1);
-	}
+	if (v->kind == PC_REVIEW_SIGNOFF || v->kind == PC_REVIEW_CONFIRM)
+		return (pc_review_verdict(req, v, s));
 
-	/* Sign-off and confirmation: the function's verdict. */
+	v->out_len = (size_t)PQgetlength(res, 0, 0);
+	if ((v->out = malloc(v->out_len + 1)) == NULL) {
+		pc_http_error(req, 500, "internal", "Internal error.");
+		return (0);
+	}
+	memcpy(v->out, s, v->out_len + 1);
+	return (1);
+}
+
+/* Sign-off and confirmation: the function's verdict, answered; 0. */
+static int
+pc_review_verdict(struct http_request *req, struct pc_review *v,
+    const char *s)
+{
+	size_t	i;
+
 	if (strcmp(s, "ok") == 0) {
 		(void)snprintf(v->details, sizeof(v->details),
 		    "{\"week\":\"%s\",\"status\":\"%s\"}", v->week,
-		    kind == PC_REVIEW_SIGNOFF ? "signed_off" : "confirmed");
+		    v->kind == PC_REVIEW_SIGNOFF ? "signed_off" : "confirmed");
 		pc_http_json(req, 201, v->details, strlen(v->details));
 		return (0);
 	}
-	if (strcmp(s, "week_not_finished") == 0) {
-		code = s;
-		msg = "A week can be signed off only once it has ended.";
-	} else if (strcmp(s, "already_signed_off") == 0) {
-		code = s;
-		msg = "This week has already been signed off.";
-	} else if (strcmp(s, "not_signed_off") == 0) {
-		code = s;
-		msg = "An auditor must sign this week off first.";
-	} else if (strcmp(s, "already_confirmed") == 0) {
-		code = s;
-		msg = "This week has already been confirmed.";
-	} else if (strcmp(s, "same_person") == 0) {
-		code = s;
-		msg = "The confirmation must come from a different person.";
-	} else if (strcmp(s, "signer_administered_by_you") == 0) {
-		code = s;
-		msg = "You created or changed the signer's account: another "
-		    "person must confirm.";
-	} else if (strcmp(s, "review_changed") == 0) {
-		code = s;
-		msg = "The figures changed after the sign-off: the week must "
-		    "be reviewed again.";
-	} else {
-		code = "unavailable";
-		msg = "The service is temporarily unavailable.";
+	for (i = 0; i < sizeof(pc_review_refusals) /
+	    sizeof(pc_review_refusals[0]); i++) {
+		if (strcmp(s, pc_review_refusals[i].code) == 0) {
+			pc_http_error(req, 409, pc_review_refusals[i].code,
+			    pc_review_refusals[i].msg);
+			return (0);
+		}
 	}
-	pc_http_error(req, strcmp(code, "unavailable") == 0 ? 503 : 409, code,
-	    msg);
+	pc_http_error(req, 503, "unavailable",
+	    "The service is temporarily unavailable.");
 	return (0);
 }
 
 static int
-pc_review(struct http_request *req, enum pc_review_kind kind)
+pc_review_step_query(struct http_request *req)
 {
-	struct pc_req		*r;
+	return (pc_req_wait(req, &pc_review_get(req)->q, PC_REVIEW_S_RENDER));
+}
+
+/* Sign-off and confirmation audit themselves and are answered here. */
+static int
+pc_review_step_render(struct http_request *req)
+{
 	struct pc_review	*v;
 	const char		*ev, *target;
-	int			rv;
 
-	r = pc_req_get(req);
-	v = pc_req_handler_state(req, sizeof(*v), pc_review_free);
+	v = pc_review_get(req);
+	if (!pc_review_render(req, v))
+		return (HTTP_STATE_COMPLETE);
+	ev = v->kind == PC_REVIEW_LIST ? "reviews.viewed" : "review.viewed";
+	target = v->kind == PC_REVIEW_LIST ? "reviews" : v->week;
+	(void)snprintf(v->details, sizeof(v->details),
+	    "{\"format\":\"%s\"}", v->csv ? "csv" : "json");
+	pc_req_record(&v->rec, pc_req_get(req), PC_DB_AUTH, ev, target,
+	    "success", v->details, strlen(v->details), "");
+	return (pc_req_step(req, PC_REVIEW_S_RECORD));
+}
 
-	for (;;) {
-		switch (v->step) {
-		case 0:
-			if (!pc_review_prepare(req, v, kind))
-				return (KORE_RESULT_OK);
-			v->step = 1;
-			continue;
-		case 1:
-			if (!pc_dbq_ready(req, &v->q, &rv))
-				return (rv);
-			/* Sign-off and confirmation audit themselves. */
-			if (!pc_review_render(req, v, kind))
-				return (KORE_RESULT_OK);
-			ev = kind == PC_REVIEW_LIST ? "reviews.viewed" :
-			    "review.viewed";
-			target = kind == PC_REVIEW_LIST ? "reviews" : v->week;
-			(void)snprintf(v->details, sizeof(v->details),
-			    "{\"format\":\"%s\"}", v->csv ? "csv" : "json");
-			pc_req_record(&v->rec, r, PC_DB_AUTH, ev, target,
-			    "success", v->details, strlen(v->details), "");
-			v->step = 2;
-			continue;
-		case 2:
-			if (!pc_dbq_ready(req, &v->rec, &rv))
-				return (rv);
-			break;
-		}
-		break;
-	}
+static int
+pc_review_step_record(struct http_request *req)
+{
+	return (pc_req_wait(req, &pc_review_get(req)->rec,
+	    PC_REVIEW_S_ANSWER));
+}
 
+static int
+pc_review_step_answer(struct http_request *req)
+{
+	struct pc_review	*v;
+
+	v = pc_review_get(req);
 	if (v->csv) {
 		http_response_header(req, "content-type",
 		    "text/csv; charset=utf-8");
@@ -273,7 +311,14 @@ pc_review(struct http_request *req, enum pc_review_kind kind)
 	} else {
 		pc_http_json(req, 200, v->out, v->out_len);
 	}
-	return (KORE_RESULT_OK);
+	return (HTTP_STATE_COMPLETE);
+}
+
+static int
+pc_review(struct http_request *req, enum pc_review_kind kind)
+{
+	pc_review_get(req)->kind = kind;
+	return (http_state_run(pc_review_states, PC_REVIEW_NSTATES, req));
 }
 
 int

@@ -87,6 +87,8 @@ static int	pc_uact_body(struct http_request *, struct pc_uact *);
 static void	pc_uact_request_query(struct pc_uact *, struct pc_req *);
 static void	pc_uact_alone_query(struct pc_uact *, struct pc_req *);
 static int	pc_uact_answer(struct http_request *, struct pc_uact *);
+static void	pc_users_int(struct pc_jsonw *, const char *, PGresult *, int,
+		    int);
 static void	pc_users_row(struct pc_jsonw *, PGresult *, int);
 
 static void
@@ -109,6 +111,18 @@ pc_uact_free(void *arg)
 	"extract(epoch FROM password_changed_at)::bigint, "		\
 	"must_change_password"
 
+/* A bigint column as a JSON number, or null. */
+static void
+pc_users_int(struct pc_jsonw *w, const char *key, PGresult *res, int row,
+    int col)
+{
+	if (PQgetisnull(res, row, col))
+		pc_jsonw_null(w, key);
+	else
+		pc_jsonw_int(w, key, strtoll(PQgetvalue(res, row, col), NULL,
+		    10));
+}
+
 static void
 pc_users_row(struct pc_jsonw *w, PGresult *res, int row)
 {
@@ -118,16 +132,8 @@ pc_users_row(struct pc_jsonw *w, PGresult *res, int row)
 	pc_jsonw_string(w, "display_name", PQgetvalue(res, row, 2));
 	pc_jsonw_string(w, "role", PQgetvalue(res, row, 3));
 	pc_jsonw_bool(w, "disabled", PQgetvalue(res, row, 4)[0] == 't');
-	if (PQgetisnull(res, row, 5))
-		pc_jsonw_null(w, "locked_until");
-	else
-		pc_jsonw_int(w, "locked_until",
-		    strtoll(PQgetvalue(res, row, 5), NULL, 10));
-	if (PQgetisnull(res, row, 6))
-		pc_jsonw_null(w, "last_login_at");
-	else
-		pc_jsonw_int(w, "last_login_at",
-		    strtoll(PQgetvalue(res, row, 6), NULL, 10));
+	pc_users_int(w, "locked_until", res, row, 5);
+	pc_users_int(w, "last_login_at", res, row, 6);
 	if (PQgetisnull(res, row, 7))
 		pc_jsonw_null(w, "last_login_source");
 	else
@@ -136,19 +142,11 @@ pc_users_row(struct pc_jsonw *w, PGresult *res, int row)
 	/* An account that has not finished first sign-in has no factors. */
 	pc_jsonw_string(w, "otp", PQgetisnull(res, row, 8) ? "none" :
 	    PQgetvalue(res, row, 8));
-	if (PQgetisnull(res, row, 9))
-		pc_jsonw_null(w, "password_changed_at");
-	else
-		pc_jsonw_int(w, "password_changed_at",
-		    strtoll(PQgetvalue(res, row, 9), NULL, 10));
+	pc_users_int(w, "password_changed_at", res, row, 9);
 	pc_jsonw_bool(w, "must_change_password",
 	    PQgetvalue(res, row, 10)[0] == 't');
 	pc_jsonw_bool(w, "enrolling", PQgetvalue(res, row, 11)[0] == 't');
-	if (PQgetisnull(res, row, 12))
-		pc_jsonw_null(w, "enrolment_expires_at");
-	else
-		pc_jsonw_int(w, "enrolment_expires_at",
-		    strtoll(PQgetvalue(res, row, 12), NULL, 10));
+	pc_users_int(w, "enrolment_expires_at", res, row, 12);
 	pc_jsonw_object_close(w);
 }
 
