@@ -74,6 +74,11 @@ DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9])*(?![0-9])")
 DIGEST_AT = re.compile(
     r"(?:sha256|digest|hash)\"?\s*[:=]\s*\"?([0-9a-f]{64})(?![0-9A-Za-z])",
     re.I)
+# An unknown username's tag (src/nametag.c): "unknown:" + 16 hex digits
+# of an HMAC + ":" + a length. About one tag in a thousand holds a
+# Luhn-valid run of 13 decimal digits by chance (a CI run saw one); the
+# same rule as for digests: exactly 16 hex digits in that place only.
+NAME_TAG_AT = re.compile(r"unknown:([0-9a-f]{16}):[0-9]+(?![0-9])")
 SECRET_DETAIL_KEY = re.compile(
     r"pass|otp|token|secret|cookie|csrf|^code$|^pan$|card_number", re.I)
 
@@ -82,8 +87,10 @@ def card_numbers(text):
     """Luhn-valid runs of 13-19 digits (single spaces or hyphens allowed
     between digits)."""
     found = []
-    text = DIGEST_AT.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] +
-                         "h" * 64, text)
+    for rx in (DIGEST_AT, NAME_TAG_AT):
+        text = rx.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] +
+                      "h" * (m.end(1) - m.start(1)) +
+                      m.group(0)[m.end(1) - m.start(0):], text)
     for m in DIGIT_RUN.finditer(text):
         digits = re.sub(r"[ -]", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
