@@ -219,16 +219,20 @@ pc_enrol_checked(struct pc_enrol *e)
 {
 	int	c;
 
-	if (!pc_factor_row(&e->f, e->q.result))
-		e->f.reason = "bad_enrolment_code";
-	else if (pc_factor_barred(&e->f))
-		return;
-	else if (!e->f.exists)
-		e->f.reason = "unknown_user";
-	else if ((c = PQfnumber(e->q.result, "valid")) == -1 ||
-	    PQgetisnull(e->q.result, 0, c) ||
-	    PQgetvalue(e->q.result, 0, c)[0] != 't')
-		e->f.reason = "bad_enrolment_code";
+	if (pc_factor_row(&e->f, e->q.result)) {
+		if (pc_factor_barred(&e->f))
+			return;
+		if (!e->f.exists) {
+			e->f.reason = "unknown_user";
+			return;
+		}
+		/* The code's verdict, by name; absent or NULL is no. */
+		c = PQfnumber(e->q.result, "valid");
+		if (c != -1 && !PQgetisnull(e->q.result, 0, c) &&
+		    PQgetvalue(e->q.result, 0, c)[0] == 't')
+			return;
+	}
+	e->f.reason = "bad_enrolment_code";
 }
 
 /* A new secret, sealed for this account, staged with the new hash. */
