@@ -4,7 +4,7 @@
 -- differs from what the migrations make.
 --
 -- The schema of a fresh database after cluster.sql and every
--- migration up to 022_login_attempt_counted_before_the_hash.sql,
+-- migration up to 023_busy_refusals_count_toward_the_source_budget.sql,
 -- as pg_dump 15 --schema-only writes it, owners and grants
 -- included. Roles, their settings and the database itself are in
 -- cluster.sql.
@@ -3088,6 +3088,108 @@ $$;
 ALTER FUNCTION auth.session_check(p_token bytea, p_idle_secs integer, p_in_hours boolean, p_source inet) OWNER TO pc_api;
 
 --
+-- Name: source_bounds(integer, integer, integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.source_bounds(INOUT threshold integer, INOUT win integer, INOUT blk integer) RETURNS record
+    LANGUAGE sql IMMUTABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT least(greatest(coalesce(threshold, 20), 1), 1000),
+	    least(greatest(coalesce(win, 600), 10), 86400),
+	    least(greatest(coalesce(blk, 900), 10), 86400);
+$$;
+
+
+ALTER FUNCTION auth.source_bounds(INOUT threshold integer, INOUT win integer, INOUT blk integer) OWNER TO pc_api;
+
+--
+-- Name: source_busy(inet, integer, integer, integer, integer, integer, boolean); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.source_busy(p_source inet, p_count integer, p_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer, p_source_exempt boolean) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	b	record;
+	v_until	timestamptz;
+BEGIN
+	IF p_source IS NULL OR coalesce(p_source_exempt, false) OR
+	    coalesce(p_weight, 0) <= 0 OR coalesce(p_count, 0) <= 0 THEN
+		RETURN NULL;
+	END IF;
+	b := auth.source_bounds(p_src_threshold, p_src_window, p_src_block);
+	p_weight := least(p_weight, 1000);
+	p_count := least(p_count, 1000000);
+	SELECT blocked_until INTO v_until FROM auth.source_blocks
+	 WHERE source = p_source AND blocked_until > now() FOR UPDATE;
+	IF FOUND THEN
+		RETURN v_until;
+	END IF;
+	RETURN auth.source_charge(p_source,
+	    least(p_count::bigint * p_weight, b.threshold)::integer, p_count,
+	    p_weight, b.threshold, b.win, b.blk);
+END;
+$$;
+
+
+ALTER FUNCTION auth.source_busy(p_source inet, p_count integer, p_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer, p_source_exempt boolean) OWNER TO pc_api;
+
+--
+-- Name: source_charge(inet, integer, integer, integer, integer, integer, integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.source_charge(p_source inet, p_cost integer, p_busy integer, p_busy_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	b		record;
+	r		auth.source_blocks%ROWTYPE;
+	v_details	jsonb;
+BEGIN
+	b := auth.source_bounds(p_src_threshold, p_src_window, p_src_block);
+	INSERT INTO auth.source_blocks AS s (source, failures, window_start,
+	    busy_refusals, busy_weight)
+	VALUES (p_source, p_cost, now(), p_busy, p_busy_weight)
+	ON CONFLICT (source) DO UPDATE SET
+	    failures = CASE WHEN s.window_start <
+	        now() - make_interval(secs => b.win)
+	        THEN 0 ELSE s.failures END + p_cost,
+	    busy_refusals = CASE WHEN s.window_start <
+	        now() - make_interval(secs => b.win)
+	        THEN 0 ELSE s.busy_refusals END + p_busy,
+	    busy_weight = CASE WHEN p_busy > 0 THEN p_busy_weight
+	        ELSE s.busy_weight END,
+	    window_start = CASE WHEN s.window_start <
+	        now() - make_interval(secs => b.win)
+	        THEN now() ELSE s.window_start END
+	RETURNING * INTO r;
+	IF r.failures < b.threshold THEN
+		RETURN NULL;
+	END IF;
+	UPDATE auth.source_blocks SET failures = 0, busy_refusals = 0,
+	    window_start = now(),
+	    blocked_until = now() + make_interval(secs => b.blk)
+	 WHERE source = p_source
+	 RETURNING blocked_until INTO r.blocked_until;
+	v_details := jsonb_build_object('seconds', b.blk, 'failures',
+	    r.failures);
+	IF r.busy_refusals > 0 THEN
+		v_details := v_details || jsonb_build_object('busy_refusals',
+		    r.busy_refusals, 'busy_weight', r.busy_weight);
+	END IF;
+	PERFORM audit.record(NULL, NULL, NULL, p_source, 'source.blocked',
+	    host(p_source), 'denied', v_details, 'blocked_source', 'alert');
+	RETURN r.blocked_until;
+END;
+$$;
+
+
+ALTER FUNCTION auth.source_charge(p_source inet, p_cost integer, p_busy integer, p_busy_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer) OWNER TO pc_api;
+
+--
 -- Name: source_failed(bigint, bigint, inet, text, integer, integer, integer, boolean); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
@@ -3096,16 +3198,13 @@ CREATE FUNCTION auth.source_failed(p_event bigint, p_user_id bigint, p_source in
     SET search_path TO 'pg_catalog'
     AS $$
 DECLARE
-	v_src		integer;
+	b		record;
 	v_accounts	integer;
 BEGIN
 	IF p_source IS NULL THEN
 		RETURN;
 	END IF;
-	p_src_threshold := least(greatest(coalesce(p_src_threshold, 20), 1),
-	    1000);
-	p_src_window := least(greatest(coalesce(p_src_window, 600), 10), 86400);
-	p_src_block := least(greatest(coalesce(p_src_block, 900), 10), 86400);
+	b := auth.source_bounds(p_src_threshold, p_src_window, p_src_block);
 
 	IF p_user_id IS NOT NULL THEN
 		INSERT INTO auth.source_accounts AS a (source, user_id,
@@ -3113,7 +3212,7 @@ BEGIN
 		ON CONFLICT (source, user_id) DO UPDATE
 		    SET last_failure_at = now();
 		DELETE FROM auth.source_accounts WHERE source = p_source
-		   AND last_failure_at < now() - make_interval(secs => p_src_window);
+		   AND last_failure_at < now() - make_interval(secs => b.win);
 		SELECT count(*) INTO v_accounts FROM auth.source_accounts
 		 WHERE source = p_source;
 		IF v_accounts >= 5 THEN
@@ -3125,25 +3224,8 @@ BEGIN
 	IF p_reason = 'source_blocked' OR coalesce(p_source_exempt, false) THEN
 		RETURN;
 	END IF;
-	INSERT INTO auth.source_blocks AS s (source, failures, window_start)
-	VALUES (p_source, 1, now())
-	ON CONFLICT (source) DO UPDATE SET
-	    failures = CASE WHEN s.window_start <
-	        now() - make_interval(secs => p_src_window)
-	        THEN 1 ELSE s.failures + 1 END,
-	    window_start = CASE WHEN s.window_start <
-	        now() - make_interval(secs => p_src_window)
-	        THEN now() ELSE s.window_start END
-	RETURNING failures INTO v_src;
-	IF v_src >= p_src_threshold THEN
-		UPDATE auth.source_blocks SET failures = 0, window_start = now(),
-		    blocked_until = now() + make_interval(secs => p_src_block)
-		 WHERE source = p_source;
-		PERFORM audit.record(NULL, NULL, NULL, p_source,
-		    'source.blocked', host(p_source), 'denied',
-		    jsonb_build_object('seconds', p_src_block, 'failures', v_src),
-		    'blocked_source', 'alert');
-	END IF;
+	PERFORM auth.source_charge(p_source, 1, 0, 0, b.threshold, b.win,
+	    b.blk);
 END;
 $$;
 
@@ -3987,7 +4069,9 @@ CREATE TABLE auth.source_blocks (
     source inet NOT NULL,
     failures integer DEFAULT 0 NOT NULL,
     window_start timestamp with time zone DEFAULT now() NOT NULL,
-    blocked_until timestamp with time zone
+    blocked_until timestamp with time zone,
+    busy_refusals integer DEFAULT 0 NOT NULL,
+    busy_weight integer DEFAULT 0 NOT NULL
 );
 
 
@@ -5426,6 +5510,28 @@ REVOKE ALL ON FUNCTION auth.session_actor(p_token bytea, OUT session_id bigint, 
 
 REVOKE ALL ON FUNCTION auth.session_check(p_token bytea, p_idle_secs integer, p_in_hours boolean, p_source inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION auth.session_check(p_token bytea, p_idle_secs integer, p_in_hours boolean, p_source inet) TO pc_auth;
+
+
+--
+-- Name: FUNCTION source_bounds(INOUT threshold integer, INOUT win integer, INOUT blk integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.source_bounds(INOUT threshold integer, INOUT win integer, INOUT blk integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION source_busy(p_source inet, p_count integer, p_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer, p_source_exempt boolean); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.source_busy(p_source inet, p_count integer, p_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer, p_source_exempt boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.source_busy(p_source inet, p_count integer, p_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer, p_source_exempt boolean) TO pc_auth;
+
+
+--
+-- Name: FUNCTION source_charge(p_source inet, p_cost integer, p_busy integer, p_busy_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.source_charge(p_source inet, p_cost integer, p_busy integer, p_busy_weight integer, p_src_threshold integer, p_src_window integer, p_src_block integer) FROM PUBLIC;
 
 
 --

@@ -34,6 +34,7 @@
 #include "factor.h"
 #include "http_util.h"
 #include "request.h"
+#include "srcblock.h"
 #include "wipe.h"
 
 /* Every second-factor method, in the order they are tried. */
@@ -48,7 +49,6 @@ static void		 pc_factor_copy(PGresult *, const char *, char *,
 			    size_t);
 static int		 pc_factor_source_exempt(const char *);
 static void		 pc_factor_lockparams(struct pc_failq *);
-static void		 pc_factor_srcparams(struct pc_failq *, const char *);
 
 const char pc_factor_denied_msg[] =
     "The username, password or one-time code is not correct.";
@@ -87,11 +87,18 @@ pc_factor_body(struct http_request *req, int ok, const char *msg)
 
 /*
  * The hashing slot first: a turned-away attempt costs the database
- * nothing. An http_state_run() answer.
+ * nothing. A source this worker knows to be blocked skips the queue
+ * (srcblock.c): its reserve row answers it without a hash, so it
+ * neither waits in front of others nor holds a slot; if the block has
+ * ended after all, its hash takes a free slot or is refused at once
+ * (pc_factor_hash()). An http_state_run() answer.
  */
 int
 pc_factor_slot(struct http_request *req, struct pc_factor *f)
 {
+	if (f->hj.wait_until == 0 && !f->hj.counted &&
+	    pc_srcblock_blocked(f->source))
+		return (HTTP_STATE_CONTINUE);
 	switch (pc_hashjob_wait(req, &f->hj, f->source)) {
 	case KORE_RESULT_RETRY:
 		return (HTTP_STATE_RETRY);
@@ -176,11 +183,14 @@ pc_factor_row(struct pc_factor *f, PGresult *res)
 	v = pc_factor_col(res, "source_blocked");
 	if ((f->source_blocked = v != NULL && v[0] == 't')) {
 		v = pc_factor_col(res, "blocked_until");
-		until = strtoll(v != NULL ? v : "0", NULL, 10) -
-		    (int64_t)time(NULL);
+		until = strtoll(v != NULL ? v : "0", NULL, 10);
+		/* The next attempt from it skips the slot queue. */
+		pc_srcblock_learn(f->source, until);
+		until -= (int64_t)time(NULL);
 		(void)snprintf(f->retry_after, sizeof(f->retry_after),
 		    "%" PRId64, until > 1 ? until : 1);
-	}
+	} else
+		pc_srcblock_learn(f->source, 0);
 	return (1);
 }
 
@@ -266,9 +276,10 @@ pc_factor_lockparams(struct pc_failq *fq)
 /*
  * What a failure costs its source, as query text and as the JSON an
  * attempt counted before its hash keeps until it ends (022's
- * attempts_open: an abandoned attempt still costs its source).
+ * attempts_open: an abandoned attempt still costs its source); a busy
+ * refusal's charge sends the same numbers (srcblock.c).
  */
-static void
+void
 pc_factor_srcparams(struct pc_failq *fq, const char *source)
 {
 	fq->exempt = pc_factor_source_exempt(source);

@@ -83,6 +83,7 @@ void	pc_factor_free(struct pc_factor *);
 int	pc_factor_body(struct http_request *, int, const char *);
 int	pc_factor_slot(struct http_request *, struct pc_factor *);
 void	pc_factor_reserve_params(struct pc_dbq *, struct pc_factor *);
+void	pc_factor_srcparams(struct pc_failq *, const char *);
 int	pc_factor_row(struct pc_factor *, PGresult *);
 int	pc_factor_barred(struct pc_factor *);
 int	pc_factor_hash(struct http_request *, struct pc_factor *,

@@ -23,6 +23,7 @@
 #include "password.h"
 #include "refusals.h"
 #include "request.h"
+#include "srcblock.h"
 #include "wipe.h"
 
 #include <kore/tasks.h>
@@ -217,9 +218,12 @@ pc_hashjob_refuse(struct http_request *req)
 {
 	struct pc_cidr	one;
 
-	/* Counted and recorded per source and minute (refusals.c). */
-	if (pc_cidr_parse(&one, pc_req_get(req)->source) == 0)
+	/* Counted and recorded per source and minute (refusals.c), and
+	 * charged to the source's failure budget now (srcblock.c). */
+	if (pc_cidr_parse(&one, pc_req_get(req)->source) == 0) {
 		pc_refusals_count(PC_REFUSAL_BUSY, one.family, one.addr);
+		pc_srcblock_busy(one.family, one.addr);
+	}
 	http_response_header(req, "retry-after", "1");
 	pc_http_error(req, 429, "rate_limited",
 	    "Too many sign-in attempts are in progress; try again shortly.");

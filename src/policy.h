@@ -59,6 +59,7 @@ struct pc_policy {
 	uint32_t		source_fail_threshold;	/* default 20 */
 	uint32_t		source_fail_window;	/* seconds, default 600 */
 	uint32_t		source_block_seconds;	/* default 900 */
+	uint32_t		source_busy_weight;	/* 0..1000, default 1 */
 
 	/* Password hashing (argon2id). */
 	uint32_t		argon2_t;		/* 1..10, default 3 */

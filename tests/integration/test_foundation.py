@@ -173,6 +173,7 @@ EXECUTE_MATRIX = {
         "auth.login_succeeded", "auth.logout", "auth.name_failed",
         "auth.outside_hours", "auth.own_factors", "auth.password_changed",
         "auth.reauthenticated", "auth.rehashed", "auth.session_check",
+        "auth.source_busy",
         "meta.inventory"},
     "pc_payments": {
         "approvals.approve", "approvals.list", "approvals.reject",

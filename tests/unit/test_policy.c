@@ -232,6 +232,7 @@ static const struct CMUnitTest tests[] = {
 	BOUNDS("source_fail_threshold", source_fail_threshold, 1, 1000, ""),
 	BOUNDS("source_fail_window", source_fail_window, 10, 86400, ""),
 	BOUNDS("source_block_seconds", source_block_seconds, 10, 86400, ""),
+	BOUNDS("source_busy_weight", source_busy_weight, 0, 1000, ""),
 	BOUNDS("argon2_t", argon2_t, 1, 10, ""),
 	BOUNDS("argon2_m_kib", argon2_m_kib, 8192, 1048576, ""),
 	BOUNDS("argon2_p", argon2_p, 1, 8, ""),
@@ -532,6 +533,7 @@ check_minimal(const struct pc_policy *p)
 	assert_int_equal(p->source_fail_threshold, 20);
 	assert_int_equal(p->source_fail_window, 600);
 	assert_int_equal(p->source_block_seconds, 900);
+	assert_int_equal(p->source_busy_weight, 1);
 	assert_int_equal(p->argon2_t, 3);
 	assert_int_equal(p->argon2_m_kib, 65536);
 	assert_int_equal(p->argon2_p, 1);
