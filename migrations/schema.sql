@@ -4,7 +4,7 @@
 -- differs from what the migrations make.
 --
 -- The schema of a fresh database after cluster.sql and every
--- migration up to 023_busy_refusals_count_toward_the_source_budget.sql,
+-- migration up to 024_device_cookies.sql,
 -- as pg_dump 15 --schema-only writes it, owners and grants
 -- included. Roles, their settings and the database itself are in
 -- cluster.sql.
@@ -2018,6 +2018,235 @@ $_$;
 ALTER FUNCTION auth.bootstrap_account(p_actor text, p_username text, p_display text, p_role text, p_code1 bytea, p_code2 bytea, p_ttl integer) OWNER TO pc_api;
 
 --
+-- Name: device_failed(bigint, bigint, inet, text, integer, integer, integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.device_failed(p_device bigint, p_user_id bigint, p_source inet, p_reason text, p_threshold integer, p_lock_secs integer, p_lock_max integer) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	b	record;
+	d	auth.devices%ROWTYPE;
+BEGIN
+	b := auth.lock_bounds(p_threshold, p_lock_secs, p_lock_max);
+	SELECT * INTO d FROM auth.devices
+	 WHERE id = p_device AND user_id = p_user_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no such device of this account'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM auth.failure_recorded(p_user_id, NULL, p_source, p_reason,
+	    jsonb_build_object('device', p_device));
+	IF p_reason <> 'locked' AND d.failures >= b.threshold AND
+	    NOT coalesce(d.locked_until > now(), false) THEN
+		PERFORM auth.device_lock(p_device, p_source, now(),
+		    b.lock_secs, b.lock_max);
+		RETURN 'locked_now';
+	END IF;
+	RETURN 'failed';
+END;
+$$;
+
+
+ALTER FUNCTION auth.device_failed(p_device bigint, p_user_id bigint, p_source inet, p_reason text, p_threshold integer, p_lock_secs integer, p_lock_max integer) OWNER TO pc_api;
+
+--
+-- Name: devices; Type: TABLE; Schema: auth; Owner: pc_owner
+--
+
+CREATE TABLE auth.devices (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    secret_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_source inet NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    last_used_at timestamp with time zone,
+    last_source inet,
+    failures integer DEFAULT 0 NOT NULL,
+    last_failure_at timestamp with time zone,
+    locked_until timestamp with time zone,
+    lockouts_24h integer DEFAULT 0 NOT NULL,
+    last_lockout_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    revoked_by bigint,
+    revoke_reason text,
+    CONSTRAINT devices_check CHECK (((revoked_at IS NULL) = (revoke_reason IS NULL))),
+    CONSTRAINT devices_revoke_reason_check CHECK ((revoke_reason = ANY (ARRAY['user'::text, 'admin'::text]))),
+    CONSTRAINT devices_secret_hash_check CHECK ((length(secret_hash) = 32))
+);
+
+
+ALTER TABLE auth.devices OWNER TO pc_owner;
+
+--
+-- Name: device_live(bigint, bytea); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.device_live(p_user_id bigint, p_secret bytea) RETURNS auth.devices
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT d.* FROM auth.devices d
+	 WHERE p_secret IS NOT NULL AND length(p_secret) = 32
+	   AND d.secret_hash = sha256(p_secret) AND d.user_id = p_user_id
+	   AND d.revoked_at IS NULL AND d.expires_at > now()
+	   FOR UPDATE;
+$$;
+
+
+ALTER FUNCTION auth.device_live(p_user_id bigint, p_secret bytea) OWNER TO pc_api;
+
+--
+-- Name: device_lock(bigint, inet, timestamp with time zone, integer, integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.device_lock(p_device bigint, p_source inet, p_at timestamp with time zone, p_lock_secs integer, p_lock_max integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	d	auth.devices%ROWTYPE;
+	v	record;
+	u	record;
+BEGIN
+	SELECT * INTO d FROM auth.devices WHERE id = p_device FOR UPDATE;
+	v := auth.lock_seconds(d.lockouts_24h, d.last_lockout_at,
+	    p_lock_secs, p_lock_max);
+	UPDATE auth.devices SET failures = 0,
+	    locked_until = coalesce(p_at, now()) +
+	        make_interval(secs => v.seconds),
+	    lockouts_24h = v.lockouts, last_lockout_at = coalesce(p_at, now())
+	 WHERE id = p_device;
+	SELECT id, username, role INTO u FROM auth.users WHERE id = d.user_id;
+	PERFORM audit.record(u.id, u.username, u.role, p_source,
+	    'device.locked', u.username, 'denied',
+	    jsonb_build_object('device', p_device, 'seconds', v.seconds,
+	        'lockouts_24h', v.lockouts),
+	    'device_locked', 'alert');
+END;
+$$;
+
+
+ALTER FUNCTION auth.device_lock(p_device bigint, p_source inet, p_at timestamp with time zone, p_lock_secs integer, p_lock_max integer) OWNER TO pc_api;
+
+--
+-- Name: device_presented(bigint, inet, integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.device_presented(p_device bigint, p_source inet, p_alert_at integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_new	boolean;
+	v_n	integer;
+	u	record;
+BEGIN
+	p_alert_at := least(greatest(coalesce(p_alert_at, 3), 2), 100);
+	INSERT INTO auth.device_sources AS s (device_id, source)
+	VALUES (p_device, p_source)
+	ON CONFLICT (device_id, source) DO UPDATE SET last_seen = now()
+	RETURNING (xmax = 0) INTO v_new;
+	IF NOT v_new THEN
+		RETURN;
+	END IF;
+	SELECT count(*) INTO v_n FROM auth.device_sources
+	 WHERE device_id = p_device
+	   AND last_seen > now() - interval '24 hours';
+	IF v_n < p_alert_at THEN
+		RETURN;
+	END IF;
+	SELECT us.id, us.username, us.role INTO u FROM auth.devices d
+	  JOIN auth.users us ON us.id = d.user_id WHERE d.id = p_device;
+	PERFORM audit.record(u.id, u.username, u.role, p_source,
+	    'device.many_sources', u.username, 'denied',
+	    jsonb_build_object('device', p_device, 'sources_24h', v_n),
+	    'device_many_sources', 'alert');
+END;
+$$;
+
+
+ALTER FUNCTION auth.device_presented(p_device bigint, p_source inet, p_alert_at integer) OWNER TO pc_api;
+
+--
+-- Name: device_reserve(auth.devices, inet, integer, integer, integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.device_reserve(p_device auth.devices, p_source inet, p_threshold integer, p_lock_secs integer, p_lock_max integer) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v	text;
+BEGIN
+	v := auth.attempt_verdict(p_device.failures, p_device.locked_until,
+	    p_device.last_failure_at, p_threshold);
+	IF v = 'abandoned' THEN
+		-- The deciding attempt never ended: its lock, from then.
+		PERFORM auth.device_lock(p_device.id, p_source,
+		    p_device.last_failure_at, p_lock_secs, p_lock_max);
+		v := CASE WHEN (SELECT locked_until FROM auth.devices
+		    WHERE id = p_device.id) > now() THEN 'locked'
+		    ELSE 'open' END;
+	END IF;
+	IF v = 'open' THEN
+		UPDATE auth.devices SET failures = failures + 1,
+		    last_failure_at = now()
+		 WHERE id = p_device.id;
+	END IF;
+	RETURN v;
+END;
+$$;
+
+
+ALTER FUNCTION auth.device_reserve(p_device auth.devices, p_source inet, p_threshold integer, p_lock_secs integer, p_lock_max integer) OWNER TO pc_api;
+
+--
+-- Name: device_signed_in(bigint, bigint, bytea, timestamp with time zone, inet); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	u	record;
+	v_id	bigint;
+BEGIN
+	SELECT id, username, role INTO u FROM auth.users WHERE id = p_user_id;
+	IF p_device IS NOT NULL THEN
+		UPDATE auth.devices SET failures = 0, last_used_at = now(),
+		    last_source = p_source
+		 WHERE id = p_device AND user_id = p_user_id;
+		PERFORM audit.record(u.id, u.username, u.role, p_source,
+		    'device.used', u.username, 'success',
+		    jsonb_build_object('device', p_device));
+		RETURN NULL;
+	END IF;
+	IF p_new IS NULL OR length(p_new) <> 32 OR p_expires IS NULL THEN
+		RAISE EXCEPTION 'a 32-byte device secret and its expiry'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO auth.devices (user_id, secret_hash, created_source,
+	    expires_at, last_used_at, last_source)
+	VALUES (p_user_id, sha256(p_new), p_source,
+	    least(p_expires, now() + interval '400 days'), now(), p_source)
+	RETURNING id INTO v_id;
+	INSERT INTO auth.device_sources (device_id, source)
+	VALUES (v_id, p_source);
+	PERFORM audit.record(u.id, u.username, u.role, p_source,
+	    'device.issued', u.username, 'success',
+	    jsonb_build_object('device', v_id));
+	RETURN v_id;
+END;
+$$;
+
+
+ALTER FUNCTION auth.device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet) OWNER TO pc_api;
+
+--
 -- Name: enrolment_check(text, bytea, bytea, inet); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
@@ -2249,10 +2478,10 @@ $$;
 ALTER FUNCTION auth.enrolment_staged(p_username text, p_code1 bytea, p_code2 bytea) OWNER TO pc_api;
 
 --
--- Name: failure_recorded(bigint, text, inet, text); Type: FUNCTION; Schema: auth; Owner: pc_api
+-- Name: failure_recorded(bigint, text, inet, text, jsonb); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
-CREATE FUNCTION auth.failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text) RETURNS bigint
+CREATE FUNCTION auth.failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text, p_details jsonb DEFAULT NULL::jsonb) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog'
     AS $$
@@ -2277,14 +2506,15 @@ BEGIN
 	END IF;
 	RETURN audit.record(p_user_id, p_username, NULL, p_source,
 	    'login.failure', p_username, 'failure',
-	    jsonb_build_object('reason', p_reason),
+	    coalesce(p_details, '{}'::jsonb) ||
+	        jsonb_build_object('reason', p_reason),
 	    CASE WHEN p_reason IN ('locked', 'source_blocked')
 	        THEN 'attempt_while_locked' END, 'alert');
 END;
 $$;
 
 
-ALTER FUNCTION auth.failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text) OWNER TO pc_api;
+ALTER FUNCTION auth.failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text, p_details jsonb) OWNER TO pc_api;
 
 --
 -- Name: lock_account(bigint, inet, timestamp with time zone, integer, integer, boolean); Type: FUNCTION; Schema: auth; Owner: pc_api
@@ -2499,6 +2729,45 @@ $$;
 ALTER FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb) OWNER TO pc_api;
 
 --
+-- Name: login_reserve(text, inet, text, integer, integer, integer, jsonb, bytea, integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb, p_device bytea, p_device_alert integer) RETURNS TABLE(user_id bigint, username text, display_name text, role text, password_hash text, totp_state text, totp_secret bytea, totp_key_id integer, disabled boolean, locked boolean, source_blocked boolean, source_blocked_until timestamp with time zone, attempt bigint, device_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+DECLARE
+	p	record;
+	b	record;
+	d	auth.devices;
+	v	text;
+BEGIN
+	IF p_device IS NOT NULL THEN
+		SELECT * INTO b FROM auth.login_begin(p_username, p_source);
+		d := auth.device_live(b.user_id, p_device);
+	END IF;
+	IF d.id IS NULL THEN
+		RETURN QUERY SELECT r.*, NULL::bigint FROM auth.login_reserve(
+		    p_username, p_source, p_name_key, p_threshold,
+		    p_lock_secs, p_lock_max, p_src) r;
+		RETURN;
+	END IF;
+	p := auth.lock_bounds(p_threshold, p_lock_secs, p_lock_max);
+	PERFORM auth.device_presented(d.id, p_source, p_device_alert);
+	v := auth.device_reserve(d, p_source, p.threshold, p.lock_secs,
+	    p.lock_max);
+	RETURN QUERY SELECT b.user_id, b.username, b.display_name, b.role,
+	    b.password_hash, b.totp_state, b.totp_secret, b.totp_key_id,
+	    b.disabled, v <> 'open', false, NULL::timestamptz,
+	    NULL::bigint, d.id;
+END;
+$$;
+
+
+ALTER FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb, p_device bytea, p_device_alert integer) OWNER TO pc_api;
+
+--
 -- Name: login_succeeded(bigint, inet, bigint, bytea, integer, timestamp with time zone); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
@@ -2571,6 +2840,92 @@ $$;
 
 
 ALTER FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone) OWNER TO pc_api;
+
+--
+-- Name: login_succeeded(bigint, inet, bigint, bytea, integer, timestamp with time zone, bigint); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone, p_device bigint) RETURNS TABLE(outcome text, session_id bigint, idle_expires_at timestamp with time zone, absolute_expires_at timestamp with time zone, must_change_password boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+DECLARE
+	v_user	auth.users%ROWTYPE;
+	v_sid	bigint;
+	v_idle	timestamptz;
+	v_must	boolean;
+	v_bar	text;
+BEGIN
+	IF length(p_token) <> 32 OR NOT auth.step_plausible(p_totp_step)
+	    OR p_absolute_until IS NULL OR p_idle_secs IS NULL THEN
+		RAISE EXCEPTION 'a 32-byte token and a current TOTP step'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- The policy's hard limits (policy.c), whatever the caller says.
+	p_idle_secs := least(greatest(p_idle_secs, 10), 900);
+	p_absolute_until := least(p_absolute_until, now() + interval '12 hours');
+	SELECT * INTO v_user FROM auth.users WHERE id = p_user_id FOR UPDATE;
+	v_bar := CASE
+	    WHEN v_user.disabled_at IS NOT NULL THEN 'disabled'
+	    WHEN p_device IS NULL AND EXISTS (SELECT 1 FROM auth.lockout
+	        WHERE user_id = p_user_id AND locked_until > now())
+	        THEN 'locked'
+	    WHEN p_device IS NOT NULL AND NOT EXISTS (SELECT 1
+	        FROM auth.devices WHERE id = p_device
+	        AND user_id = p_user_id AND revoked_at IS NULL
+	        AND expires_at > now()
+	        AND NOT coalesce(locked_until > now(), false))
+	        THEN 'locked'
+	    END;
+	IF v_bar IS NOT NULL THEN
+		RETURN QUERY SELECT v_bar, NULL::bigint, NULL::timestamptz,
+		    NULL::timestamptz, NULL::boolean;
+		RETURN;
+	END IF;
+
+	-- RFC 6238 5.2: a step is accepted once; concurrent reuse loses.
+	UPDATE auth.credentials SET totp_last_step = p_totp_step
+	 WHERE user_id = p_user_id AND totp_state = 'enrolled'
+	   AND totp_last_step < p_totp_step
+	RETURNING must_change_password INTO v_must;
+	IF NOT FOUND THEN
+		PERFORM audit.record(p_user_id, v_user.username, v_user.role,
+		    p_source, 'totp_replay', v_user.username, 'denied',
+		    jsonb_build_object('step', p_totp_step));
+		RETURN QUERY SELECT 'totp_replay'::text, NULL::bigint,
+		    NULL::timestamptz, NULL::timestamptz, NULL::boolean;
+		RETURN;
+	END IF;
+
+	IF p_device IS NULL THEN
+		UPDATE auth.lockout SET failures = 0 WHERE user_id = p_user_id;
+	END IF;
+	UPDATE auth.users SET last_login_at = now(),
+	    last_login_source = p_source WHERE id = p_user_id;
+
+	v_idle := least(now() + make_interval(secs => p_idle_secs),
+	    p_absolute_until);
+	INSERT INTO auth.sessions (token_hash, user_id, idle_expires_at,
+	    absolute_expires_at, source, reauth_at)
+	VALUES (sha256(p_token), p_user_id, v_idle, p_absolute_until,
+	    p_source, now())
+	RETURNING id INTO v_sid;
+
+	PERFORM audit.record(p_user_id, v_user.username, v_user.role,
+	    p_source, 'login.success', v_user.username, 'success',
+	    jsonb_build_object('session', v_sid) ||
+	    CASE WHEN p_device IS NOT NULL THEN
+	        jsonb_build_object('device', p_device)
+	    ELSE '{}'::jsonb END);
+
+	RETURN QUERY SELECT 'ok'::text, v_sid, v_idle, p_absolute_until,
+	    v_must;
+END;
+$$;
+
+
+ALTER FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone, p_device bigint) OWNER TO pc_api;
 
 --
 -- Name: logout(bytea, inet); Type: FUNCTION; Schema: auth; Owner: pc_api
@@ -3931,6 +4286,41 @@ CREATE TABLE auth.credentials (
 ALTER TABLE auth.credentials OWNER TO pc_owner;
 
 --
+-- Name: device_sources; Type: TABLE; Schema: auth; Owner: pc_owner
+--
+
+CREATE TABLE auth.device_sources (
+    device_id bigint NOT NULL,
+    source inet NOT NULL,
+    first_seen timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+ALTER TABLE auth.device_sources OWNER TO pc_owner;
+
+--
+-- Name: devices_id_seq; Type: SEQUENCE; Schema: auth; Owner: pc_owner
+--
+
+CREATE SEQUENCE auth.devices_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE auth.devices_id_seq OWNER TO pc_owner;
+
+--
+-- Name: devices_id_seq; Type: SEQUENCE OWNED BY; Schema: auth; Owner: pc_owner
+--
+
+ALTER SEQUENCE auth.devices_id_seq OWNED BY auth.devices.id;
+
+
+--
 -- Name: lockout; Type: TABLE; Schema: auth; Owner: pc_owner
 --
 
@@ -4202,6 +4592,13 @@ ALTER TABLE payments.transactions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 
 
 --
+-- Name: devices id; Type: DEFAULT; Schema: auth; Owner: pc_owner
+--
+
+ALTER TABLE ONLY auth.devices ALTER COLUMN id SET DEFAULT nextval('auth.devices_id_seq'::regclass);
+
+
+--
 -- Name: requests requests_pkey; Type: CONSTRAINT; Schema: approvals; Owner: pc_owner
 --
 
@@ -4311,6 +4708,30 @@ ALTER TABLE ONLY auth.attempts_open
 
 ALTER TABLE ONLY auth.credentials
     ADD CONSTRAINT credentials_pkey PRIMARY KEY (user_id);
+
+
+--
+-- Name: device_sources device_sources_pkey; Type: CONSTRAINT; Schema: auth; Owner: pc_owner
+--
+
+ALTER TABLE ONLY auth.device_sources
+    ADD CONSTRAINT device_sources_pkey PRIMARY KEY (device_id, source);
+
+
+--
+-- Name: devices devices_pkey; Type: CONSTRAINT; Schema: auth; Owner: pc_owner
+--
+
+ALTER TABLE ONLY auth.devices
+    ADD CONSTRAINT devices_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: devices devices_secret_hash_key; Type: CONSTRAINT; Schema: auth; Owner: pc_owner
+--
+
+ALTER TABLE ONLY auth.devices
+    ADD CONSTRAINT devices_secret_hash_key UNIQUE (secret_hash);
 
 
 --
@@ -4467,6 +4888,13 @@ CREATE UNIQUE INDEX alerts_open ON audit.alerts USING btree (rule, key) WHERE ((
 --
 
 CREATE INDEX events_at ON audit.events USING btree (at);
+
+
+--
+-- Name: devices_user; Type: INDEX; Schema: auth; Owner: pc_owner
+--
+
+CREATE INDEX devices_user ON auth.devices USING btree (user_id);
 
 
 --
@@ -4692,6 +5120,30 @@ ALTER TABLE ONLY auth.attempts_open
 
 ALTER TABLE ONLY auth.credentials
     ADD CONSTRAINT credentials_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: device_sources device_sources_device_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: pc_owner
+--
+
+ALTER TABLE ONLY auth.device_sources
+    ADD CONSTRAINT device_sources_device_id_fkey FOREIGN KEY (device_id) REFERENCES auth.devices(id);
+
+
+--
+-- Name: devices devices_revoked_by_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: pc_owner
+--
+
+ALTER TABLE ONLY auth.devices
+    ADD CONSTRAINT devices_revoked_by_fkey FOREIGN KEY (revoked_by) REFERENCES auth.users(id);
+
+
+--
+-- Name: devices devices_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: pc_owner
+--
+
+ALTER TABLE ONLY auth.devices
+    ADD CONSTRAINT devices_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id);
 
 
 --
@@ -5254,6 +5706,58 @@ GRANT ALL ON FUNCTION auth.bootstrap_account(p_actor text, p_username text, p_di
 
 
 --
+-- Name: FUNCTION device_failed(p_device bigint, p_user_id bigint, p_source inet, p_reason text, p_threshold integer, p_lock_secs integer, p_lock_max integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.device_failed(p_device bigint, p_user_id bigint, p_source inet, p_reason text, p_threshold integer, p_lock_secs integer, p_lock_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.device_failed(p_device bigint, p_user_id bigint, p_source inet, p_reason text, p_threshold integer, p_lock_secs integer, p_lock_max integer) TO pc_auth;
+
+
+--
+-- Name: TABLE devices; Type: ACL; Schema: auth; Owner: pc_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE auth.devices TO pc_api;
+GRANT SELECT ON TABLE auth.devices TO pc_ops;
+
+
+--
+-- Name: FUNCTION device_live(p_user_id bigint, p_secret bytea); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.device_live(p_user_id bigint, p_secret bytea) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION device_lock(p_device bigint, p_source inet, p_at timestamp with time zone, p_lock_secs integer, p_lock_max integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.device_lock(p_device bigint, p_source inet, p_at timestamp with time zone, p_lock_secs integer, p_lock_max integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION device_presented(p_device bigint, p_source inet, p_alert_at integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.device_presented(p_device bigint, p_source inet, p_alert_at integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION device_reserve(p_device auth.devices, p_source inet, p_threshold integer, p_lock_secs integer, p_lock_max integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.device_reserve(p_device auth.devices, p_source inet, p_threshold integer, p_lock_secs integer, p_lock_max integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet) TO pc_auth;
+
+
+--
 -- Name: FUNCTION enrolment_check(p_username text, p_code1 bytea, p_code2 bytea, p_source inet); Type: ACL; Schema: auth; Owner: pc_api
 --
 
@@ -5322,10 +5826,10 @@ GRANT ALL ON FUNCTION auth.enrolment_staged(p_username text, p_code1 bytea, p_co
 
 
 --
--- Name: FUNCTION failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text); Type: ACL; Schema: auth; Owner: pc_api
+-- Name: FUNCTION failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text, p_details jsonb); Type: ACL; Schema: auth; Owner: pc_api
 --
 
-REVOKE ALL ON FUNCTION auth.failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth.failure_recorded(p_user_id bigint, p_username text, p_source inet, p_reason text, p_details jsonb) FROM PUBLIC;
 
 
 --
@@ -5385,7 +5889,14 @@ GRANT ALL ON FUNCTION auth.login_failed(p_user_id bigint, p_username text, p_sou
 --
 
 REVOKE ALL ON FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb) TO pc_auth;
+
+
+--
+-- Name: FUNCTION login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb, p_device bytea, p_device_alert integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb, p_device bytea, p_device_alert integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb, p_device bytea, p_device_alert integer) TO pc_auth;
 
 
 --
@@ -5393,7 +5904,14 @@ GRANT ALL ON FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_
 --
 
 REVOKE ALL ON FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone) TO pc_auth;
+
+
+--
+-- Name: FUNCTION login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone, p_device bigint); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone, p_device bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone, p_device bigint) TO pc_auth;
 
 
 --
@@ -5723,6 +6241,14 @@ GRANT SELECT ON TABLE auth.attempts_open TO pc_ops;
 GRANT SELECT ON TABLE auth.credentials TO pc_auth;
 GRANT SELECT,UPDATE ON TABLE auth.credentials TO pc_ops;
 GRANT SELECT,INSERT,UPDATE ON TABLE auth.credentials TO pc_api;
+
+
+--
+-- Name: TABLE device_sources; Type: ACL; Schema: auth; Owner: pc_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE auth.device_sources TO pc_api;
+GRANT SELECT ON TABLE auth.device_sources TO pc_ops;
 
 
 --

@@ -168,16 +168,17 @@ pc_token_csrf_ok(const uint8_t tok[PC_TOKEN_LEN], const char *given,
 }
 
 int
-pc_cookie_session(const char *header, uint8_t tok[PC_TOKEN_LEN])
+pc_cookie_find(const char *header, const char *cname, const char **value,
+    size_t *vlen)
 {
 	const char	*p, *name, *val, *end;
-	size_t		nlen, found;
-	uint8_t		tmp[PC_TOKEN_LEN];
+	size_t		nlen, found, want;
 
 	if (header == NULL)
 		return (-1);
 
 	found = 0;
+	want = strlen(cname);
 	p = header;
 	while (*p != '\0') {
 		while (*p == ' ' || *p == '\t' || *p == ';')
@@ -197,19 +198,25 @@ pc_cookie_session(const char *header, uint8_t tok[PC_TOKEN_LEN])
 		end = p;
 		while (end > val && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
-		if (nlen == sizeof(PC_TOKEN_COOKIE) - 1 &&
-		    memcmp(name, PC_TOKEN_COOKIE, nlen) == 0) {
-			if (++found > 1 ||
-			    pc_token_decode(val, (size_t)(end - val), tmp) == -1) {
-				OPENSSL_cleanse(tmp, sizeof(tmp));
+		if (nlen == want && memcmp(name, cname, nlen) == 0) {
+			if (++found > 1)
 				return (-1);
-			}
-			memcpy(tok, tmp, PC_TOKEN_LEN);
+			*value = val;
+			*vlen = (size_t)(end - val);
 		}
 	}
-
-	OPENSSL_cleanse(tmp, sizeof(tmp));
 	return (found == 1 ? 0 : -1);
+}
+
+int
+pc_cookie_session(const char *header, uint8_t tok[PC_TOKEN_LEN])
+{
+	const char	*val;
+	size_t		len;
+
+	if (pc_cookie_find(header, PC_TOKEN_COOKIE, &val, &len) == -1)
+		return (-1);
+	return (pc_token_decode(val, len, tok));
 }
 
 int

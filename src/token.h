@@ -39,6 +39,13 @@ int	pc_token_csrf_ok(const uint8_t tok[PC_TOKEN_LEN], const char *given,
 int	pc_cookie_session(const char *header, uint8_t tok[PC_TOKEN_LEN]);
 
 /*
+ * The value of the one cookie called name in a Cookie header (not
+ * NUL-terminated: *len bytes). -1 when it is absent or sent twice.
+ */
+int	pc_cookie_find(const char *header, const char *name,
+	    const char **value, size_t *len);
+
+/*
  * The Set-Cookie value: __Host- prefix, Path=/, Secure, HttpOnly,
  * SameSite=Strict, Max-Age, no Domain. tok NULL clears the cookie.
  */
