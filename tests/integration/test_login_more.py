@@ -364,7 +364,7 @@ def reserve_as_worker(name, source, times, src=SRC):
     with db("pc_auth") as conn, conn.cursor() as cur:
         for _ in range(times):
             cur.execute("SELECT locked, attempt FROM auth.login_reserve("
-                        "%s, %s, %s, 5, 600, 3600, %s)",
+                        "%s, %s, %s, 5, 600, 3600, %s, NULL, 3)",
                         (name, source, name_tag(name), src))
             locked, attempt = cur.fetchone()
             assert locked is False and attempt is not None
