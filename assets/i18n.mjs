@@ -911,7 +911,7 @@ export const TEXTS = {
 		err_already_confirmed: 'This week is already confirmed.',
 		nav_devices: 'Trusted devices',
 		dev_intro: 'A browser that signed in successfully is remembered as a trusted device. If someone locks your account with wrong passwords, you can still sign in from a trusted device. Revoke any device you do not recognise or no longer use.',
-		dev_caption: 'Trusted devices ({n})',
+		dev_caption: 'Trusted devices: {n}',
 		dev_created: 'Added (from)',
 		dev_last_used: 'Last used (from)',
 		dev_expires: 'Expires',
@@ -925,6 +925,6 @@ export const TEXTS = {
 		dev_done: 'Device revoked.',
 		devices_revoke: 'Revoke all trusted devices',
 		confirm_devices_revoke: 'Revoke every trusted device of {user}? Their next sign-in will be treated as one from an unknown device. This is recorded in the audit trail and raises an alert.',
-		done_devices_revoke: '{n} trusted devices of {user} revoked.',
+		done_devices_revoke: 'Trusted devices of {user} revoked: {n}.',
 	},
 };
