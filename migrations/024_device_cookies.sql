@@ -65,6 +65,7 @@ CREATE TABLE auth.device_sources (
 
 GRANT SELECT, INSERT, UPDATE ON auth.devices TO pc_api;
 GRANT SELECT, INSERT, UPDATE ON auth.device_sources TO pc_api;
+GRANT USAGE ON SEQUENCE auth.devices_id_seq TO pc_api;
 GRANT SELECT ON auth.devices, auth.device_sources TO pc_ops;
 
 INSERT INTO audit.alert_rules VALUES
@@ -388,8 +389,8 @@ REVOKE ALL ON FUNCTION auth.login_succeeded(bigint, inet, bigint, bytea,
     integer, timestamptz, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.login_succeeded(bigint, inet, bigint, bytea,
     integer, timestamptz, bigint) TO pc_auth;
-REVOKE EXECUTE ON FUNCTION auth.login_succeeded(bigint, inet, bigint, bytea,
-    integer, timestamptz) FROM pc_auth;
+DROP FUNCTION auth.login_succeeded(bigint, inet, bigint, bytea, integer,
+    timestamptz);
 
 -- After a success (in the same statement): a trusted attempt's device
 -- used (count cleared, device.used); an untrusted one's browser gets a

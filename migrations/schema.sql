@@ -2857,80 +2857,6 @@ $$;
 ALTER FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_key text, p_threshold integer, p_lock_secs integer, p_lock_max integer, p_src jsonb, p_device bytea, p_device_alert integer) OWNER TO pc_api;
 
 --
--- Name: login_succeeded(bigint, inet, bigint, bytea, integer, timestamp with time zone); Type: FUNCTION; Schema: auth; Owner: pc_api
---
-
-CREATE FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone) RETURNS TABLE(outcome text, session_id bigint, idle_expires_at timestamp with time zone, absolute_expires_at timestamp with time zone, must_change_password boolean)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog'
-    AS $$
-#variable_conflict use_column
-DECLARE
-	v_user	auth.users%ROWTYPE;
-	v_sid	bigint;
-	v_idle	timestamptz;
-	v_must	boolean;
-BEGIN
-	IF length(p_token) <> 32 OR NOT auth.step_plausible(p_totp_step)
-	    OR p_absolute_until IS NULL OR p_idle_secs IS NULL THEN
-		RAISE EXCEPTION 'a 32-byte token and a current TOTP step'
-		    USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- The policy's hard limits (policy.c), whatever the caller says.
-	p_idle_secs := least(greatest(p_idle_secs, 10), 900);
-	p_absolute_until := least(p_absolute_until, now() + interval '12 hours');
-	SELECT * INTO v_user FROM auth.users WHERE id = p_user_id FOR UPDATE;
-	IF v_user.disabled_at IS NOT NULL THEN
-		RETURN QUERY SELECT 'disabled'::text, NULL::bigint,
-		    NULL::timestamptz, NULL::timestamptz, NULL::boolean;
-		RETURN;
-	END IF;
-	IF EXISTS (SELECT 1 FROM auth.lockout WHERE user_id = p_user_id
-	    AND locked_until > now()) THEN
-		RETURN QUERY SELECT 'locked'::text, NULL::bigint,
-		    NULL::timestamptz, NULL::timestamptz, NULL::boolean;
-		RETURN;
-	END IF;
-
-	-- RFC 6238 5.2: a step is accepted once; concurrent reuse loses.
-	UPDATE auth.credentials SET totp_last_step = p_totp_step
-	 WHERE user_id = p_user_id AND totp_state = 'enrolled'
-	   AND totp_last_step < p_totp_step
-	RETURNING must_change_password INTO v_must;
-	IF NOT FOUND THEN
-		PERFORM audit.record(p_user_id, v_user.username, v_user.role,
-		    p_source, 'totp_replay', v_user.username, 'denied',
-		    jsonb_build_object('step', p_totp_step));
-		RETURN QUERY SELECT 'totp_replay'::text, NULL::bigint,
-		    NULL::timestamptz, NULL::timestamptz, NULL::boolean;
-		RETURN;
-	END IF;
-
-	UPDATE auth.lockout SET failures = 0 WHERE user_id = p_user_id;
-	UPDATE auth.users SET last_login_at = now(),
-	    last_login_source = p_source WHERE id = p_user_id;
-
-	v_idle := least(now() + make_interval(secs => p_idle_secs),
-	    p_absolute_until);
-	INSERT INTO auth.sessions (token_hash, user_id, idle_expires_at,
-	    absolute_expires_at, source, reauth_at)
-	VALUES (sha256(p_token), p_user_id, v_idle, p_absolute_until,
-	    p_source, now())
-	RETURNING id INTO v_sid;
-
-	PERFORM audit.record(p_user_id, v_user.username, v_user.role,
-	    p_source, 'login.success', v_user.username, 'success',
-	    jsonb_build_object('session', v_sid));
-
-	RETURN QUERY SELECT 'ok'::text, v_sid, v_idle, p_absolute_until,
-	    v_must;
-END;
-$$;
-
-
-ALTER FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone) OWNER TO pc_api;
-
---
 -- Name: login_succeeded(bigint, inet, bigint, bytea, integer, timestamp with time zone, bigint); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
@@ -6013,13 +5939,6 @@ GRANT ALL ON FUNCTION auth.login_reserve(p_username text, p_source inet, p_name_
 
 
 --
--- Name: FUNCTION login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone); Type: ACL; Schema: auth; Owner: pc_api
---
-
-REVOKE ALL ON FUNCTION auth.login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone) FROM PUBLIC;
-
-
---
 -- Name: FUNCTION login_succeeded(p_user_id bigint, p_source inet, p_totp_step bigint, p_token bytea, p_idle_secs integer, p_absolute_until timestamp with time zone, p_device bigint); Type: ACL; Schema: auth; Owner: pc_api
 --
 
@@ -6362,6 +6281,13 @@ GRANT SELECT,INSERT,UPDATE ON TABLE auth.credentials TO pc_api;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE auth.device_sources TO pc_api;
 GRANT SELECT ON TABLE auth.device_sources TO pc_ops;
+
+
+--
+-- Name: SEQUENCE devices_id_seq; Type: ACL; Schema: auth; Owner: pc_owner
+--
+
+GRANT USAGE ON SEQUENCE auth.devices_id_seq TO pc_api;
 
 
 --

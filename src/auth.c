@@ -7,7 +7,9 @@
  * http_state_run()):
  *   PARSE     Origin, JSON body; outside the allowed hours: OUTSIDE
  *   OUTSIDE   auth.outside_hours() records it; 403
- *   SLOT      an argon2 slot, bounded per worker
+ *   SLOT      an argon2 slot, bounded per worker; an attempt with a
+ *             valid device cookie for the name it claims waits in the
+ *             trusted lane (factor.c, hashjob.c, migration 024)
  *   BEGIN     auth.login_reserve(): the account and the source's state
  *             (an unknown name's by its tag, nametag.c), the attempt
  *             counted before its hash so parallel ones check at most the
@@ -16,7 +18,9 @@
  *             (never on the event loop), a dummy hash for unknown users
  *   HASH      the factors decided (pc_factor_decide())
  *   SUCCEED   auth.login_succeeded() (consumes the TOTP step, opens the
- *             session; attempt_settled() ends the counted attempt)
+ *             session; attempt_settled() ends the counted attempt;
+ *             device_signed_in() records the device used, or issues
+ *             the browser a new device cookie)
  *   REHASH    a new argon2id hash if the policy's parameters changed
  *   REHASHED  auth.rehashed(), then 200 with the session
  *   FAIL      auth.attempt_failed() (records, locks, blocks, alerts) in
@@ -70,6 +74,14 @@ struct pc_login {
 	char			idle[16], abs_until[24];
 	struct pc_session	sess;
 	char			new_hash[PC_PASSWORD_HASH_MAX];
+
+	/* The device: the cookie's secret as a parameter; a new one. */
+	char			dev[PC_BYTEA_TEXT(PC_DEVCOOKIE_SECRET_LEN)];
+	char			dev_alert[12];
+	uint8_t			new_dev[PC_DEVCOOKIE_SECRET_LEN];
+	char			new_devp[PC_BYTEA_TEXT(PC_DEVCOOKIE_SECRET_LEN)];
+	char			dev_expires[24];
+	int			dev_issued;
 };
 
 static void		 pc_login_free(void *);
@@ -79,6 +91,8 @@ static int		 pc_login_body(struct http_request *,
 static void		 pc_login_reserve_query(struct pc_login *);
 static void		 pc_login_succeed_query(struct pc_login *);
 static void		 pc_login_keep_session(struct pc_login *);
+static void		 pc_login_device_cookie(struct http_request *,
+			    struct pc_login *);
 static int		 pc_login_failed(struct http_request *,
 			    struct pc_login *);
 static int		 pc_login_answer_ok(struct http_request *,
@@ -118,6 +132,9 @@ pc_login_free(void *arg)
 	pc_wipe(l->tok, sizeof(l->tok));
 	pc_wipe(&l->sess, sizeof(l->sess));
 	pc_wipe(l->new_hash, sizeof(l->new_hash));
+	pc_wipe(l->dev, sizeof(l->dev));
+	pc_wipe(l->new_dev, sizeof(l->new_dev));
+	pc_wipe(l->new_devp, sizeof(l->new_devp));
 }
 
 /* The login's state block (pc_req_handler_state()), made on first use. */
@@ -184,13 +201,22 @@ pc_login_reserve_query(struct pc_login *l)
 	    "password_hash, totp_state, totp_secret, disabled, "
 	    "locked, source_blocked, "
 	    "coalesce(extract(epoch FROM source_blocked_until)::bigint, 0) "
-	    "AS blocked_until, attempt FROM auth.login_reserve($1, "
-	    "$2::inet, $3, $4::int, $5::int, $6::int, $7::jsonb)");
+	    "AS blocked_until, attempt, device_id FROM auth.login_reserve("
+	    "$1, $2::inet, $3, $4::int, $5::int, $6::int, $7::jsonb, "
+	    "$8::bytea, $9::int)");
 	pc_dbq_param(&l->q, l->username, strlen(l->username));
 	pc_dbq_param(&l->q, l->f.source, strlen(l->f.source));
 	pc_factor_tag(l->username, l->f.fq.tag);
 	pc_dbq_param(&l->q, l->f.fq.tag, strlen(l->f.fq.tag));
 	pc_factor_reserve_params(&l->q, &l->f);
+	/* The database decides whether the device is live (024). */
+	if (l->f.hj.trusted && pc_bytea_encode(l->f.device,
+	    sizeof(l->f.device), l->dev, sizeof(l->dev)) == -1)
+		fatal("device parameter buffer too small");
+	pc_dbq_param(&l->q, l->f.hj.trusted ? l->dev : NULL, strlen(l->dev));
+	(void)snprintf(l->dev_alert, sizeof(l->dev_alert), "%u",
+	    pc_policy.device_sources_alert);
+	pc_dbq_param(&l->q, l->dev_alert, strlen(l->dev_alert));
 }
 
 static void
@@ -216,19 +242,33 @@ pc_login_succeed_query(struct pc_login *l)
 	(void)snprintf(l->abs_until, sizeof(l->abs_until), "%" PRId64,
 	    abs_until);
 
+	/* An untrusted success gives the browser a new device. */
+	if (l->f.device_id[0] == '\0') {
+		if (pc_token_new(l->new_dev) == -1)
+			fatal("RAND_bytes failed");
+		if (pc_bytea_encode(l->new_dev, sizeof(l->new_dev),
+		    l->new_devp, sizeof(l->new_devp)) == -1)
+			fatal("device parameter buffer too small");
+	}
+	(void)snprintf(l->dev_expires, sizeof(l->dev_expires), "%" PRId64,
+	    now + (int64_t)pc_policy.device_cookie_days * 86400);
+
 	pc_dbq_cleanup(&l->q);
-	/* The attempt ends with the session (attempt_settled() after
-	 * login_succeeded(): it takes the outcome). */
+	/* The attempt ends with the session (attempt_settled() and
+	 * device_signed_in() after login_succeeded(): they take the
+	 * outcome). */
 	pc_dbq_init(&l->q, PC_DB_AUTH,
 	    "WITH s AS (SELECT * FROM auth.login_succeeded($1::bigint, "
 	    "$2::inet, $3::bigint, $4::bytea, $5::int, "
-	    "to_timestamp($6::bigint))) "
+	    "to_timestamp($6::bigint), $8::bigint)) "
 	    "SELECT outcome, session_id, "
 	    "extract(epoch FROM idle_expires_at)::bigint, "
 	    "extract(epoch FROM absolute_expires_at)::bigint, "
 	    "must_change_password, "
-	    "auth.attempt_settled($1::bigint, $7::bigint, outcome = 'ok') "
-	    "FROM s");
+	    "auth.attempt_settled($1::bigint, $7::bigint, outcome = 'ok'), "
+	    "CASE WHEN outcome = 'ok' THEN auth.device_signed_in($1::bigint, "
+	    "$8::bigint, $9::bytea, to_timestamp($10::bigint), $2::inet) "
+	    "END FROM s");
 	pc_dbq_param(&l->q, l->f.user_id, strlen(l->f.user_id));
 	pc_dbq_param(&l->q, l->f.source, strlen(l->f.source));
 	pc_dbq_param(&l->q, l->f.step_str, strlen(l->f.step_str));
@@ -237,6 +277,11 @@ pc_login_succeed_query(struct pc_login *l)
 	pc_dbq_param(&l->q, l->abs_until, strlen(l->abs_until));
 	pc_dbq_param(&l->q, l->f.attempt[0] != '\0' ? l->f.attempt : NULL,
 	    strlen(l->f.attempt));
+	pc_dbq_param(&l->q, l->f.device_id[0] != '\0' ? l->f.device_id :
+	    NULL, strlen(l->f.device_id));
+	pc_dbq_param(&l->q, l->f.device_id[0] == '\0' ? l->new_devp : NULL,
+	    strlen(l->new_devp));
+	pc_dbq_param(&l->q, l->dev_expires, strlen(l->dev_expires));
 }
 
 /* Keep what login_succeeded() returned: the query slot is reused. */
@@ -259,6 +304,24 @@ pc_login_keep_session(struct pc_login *l)
 	    10);
 	l->sess.must_change_password = PQgetvalue(res, 0, 4)[0] == 't';
 	memcpy(l->sess.token, l->token, sizeof(l->sess.token));
+	l->dev_issued = !PQgetisnull(res, 0, 6);
+}
+
+/* A new device's cookie, bound to the account's canonical name. */
+static void
+pc_login_device_cookie(struct http_request *req, struct pc_login *l)
+{
+	char		cookie[PC_DEVCOOKIE_HEADER_MAX];
+
+	if (!l->dev_issued)
+		return;
+	if (pc_devcookie_format(&pc_kek, l->new_dev,
+	    strtoll(l->dev_expires, NULL, 10), (int64_t)time(NULL),
+	    l->f.canon, cookie, sizeof(cookie)) == -1)
+		fatal("device cookie buffer too small");
+	http_response_header(req, "set-cookie", cookie);
+	pc_wipe(cookie, sizeof(cookie));
+	pc_wipe(l->new_dev, sizeof(l->new_dev));
 }
 
 /* The failure query for l->f.reason, then FAIL. */
@@ -274,6 +337,7 @@ static int
 pc_login_answer_ok(struct http_request *req, struct pc_login *l)
 {
 	pc_auth_session_cookie(req, l->token, l->sess.absolute_expires_at);
+	pc_login_device_cookie(req, l);
 
 	kore_log(LOG_NOTICE, "login: success user=%s source=%s", l->f.canon,
 	    l->f.source);
@@ -302,6 +366,7 @@ pc_login_parse(struct http_request *req)
 	if (!pc_factor_body(req, pc_login_body(req, l),
 	    "Send username, password and otp as a JSON object."))
 		return (HTTP_STATE_COMPLETE);
+	pc_factor_device(req, &l->f, l->username);
 	if (pc_req_in_hours(NULL)) {
 		req->fsm_state = PC_LOGIN_SLOT;
 		return (HTTP_STATE_CONTINUE);

@@ -21,6 +21,7 @@
 
 #define PC_DEVCOOKIE_LABEL	"payconsole device cookie v1"
 #define PC_DEVCOOKIE_MAC_LEN	32
+#define PC_DEVCOOKIE_EXPIRY_MAX	INT64_C(999999999999999999)
 
 static int	pc_devcookie_mac(const struct pc_kek *, const uint8_t *,
 		    int64_t, const char *, uint8_t [PC_DEVCOOKIE_MAC_LEN]);
@@ -38,7 +39,7 @@ pc_devcookie_mac(const struct pc_kek *k, const uint8_t *secret,
 	size_t		n, tlen;
 	int		i, ok;
 
-	if (pc_nametag(k, name, strlen(name), tag) == -1)
+	if (name == NULL || pc_nametag(k, name, strlen(name), tag) == -1)
 		return (-1);
 	tlen = strlen(tag);
 	memcpy(msg, secret, PC_DEVCOOKIE_SECRET_LEN);
@@ -67,8 +68,11 @@ pc_devcookie_format(const struct pc_kek *k,
 	int		n;
 
 	n = -1;
-	if (expires > now && pc_devcookie_mac(k, secret, expires, name,
-	    mac) == 0) {
+	/* Only what a check can read back (18 digits); Max-Age (expires -
+	 * now) cannot overflow. */
+	if (now > -PC_DEVCOOKIE_EXPIRY_MAX && expires > now &&
+	    expires <= PC_DEVCOOKIE_EXPIRY_MAX &&
+	    pc_devcookie_mac(k, secret, expires, name, mac) == 0) {
 		pc_token_encode(secret, s64);
 		pc_token_encode(mac, m64);
 		n = snprintf(out, len, "%s=%s.%" PRId64 ".%s; Path=/; Secure; "
@@ -86,7 +90,7 @@ pc_devcookie_format(const struct pc_kek *k,
 	return (0);
 }
 
-/* 1..19 decimal digits, no leading zero, into *v. */
+/* 1..18 decimal digits, no leading zero, into *v. */
 static int
 pc_devcookie_expiry(const char *s, size_t len, int64_t *v)
 {

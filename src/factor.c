@@ -60,8 +60,28 @@ pc_factor_free(struct pc_factor *f)
 	pc_wipe(&f->hj.out, sizeof(f->hj.out));
 	pc_wipe(f->password, sizeof(f->password));
 	pc_wipe(f->code, sizeof(f->code));
+	pc_wipe(f->device, sizeof(f->device));
 	pc_wipe(f->sealed, sizeof(f->sealed));
 	pc_wipe(f->hash, sizeof(f->hash));
+}
+
+/*
+ * The request's device cookie, if its MAC is right for the name claimed
+ * and it has not expired: the attempt takes the trusted lane (hashjob.c)
+ * and its reserve query asks the database whether the device is live
+ * for that account (migration 024). A forged, expired or other name's
+ * cookie is simply absent.
+ */
+void
+pc_factor_device(struct http_request *req, struct pc_factor *f,
+    const char *name)
+{
+	const char	*cookie;
+
+	if (http_request_header(req, "cookie", &cookie) &&
+	    pc_devcookie_verify(&pc_kek, cookie, name, (int64_t)time(NULL),
+	    f->device) == 0)
+		f->hj.trusted = 1;
 }
 
 /*
@@ -96,7 +116,7 @@ pc_factor_body(struct http_request *req, int ok, const char *msg)
 int
 pc_factor_slot(struct http_request *req, struct pc_factor *f)
 {
-	if (f->hj.wait_until == 0 && !f->hj.counted &&
+	if (f->hj.wait_until == 0 && !f->hj.counted && !f->hj.trusted &&
 	    pc_srcblock_blocked(f->source))
 		return (HTTP_STATE_CONTINUE);
 	switch (pc_hashjob_wait(req, &f->hj, f->source)) {
@@ -163,6 +183,7 @@ pc_factor_row(struct pc_factor *f, PGresult *res)
 	f->exists = pc_factor_col(res, "user_id") != NULL;
 	f->counted = PQfnumber(res, "attempt") != -1;
 	pc_factor_copy(res, "attempt", f->attempt, sizeof(f->attempt));
+	pc_factor_copy(res, "device_id", f->device_id, sizeof(f->device_id));
 	if (f->exists) {
 		pc_factor_copy(res, "user_id", f->user_id, sizeof(f->user_id));
 		pc_factor_copy(res, "username", f->canon, sizeof(f->canon));
@@ -189,8 +210,10 @@ pc_factor_row(struct pc_factor *f, PGresult *res)
 		until -= (int64_t)time(NULL);
 		(void)snprintf(f->retry_after, sizeof(f->retry_after),
 		    "%" PRId64, until > 1 ? until : 1);
-	} else
+	} else if (f->device_id[0] == '\0') {
+		/* (A device's row says nothing of its source.) */
 		pc_srcblock_learn(f->source, 0);
+	}
 	return (1);
 }
 
@@ -309,9 +332,11 @@ pc_factor_source_exempt(const char *source)
 }
 
 /*
- * The failure query every caller shares, for f->reason. An attempt
- * counted before its hash (a login or re-authentication: f->attempt is
- * its number, "" when it was not counted) ends in auth.attempt_failed();
+ * The failure query every caller shares, for f->reason. A trusted
+ * attempt (a device vouched for it, 024) ends in auth.device_failed():
+ * the device pays, not the account or the source. An attempt counted
+ * before its hash (a login or re-authentication: f->attempt is its
+ * number, "" when it was not counted) ends in auth.attempt_failed();
  * one whose row numbers none (first sign-in), in auth.login_failed(),
  * which counts now. Both record, lock, block and alert by the same steps
  * (migration 022). name is the typed name, used when no account matched.
@@ -322,6 +347,22 @@ pc_factor_failq(struct pc_dbq *q, struct pc_factor *f, const char *name)
 	struct pc_failq	*fq = &f->fq;
 	const char	*user_id;
 
+	pc_dbq_cleanup(q);
+	pc_factor_lockparams(fq);
+	if (f->device_id[0] != '\0') {
+		pc_dbq_init(q, PC_DB_AUTH, "SELECT auth.device_failed("
+		    "$1::bigint, $2::bigint, $3::inet, $4, $5::int, $6::int, "
+		    "$7::int)");
+		pc_dbq_param(q, f->device_id, strlen(f->device_id));
+		pc_dbq_param(q, f->user_id, strlen(f->user_id));
+		pc_dbq_param(q, f->source, strlen(f->source));
+		pc_dbq_param(q, f->reason, strlen(f->reason));
+		pc_dbq_param(q, fq->thr, strlen(fq->thr));
+		pc_dbq_param(q, fq->lock, strlen(fq->lock));
+		pc_dbq_param(q, fq->lmax, strlen(fq->lmax));
+		return;
+	}
+
 	user_id = f->exists ? f->user_id : NULL;
 	/* A name that matches no account is recorded as its tag only. */
 	if (f->exists)
@@ -331,7 +372,6 @@ pc_factor_failq(struct pc_dbq *q, struct pc_factor *f, const char *name)
 		name = fq->tag;
 	}
 
-	pc_dbq_cleanup(q);
 	/* Unknown names lock too, so a fast answer reveals nothing. */
 	if (f->counted) {
 		pc_dbq_init(q, PC_DB_AUTH, "SELECT auth.attempt_failed("
@@ -346,7 +386,6 @@ pc_factor_failq(struct pc_dbq *q, struct pc_factor *f, const char *name)
 		    "CASE WHEN $1::bigint IS NULL AND $4 NOT IN ('locked', "
 		    "'source_blocked') THEN auth.name_failed($2, $5::int, "
 		    "$6::int, $7::int) END");
-	pc_factor_lockparams(fq);
 	pc_factor_srcparams(fq, f->source);
 
 	pc_dbq_param(q, user_id, user_id != NULL ? strlen(user_id) : 0);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "devcookie.h"
 #include "hashjob.h"
 #include "nametag.h"
 #include "password.h"
@@ -40,6 +41,9 @@ struct pc_factor {
 	char			password[PC_HASH_PASS_MAX + 1];
 	size_t			password_len;
 	char			code[PC_FACTOR_CODE_MAX + 1];
+	/* A device cookie's secret, its MAC right for the name claimed
+	 * (hj.trusted then set: the trusted lane; login only). */
+	uint8_t			device[PC_DEVCOOKIE_SECRET_LEN];
 
 	/* The reserve row (pc_factor_row()). */
 	int			exists;
@@ -57,6 +61,7 @@ struct pc_factor {
 	int			locked;
 	int			source_blocked;
 	char			retry_after[24];
+	char			device_id[24];	/* "": untrusted (024) */
 
 	/* The attempt. */
 	struct pc_hashjob	hj;
@@ -80,6 +85,8 @@ extern const struct pc_factor_method	pc_factor_totp;
 extern const char			pc_factor_denied_msg[];
 
 void	pc_factor_free(struct pc_factor *);
+void	pc_factor_device(struct http_request *, struct pc_factor *,
+	    const char *);
 int	pc_factor_body(struct http_request *, int, const char *);
 int	pc_factor_slot(struct http_request *, struct pc_factor *);
 void	pc_factor_reserve_params(struct pc_dbq *, struct pc_factor *);

@@ -55,6 +55,14 @@ static uint32_t		pc_hash_inflight_max;
  * ordered by their rank among waiters from the same address, then by
  * arrival: one address with many connections waits behind the first
  * attempt of every other address, not in front of it.
+ *
+ * Two lanes (issue 15): an attempt with a valid device cookie for the
+ * name it claims (hj->trusted, factor.c) waits ahead of every untrusted
+ * one, in arrival order, and one slot per worker (when there are at
+ * least two) is kept for such attempts: a storm of untrusted attempts
+ * can fill every other slot and the whole untrusted queue, and a real
+ * user's browser still hashes next. A trusted attempt's refusal is not
+ * charged to its source.
  */
 #define PC_HASH_WAIT_MS		1000
 #define PC_HASH_WAIT_TICK_MS	100
@@ -67,9 +75,11 @@ static uint32_t			pc_hash_promised;
 static struct kore_timer	*pc_hash_timer;
 
 static int	pc_hashjob_task(struct kore_task *);
-static int	pc_hashjob_avail(void);
+static int	pc_hashjob_avail(int);
+static int	pc_hashjob_ahead(int);
 static int	pc_hashjob_take(struct pc_hashjob *);
-static void	pc_hashjob_refuse(struct http_request *);
+static void	pc_hashjob_refuse(struct http_request *,
+		    struct pc_hashjob *);
 static void	pc_hashjob_enqueue(struct pc_hashjob *, struct http_request *,
 		    const char *);
 static void	pc_hashjob_unqueue(struct pc_hashjob *);
@@ -140,8 +150,8 @@ pc_hashjob_reserve(struct http_request *req, struct pc_hashjob *hj)
 {
 	if (hj->counted)
 		return (KORE_RESULT_OK);
-	if (!pc_hashjob_avail()) {
-		pc_hashjob_refuse(req);
+	if (!pc_hashjob_avail(hj->trusted)) {
+		pc_hashjob_refuse(req, hj);
 		return (KORE_RESULT_ERROR);
 	}
 	return (pc_hashjob_take(hj));
@@ -169,10 +179,11 @@ pc_hashjob_wait(struct http_request *req, struct pc_hashjob *hj,
 	pc_hashjob_unpromise(hj);
 	pc_hashjob_unqueue(hj);
 
-	if (pc_hashjob_avail() && (promised || TAILQ_EMPTY(&pc_hash_waiters)))
+	if (pc_hashjob_avail(hj->trusted) &&
+	    (promised || !pc_hashjob_ahead(hj->trusted)))
 		return (pc_hashjob_take(hj));
 	if (now >= hj->wait_until || pc_hash_nwaiters >= PC_HASH_WAITERS_MAX) {
-		pc_hashjob_refuse(req);
+		pc_hashjob_refuse(req, hj);
 		pc_hashjob_pass();
 		return (KORE_RESULT_ERROR);
 	}
@@ -188,15 +199,32 @@ pc_hashjob_wait(struct http_request *req, struct pc_hashjob *hj,
 int
 pc_hashjob_slot_free(void)
 {
-	return (pc_hashjob_avail() && TAILQ_EMPTY(&pc_hash_waiters));
+	return (pc_hashjob_avail(0) && TAILQ_EMPTY(&pc_hash_waiters));
 }
 
-/* A slot neither taken nor promised to a waiter. */
+/*
+ * A slot neither taken nor promised to a waiter, for the lane: an
+ * untrusted attempt leaves the last one for trusted attempts.
+ */
 static int
-pc_hashjob_avail(void)
+pc_hashjob_avail(int trusted)
 {
-	return (pc_hash_inflight + pc_hash_promised <
-	    pc_policy.argon2_inflight);
+	uint32_t	cap;
+
+	cap = pc_policy.argon2_inflight;
+	if (!trusted && cap > 1)
+		cap--;
+	return (pc_hash_inflight + pc_hash_promised < cap);
+}
+
+/* Does a waiter of the lane or of a lane before it come first? */
+static int
+pc_hashjob_ahead(int trusted)
+{
+	struct pc_hashjob	*first;
+
+	first = TAILQ_FIRST(&pc_hash_waiters);
+	return (first != NULL && (!trusted || first->trusted));
 }
 
 static int
@@ -214,22 +242,27 @@ pc_hashjob_take(struct pc_hashjob *hj)
 }
 
 static void
-pc_hashjob_refuse(struct http_request *req)
+pc_hashjob_refuse(struct http_request *req, struct pc_hashjob *hj)
 {
 	struct pc_cidr	one;
 
 	/* Counted and recorded per source and minute (refusals.c), and
-	 * charged to the source's failure budget now (srcblock.c). */
+	 * charged to the source's failure budget now (srcblock.c), unless
+	 * a device vouched for the attempt. */
 	if (pc_cidr_parse(&one, pc_req_get(req)->source) == 0) {
 		pc_refusals_count(PC_REFUSAL_BUSY, one.family, one.addr);
-		pc_srcblock_busy(one.family, one.addr);
+		if (!hj->trusted)
+			pc_srcblock_busy(one.family, one.addr);
 	}
 	http_response_header(req, "retry-after", "1");
 	pc_http_error(req, 429, "rate_limited",
 	    "Too many sign-in attempts are in progress; try again shortly.");
 }
 
-/* After every waiter of a lower or equal rank (see above). */
+/*
+ * A trusted attempt after every trusted waiter; an untrusted one after
+ * them and every untrusted waiter of a lower or equal rank (see above).
+ */
 static void
 pc_hashjob_enqueue(struct pc_hashjob *hj, struct http_request *req,
     const char *source)
@@ -239,11 +272,12 @@ pc_hashjob_enqueue(struct pc_hashjob *hj, struct http_request *req,
 
 	rank = 0;
 	TAILQ_FOREACH(w, &pc_hash_waiters, wait_list) {
-		if (strcmp(w->source, source) == 0)
+		if (!hj->trusted && !w->trusted &&
+		    strcmp(w->source, source) == 0)
 			rank++;
 	}
 	TAILQ_FOREACH(w, &pc_hash_waiters, wait_list) {
-		if (w->rank > rank)
+		if (!w->trusted && (hj->trusted || w->rank > rank))
 			break;
 	}
 	if (w != NULL)
@@ -300,8 +334,8 @@ pc_hashjob_pass(void)
 {
 	struct pc_hashjob	*hj;
 
-	while (pc_hashjob_avail() &&
-	    (hj = TAILQ_FIRST(&pc_hash_waiters)) != NULL) {
+	while ((hj = TAILQ_FIRST(&pc_hash_waiters)) != NULL &&
+	    pc_hashjob_avail(hj->trusted)) {
 		/* Its client is gone: Kore frees it without running it. */
 		if (hj->waiter == NULL ||
 		    (hj->waiter->flags & HTTP_REQUEST_DELETE)) {

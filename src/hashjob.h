@@ -24,6 +24,7 @@ struct pc_hashjob {
 	struct kore_task	task;
 	int			started;
 	int			counted;
+	int			trusted;	/* a device's lane (factor.c) */
 	struct pc_hash_out	out;
 
 	/* Waiting for a slot (pc_hashjob_wait). */

@@ -165,6 +165,8 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_UINT("source_fail_window", source_fail_window, 10, 86400),
 	PC_UINT("source_block_seconds", source_block_seconds, 10, 86400),
 	PC_UINT("source_busy_weight", source_busy_weight, 0, 1000),
+	PC_UINT("device_cookie_days", device_cookie_days, 1, 400),
+	PC_UINT("device_sources_alert", device_sources_alert, 2, 100),
 	PC_UINT("argon2_t", argon2_t, 1, 10),
 	PC_UINT("argon2_m_kib", argon2_m_kib, 8192, 1048576),
 	PC_UINT("argon2_p", argon2_p, 1, 8),
@@ -201,6 +203,8 @@ pc_policy_defaults(struct pc_policy *p)
 	p->source_fail_window = 600;
 	p->source_block_seconds = 900;
 	p->source_busy_weight = 1;
+	p->device_cookie_days = 90;
+	p->device_sources_alert = 3;
 
 	p->argon2_t = 3;
 	p->argon2_m_kib = 65536;

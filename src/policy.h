@@ -60,6 +60,8 @@ struct pc_policy {
 	uint32_t		source_fail_window;	/* seconds, default 600 */
 	uint32_t		source_block_seconds;	/* default 900 */
 	uint32_t		source_busy_weight;	/* 0..1000, default 1 */
+	uint32_t		device_cookie_days;	/* 1..400, default 90 */
+	uint32_t		device_sources_alert;	/* 2..100, default 3 */
 
 	/* Password hashing (argon2id). */
 	uint32_t		argon2_t;		/* 1..10, default 3 */

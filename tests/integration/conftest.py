@@ -363,6 +363,9 @@ def record_secret(kind, value):
 
 OTPAUTH_SECRET = re.compile(r"[?&]secret=([A-Z2-7]+=*)")
 COOKIE_TOKEN = re.compile(r"__Host-pc_session=([A-Za-z0-9_-]{43})")
+# A device cookie's secret and MAC (issue 15): neither may be logged.
+DEVICE_PARTS = re.compile(
+    r"__Host-pc_device=([A-Za-z0-9_-]{43})\.\d+\.([A-Za-z0-9_-]{43})")
 PASSWORD_KEYS = ("password", "current_password", "new_password")
 # The halves of an enrolment code: in answers to requests, approvals and
 # bootstrap-admin, and in first sign-in bodies (issue 12).
@@ -435,6 +438,9 @@ def install_secret_recorders():
             for m in COOKIE_TOKEN.finditer(request.headers.get("Cookie",
                                                                "")):
                 record_secret("session_token", m.group(1))
+            for m in DEVICE_PARTS.finditer(request.headers.get("Cookie",
+                                                               "")):
+                record_secret("device_secret", m.group(1))
         except Exception:
             pass
         resp = real_send(self, request, *args, **kw)
@@ -442,6 +448,9 @@ def install_secret_recorders():
             for c in resp.raw.headers.getlist("Set-Cookie"):
                 for m in COOKIE_TOKEN.finditer(c):
                     record_secret("session_token", m.group(1))
+                for m in DEVICE_PARTS.finditer(c):
+                    record_secret("device_secret", m.group(1))
+                    record_secret("device_mac", m.group(2))
             ctype = resp.headers.get("Content-Type", "")
             if "json" in ctype and len(resp.content) < 1 << 20:
                 _record_text(resp.content.decode("utf-8", "replace"))

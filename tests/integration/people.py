@@ -22,6 +22,10 @@ COOKIE_RE = re.compile(
     r"__Host-pc_session=([A-Za-z0-9_-]{43}); Path=/; Secure; HttpOnly; "
     r"SameSite=Strict; Max-Age=(\d+)")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+DEVICE_NAME = "__Host-pc_device"
+DEVICE_RE = re.compile(
+    r"__Host-pc_device=([A-Za-z0-9_-]{43}\.[1-9][0-9]*\.[A-Za-z0-9_-]{43}); "
+    r"Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=(\d+)")
 INVALID = {"error": "invalid_credentials",
            "message": "The username, password or one-time code is not "
                       "correct."}
@@ -68,12 +72,27 @@ def login_ok(srv, user, offset=0, headers=None):
 
 
 def session_cookie(r):
-    """(token, max_age) from the one Set-Cookie a login answer carries."""
+    """(token, max_age) from the one session Set-Cookie of an answer; a
+    login's may carry one device cookie beside it, nothing else."""
     cookies = r.raw.headers.getlist("Set-Cookie")
-    assert len(cookies) == 1, cookies
-    m = COOKIE_RE.fullmatch(cookies[0])
-    assert m, cookies[0]
+    session = [c for c in cookies if c.startswith(COOKIE_NAME + "=")]
+    device = [c for c in cookies if c.startswith(DEVICE_NAME + "=")]
+    assert len(session) == 1 and len(device) <= 1, cookies
+    assert len(session) + len(device) == len(cookies), cookies
+    m = COOKIE_RE.fullmatch(session[0])
+    assert m, session[0]
     return m.group(1), int(m.group(2))
+
+
+def device_cookie(r):
+    """(value, max_age) of the device cookie a login answer set, or
+    None."""
+    for c in r.raw.headers.getlist("Set-Cookie"):
+        m = DEVICE_RE.fullmatch(c)
+        if m:
+            return m.group(1), int(m.group(2))
+        assert not c.startswith(DEVICE_NAME + "="), c
+    return None
 
 
 def cookie_header(token):

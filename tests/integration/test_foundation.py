@@ -173,7 +173,7 @@ EXECUTE_MATRIX = {
         "auth.login_succeeded", "auth.logout", "auth.name_failed",
         "auth.outside_hours", "auth.own_factors", "auth.password_changed",
         "auth.reauthenticated", "auth.rehashed", "auth.session_check",
-        "auth.source_busy",
+        "auth.source_busy", "auth.device_failed", "auth.device_signed_in",
         "auth.devices_own", "auth.device_revoke",
         "auth.admin_revoke_devices",
         "meta.inventory"},
@@ -481,7 +481,7 @@ def test_a_minted_session_leaves_its_record(live):
     lifetimes are cut to the policy's limits."""
     token = bytes(range(100, 132))
     sql = ("SELECT outcome, session_id FROM auth.login_succeeded(%s, NULL, "
-           "%s, %s, 100000, now() + interval '10 years')")
+           "%s, %s, 100000, now() + interval '10 years', NULL)")
     refused("pc_auth", sql, (live["auditor"]["id"], 9999999999,
                              psycopg2.Binary(token)), ("22023",))
     step = int(time.time() // 30) + 1

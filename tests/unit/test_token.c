@@ -470,6 +470,76 @@ test_cookie_session_null(void **state)
 	assert_int_equal(pc_cookie_session(NULL, tok), -1);
 }
 
+/*
+ * pc_cookie_find(): the one cookie of a name, its value as sent (not
+ * decoded); want NULL when refused.
+ */
+struct find_case {
+	const char	*header;
+	const char	*name;
+	const char	*want;
+};
+
+static const struct find_case	find_cases[] = {
+	/* Present, alone or among others. */
+	{ "pc_x=abc", "pc_x", "abc" },
+	{ "a=b; pc_x=abc; c=d", "pc_x", "abc" },
+	{ "a=b;pc_x=abc;c=d", "pc_x", "abc" },
+	{ "pc_x=abc; pc_y=def", "pc_y", "def" },
+	{ "pc_xx=1; xpc_x=2; pc_x=3", "pc_x", "3" },
+	{ "flag; pc_x=abc", "pc_x", "abc" },
+	/* Trailing white space is not the value's; inside it is. */
+	{ "\t pc_x=abc \t; c=d", "pc_x", "abc" },
+	{ "pc_x=a b", "pc_x", "a b" },
+	{ "pc_x=a=b.c", "pc_x", "a=b.c" },
+	/* Empty value: present, of length 0. */
+	{ "pc_x=", "pc_x", "" },
+	{ "a=b; pc_x=; c=d", "pc_x", "" },
+	{ "pc_x=  ", "pc_x", "" },
+	/* Absent. */
+	{ "", "pc_x", NULL },
+	{ ";; ;", "pc_x", NULL },
+	{ "a=b; c=d", "pc_x", NULL },
+	{ "pc_x; a=b", "pc_x", NULL },
+	{ "PC_X=abc", "pc_x", NULL },
+	{ "pc_x =abc", "pc_x", NULL },
+	{ "a=pc_x=abc", "pc_x", NULL },
+	/* Twice, whatever the values. */
+	{ "pc_x=abc; pc_x=abc", "pc_x", NULL },
+	{ "pc_x=abc; a=b; pc_x=def", "pc_x", NULL },
+	{ "pc_x=; pc_x=abc", "pc_x", NULL },
+	{ "pc_x=abc; pc_x=", "pc_x", NULL },
+};
+
+static void
+test_cookie_find_table(void **state)
+{
+	const struct find_case	*c;
+	const char		*val;
+	size_t			 i, len;
+	int			 rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(find_cases); i++) {
+		c = &find_cases[i];
+		val = NULL;
+		len = 999;
+		rc = pc_cookie_find(c->header, c->name, &val, &len);
+		if (rc != (c->want != NULL ? 0 : -1))
+			fail_msg("find case %zu \"%s\": rc %d", i, c->header,
+			    rc);
+		if (rc != 0)
+			continue;
+		assert_non_null(val);
+		/* A pointer into the header, not a copy. */
+		assert_true(val >= c->header &&
+		    val + len <= c->header + strlen(c->header));
+		assert_int_equal(len, strlen(c->want));
+		assert_memory_equal(val, c->want, len);
+	}
+	assert_int_equal(pc_cookie_find(NULL, "pc_x", &val, &len), -1);
+}
+
 struct format_case {
 	int		 tok;	/* -1: NULL */
 	long		 max_age;
@@ -570,6 +640,7 @@ main(void)
 		cmocka_unit_test(test_csrf_ok_table),
 		cmocka_unit_test(test_cookie_session_table),
 		cmocka_unit_test(test_cookie_session_null),
+		cmocka_unit_test(test_cookie_find_table),
 		cmocka_unit_test(test_cookie_format_table),
 		cmocka_unit_test(test_cookie_format_roundtrip),
 	};
