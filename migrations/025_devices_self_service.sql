@@ -102,3 +102,7 @@ GRANT EXECUTE ON FUNCTION auth.devices_own(bytea, bytea),
 
 RESET ROLE;
 REVOKE CREATE ON SCHEMA auth FROM pc_api;
+
+-- An admin's revocation of someone else's devices is a privileged change
+-- the weekly review lists, like sessions.revoked.
+INSERT INTO audit.privileged_events VALUES ('devices.revoked');
