@@ -12,6 +12,7 @@ import { roleName, t } from './text.mjs';
 import { viewApprovals } from './view-approvals.mjs';
 import { viewAlerts, viewEvents, viewInventory,
     viewVerify } from './view-audit.mjs';
+import { viewDevices } from './view-devices.mjs';
 import { viewEnrol } from './view-enrol.mjs';
 import { viewLogin } from './view-login.mjs';
 import { viewPassword } from './view-password.mjs';
@@ -23,6 +24,8 @@ const ROUTES = {
 	login: { pub: true, title: 'login_title', view: viewLogin },
 	enrol: { pub: true, title: 'enrol_title', view: viewEnrol },
 	password: { mcok: true, title: 'pw_title', view: viewPassword },
+	/* Opened from the header, beside the session (index.html). */
+	devices: { title: 'nav_devices', view: viewDevices },
 	transactions: { roles: ['operator', 'auditor'],
 	    title: 'nav_transactions', view: viewTransactions },
 	users: { roles: ['admin', 'auditor'], title: 'nav_users',

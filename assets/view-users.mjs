@@ -2,7 +2,8 @@
  * view-users.mjs: the accounts screen (#/users): admins manage, auditors
  * read. What gives access (creating, enabling, a role, a password reset,
  * a new device) is a request for a second person; disabling, unlocking,
- * revoking sessions and withdrawing an enrolment are done at once. Each
+ * revoking sessions or trusted devices and withdrawing an enrolment are
+ * done at once. Each
  * function takes the screen's parts as v: { seq, admin, err, list,
  * waiting, filter }.
  */
@@ -295,6 +296,9 @@ function manageItems(v, u) {
 	}], ['revoke', 'u-revoke', true, function () {
 		return simple(v, u, '/sessions/revoke', 'done_revoke',
 		    'confirm_revoke', true);
+	}], ['devices_revoke', 'u-devices-revoke', true, function () {
+		return simple(v, u, '/devices/revoke', 'done_devices_revoke',
+		    'confirm_devices_revoke', true);
 	}]);
 	if (u.enrolling)
 		items.push(['enrol_revoke', 'u-enrol-revoke', true,

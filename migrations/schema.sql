@@ -4,7 +4,7 @@
 -- differs from what the migrations make.
 --
 -- The schema of a fresh database after cluster.sql and every
--- migration up to 024_device_cookies.sql,
+-- migration up to 025_devices_self_service.sql,
 -- as pg_dump 15 --schema-only writes it, owners and grants
 -- included. Roles, their settings and the database itself are in
 -- cluster.sql.
@@ -1769,6 +1769,37 @@ $$;
 ALTER FUNCTION auth.admin_disable(p_token bytea, p_source inet, p_target bigint) OWNER TO pc_api;
 
 --
+-- Name: admin_revoke_devices(bytea, inet, bigint); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.admin_revoke_devices(p_token bytea, p_source inet, p_target bigint) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	x	record;
+	v_n	integer;
+BEGIN
+	SELECT * INTO x FROM auth.admin_act(p_token, p_target, false);
+	WITH r AS (
+		UPDATE auth.devices SET revoked_at = now(),
+		    revoked_by = (x.actor).id, revoke_reason = 'admin'
+		 WHERE user_id = p_target AND revoked_at IS NULL
+		   AND expires_at > now()
+		RETURNING 1)
+	SELECT count(*)::integer INTO v_n FROM r;
+	PERFORM audit.record((x.actor).id, (x.actor).username,
+	    (x.actor).role, p_source, 'devices.revoked', (x.target).username,
+	    'success', jsonb_build_object('user_id', p_target, 'count', v_n),
+	    'devices_revoked', 'alert');
+	RETURN v_n;
+END;
+$$;
+
+
+ALTER FUNCTION auth.admin_revoke_devices(p_token bytea, p_source inet, p_target bigint) OWNER TO pc_api;
+
+--
 -- Name: admin_revoke_sessions(bytea, inet, bigint); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
@@ -2204,6 +2235,35 @@ $$;
 ALTER FUNCTION auth.device_reserve(p_device auth.devices, p_source inet, p_threshold integer, p_lock_secs integer, p_lock_max integer) OWNER TO pc_api;
 
 --
+-- Name: device_revoke(bytea, inet, bigint); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.device_revoke(p_token bytea, p_source inet, p_device bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	a	auth.users%ROWTYPE;
+BEGIN
+	a := auth.actor(p_token, ARRAY['operator', 'admin', 'auditor'],
+	    false);
+	UPDATE auth.devices SET revoked_at = now(), revoked_by = a.id,
+	    revoke_reason = 'user'
+	 WHERE id = p_device AND user_id = a.id AND revoked_at IS NULL
+	   AND expires_at > now();
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'not_found' USING ERRCODE = 'PCA05';
+	END IF;
+	PERFORM audit.record(a.id, a.username, a.role, p_source,
+	    'device.revoked', a.username, 'success',
+	    jsonb_build_object('device', p_device));
+END;
+$$;
+
+
+ALTER FUNCTION auth.device_revoke(p_token bytea, p_source inet, p_device bigint) OWNER TO pc_api;
+
+--
 -- Name: device_signed_in(bigint, bigint, bytea, timestamp with time zone, inet); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
@@ -2245,6 +2305,35 @@ $$;
 
 
 ALTER FUNCTION auth.device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet) OWNER TO pc_api;
+
+--
+-- Name: devices_own(bytea, bytea); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.devices_own(p_token bytea, p_secret bytea) RETURNS TABLE(id bigint, created_at timestamp with time zone, created_source inet, last_used_at timestamp with time zone, last_source inet, expires_at timestamp with time zone, locked_until timestamp with time zone, current boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+DECLARE
+	a	auth.users%ROWTYPE;
+BEGIN
+	a := auth.actor(p_token, ARRAY['operator', 'admin', 'auditor'],
+	    false);
+	RETURN QUERY SELECT d.id, d.created_at, d.created_source,
+	    d.last_used_at, d.last_source, d.expires_at,
+	    CASE WHEN d.locked_until > now() THEN d.locked_until END,
+	    coalesce(length(p_secret) = 32 AND
+	        d.secret_hash = sha256(p_secret), false)
+	  FROM auth.devices d
+	 WHERE d.user_id = a.id AND d.revoked_at IS NULL
+	   AND d.expires_at > now()
+	 ORDER BY d.created_at DESC, d.id DESC;
+END;
+$$;
+
+
+ALTER FUNCTION auth.devices_own(p_token bytea, p_secret bytea) OWNER TO pc_api;
 
 --
 -- Name: enrolment_check(text, bytea, bytea, inet); Type: FUNCTION; Schema: auth; Owner: pc_api
@@ -5570,6 +5659,14 @@ GRANT ALL ON FUNCTION auth.admin_disable(p_token bytea, p_source inet, p_target 
 
 
 --
+-- Name: FUNCTION admin_revoke_devices(p_token bytea, p_source inet, p_target bigint); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.admin_revoke_devices(p_token bytea, p_source inet, p_target bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.admin_revoke_devices(p_token bytea, p_source inet, p_target bigint) TO pc_auth;
+
+
+--
 -- Name: FUNCTION admin_revoke_sessions(p_token bytea, p_source inet, p_target bigint); Type: ACL; Schema: auth; Owner: pc_api
 --
 
@@ -5676,11 +5773,27 @@ REVOKE ALL ON FUNCTION auth.device_reserve(p_device auth.devices, p_source inet,
 
 
 --
+-- Name: FUNCTION device_revoke(p_token bytea, p_source inet, p_device bigint); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.device_revoke(p_token bytea, p_source inet, p_device bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.device_revoke(p_token bytea, p_source inet, p_device bigint) TO pc_auth;
+
+
+--
 -- Name: FUNCTION device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet); Type: ACL; Schema: auth; Owner: pc_api
 --
 
 REVOKE ALL ON FUNCTION auth.device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION auth.device_signed_in(p_user_id bigint, p_device bigint, p_new bytea, p_expires timestamp with time zone, p_source inet) TO pc_auth;
+
+
+--
+-- Name: FUNCTION devices_own(p_token bytea, p_secret bytea); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.devices_own(p_token bytea, p_secret bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.devices_own(p_token bytea, p_secret bytea) TO pc_auth;
 
 
 --

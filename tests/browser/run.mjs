@@ -12,7 +12,8 @@
 //                    "admin", "admin2", "auditor", "resetme", "wrongcode",
 //                    "lockout", "closed", "idle", "limited", and per
 //                    language L (ja, en) "sod_admin_L", "sod_auditor_L",
-//                    "sod_op1_L", "sod_op2_L"}; each must change its
+//                    "sod_op1_L", "sod_op2_L", "devices_ja", "devices_en",
+//                    "devices_admin_en"}; each must change its
 //                   password first
 //   PC_REFUND_TXNS  {"ja"|"en": {id, order, amount}}: a captured
 //                   transaction for each language's approved refund
@@ -1237,6 +1238,91 @@ async function scenarioRateLimit() {
 	await page.context().close();
 }
 
+// --- trusted devices (issue 15) ---------------------------------------------
+
+/* The toast of this action: waits for its own words, then compares. */
+async function toastIs(page, want, what) {
+	await page.waitForFunction((w) => {
+		const el = document.querySelector('#toast');
+		return el && !el.hidden && el.textContent.trim() === w;
+	}, want, { timeout: 15000 }).catch(() => {});
+	assertEq(await text(page, '#toast'), want, what);
+}
+
+/* Opens the trusted devices screen from the header: one device, this
+ * browser's (its sign-in issued it). */
+async function openDevices(page, L, tag) {
+	await page.click('#devices-link');
+	await waitView(page, 'devices');
+	await page.waitForSelector('#devices-list table');
+	assertEq(await text(page, 'main h1'), L.nav_devices, tag + ' title');
+	assertEq(await page.locator('#devices-list tbody tr[data-device]')
+	    .count(), 1, tag + ' one device');
+	assertEq(await text(page, '#devices-list .badge.dev-current'),
+	    L.dev_this_browser, tag + ' this browser marked');
+}
+
+async function devicesEmpty(page, L, what) {
+	await page.waitForFunction(() => document.querySelector(
+	    '#devices-list table') && !document.querySelector(
+	    '#devices-list tr[data-device]'));
+	assertEq(await text(page, '#devices-list tbody td'), L.no_rows, what);
+}
+
+/*
+ * Japanese: the user revokes this browser from the panel, after a
+ * confirmation that says it is this browser. English: an admin revokes
+ * every device of the user from the users screen; the user's panel is
+ * empty after a reload.
+ */
+async function scenarioDevices(lang) {
+	const L = T[lang];
+	const tag = 'devices-' + lang;
+	const u = USERS['devices_' + lang];
+	const page = await newPage(tag, { lang });
+	await login(page, URL, u);
+	await openDevices(page, L, tag);
+	await shots.take(page, tag);
+	if (lang === 'ja') {
+		await page.click('#devices-list button.dev-revoke');
+		await page.waitForSelector('#confirm-ok');
+		const q = await text(page, 'dialog[open] .dlg-body p');
+		assert(q.startsWith(L.dev_confirm_current.split('（')[0]),
+		    'the confirmation names this browser: ' + q);
+		await shots.take(page, tag + '-confirm');
+		await page.click('#confirm-ok');
+		await toastIs(page, L.dev_done, 'device revoked');
+		await devicesEmpty(page, L, 'no device left');
+		result({ devices_ja: u.username });
+		await page.context().close();
+		return;
+	}
+	const adm = USERS.devices_admin_en;
+	const ap = await newPage(tag + '-admin', { scenario: tag, lang });
+	await login(ap, URL, adm);
+	await waitView(ap, 'users');
+	await ap.waitForSelector(
+	    `#users-list button[data-user="${u.username}"]`);
+	await ap.click(`#users-list button[data-user="${u.username}"]`);
+	await ap.waitForSelector('#u-devices-revoke');
+	await ap.click('#u-devices-revoke');
+	await ap.waitForSelector('#confirm-ok');
+	assertEq(await text(ap, 'dialog[open] .dlg-body p'),
+	    fill(L.confirm_devices_revoke, { user: u.username }),
+	    'revoke-all confirmation');
+	await shots.take(ap, tag + '-admin-confirm');
+	await ap.click('#confirm-ok');
+	await toastIs(ap, fill(L.done_devices_revoke, { user: u.username,
+	    n: 1 }), 'all devices revoked');
+	await page.reload();
+	await waitView(page, 'devices');
+	await devicesEmpty(page, L, 'revoked by the admin');
+	await shots.take(page, tag + '-revoked');
+	result({ devices_en: u.username, devices_admin_en: adm.username });
+	await ap.context().close();
+	await page.context().close();
+}
+
 // --- runner -----------------------------------------------------------------------
 
 const SCENARIOS = {
@@ -1252,6 +1338,8 @@ const SCENARIOS = {
 	'sod-refund-en': () => scenarioSodRefund('en'),
 	idle: scenarioIdle,
 	ratelimit: scenarioRateLimit,
+	'devices-ja': () => scenarioDevices('ja'),
+	'devices-en': () => scenarioDevices('en'),
 };
 
 async function runOne(name, failures) {
@@ -1291,7 +1379,7 @@ async function main() {
 	const side = want('idle') ? runOne('idle', failures) : null;
 	for (const name of ['closed', 'wrongcode', 'lockout', 'operator',
 	    'auditor', 'admin', 'sod-account-ja', 'sod-refund-ja',
-	    'sod-account-en', 'sod-refund-en']) {
+	    'sod-account-en', 'sod-refund-en', 'devices-ja', 'devices-en']) {
 		if (want(name))
 			await runOne(name, failures);
 	}

@@ -37,6 +37,10 @@ MATRIX = [
     ("POST", "/api/users/{id}/sessions/revoke", {"admin"}, lambda t: {}),
     ("POST", "/api/users/{id}/otp", {"admin"}, lambda t: {}),
     ("POST", "/api/users/{id}/enrolment/revoke", {"admin"}, lambda t: {}),
+    ("POST", "/api/users/{id}/devices/revoke", {"admin"}, lambda t: {}),
+    ("GET", "/api/devices", SIGNED_IN, None),
+    # Allowed callers get 404: the id is not one of their devices.
+    ("POST", "/api/devices/{id}/revoke", SIGNED_IN, lambda t: {}),
     ("GET", "/api/approvals", SIGNED_IN, None),
     # {} is malformed: an allowed caller gets 400 and nothing is decided.
     ("POST", "/api/approvals/{id}/approve", SIGNED_IN,

@@ -10,7 +10,9 @@ Separation of duties, once in Japanese and once in English: an admin
 requests an auditor account, an auditor approves it, the new person
 does first sign-in with both code halves and the QR code on their own
 page; an operator's refund above the threshold waits, a second operator
-rejects a duplicate and approves it, and it shows once. Afterwards the
+rejects a duplicate and approves it, and it shows once. Trusted devices
+(issue 15), once in each language: a user revokes this browser from the
+panel; an admin revokes all of a user's devices. Afterwards the
 database must show the same. Every screen is saved as a screenshot
 under the artefacts directory; any console error, page error or CSP
 violation fails the suite.
@@ -179,6 +181,8 @@ def test_browser_suite(make_server, no_source_blocks):
                      ("sod_auditor_" + lang, "auditor"),
                      ("sod_op1_" + lang, "operator"),
                      ("sod_op2_" + lang, "operator")]
+        accounts.append(("devices_" + lang, "operator"))
+    accounts.append(("devices_admin_en", "admin"))
     users = {name: create_user(role) for name, role in accounts}
     refund_txns = refund_transactions()
     for srv in servers:
@@ -252,6 +256,8 @@ def test_browser_suite(make_server, no_source_blocks):
         check_account(res["sod_account_" + lang], users, lang)
         check_refund(res["sod_refund_" + lang], users, lang,
                      refund_txns[lang])
+
+    check_devices(res, users)
 
     # The two-person sign-off, as recorded.
     week = res["signed_off"]
@@ -353,3 +359,19 @@ if __name__ == "__main__":
         age_reauth(sys.argv[2])
     else:
         sys.exit("usage: test_browser.py age-reauth USERNAME")
+
+
+def check_devices(res, users):
+    """Each device user's one device (issued at their sign-in) is
+    revoked: in Japanese by the user, in English by the admin."""
+    want = {"devices_ja": ("user", "devices_ja"),
+            "devices_en": ("admin", "devices_admin_en")}
+    with db("pc_owner") as conn, conn.cursor() as cur:
+        for key, (reason, by) in want.items():
+            assert res[key] == users[key]["username"]
+            cur.execute("SELECT d.revoke_reason, b.username FROM "
+                        "auth.devices d JOIN auth.users u ON u.id = "
+                        "d.user_id LEFT JOIN auth.users b ON b.id = "
+                        "d.revoked_by WHERE u.username = %s",
+                        (res[key],))
+            assert cur.fetchall() == [(reason, users[by]["username"])], key

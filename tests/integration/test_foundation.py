@@ -174,6 +174,8 @@ EXECUTE_MATRIX = {
         "auth.outside_hours", "auth.own_factors", "auth.password_changed",
         "auth.reauthenticated", "auth.rehashed", "auth.session_check",
         "auth.source_busy", "auth.device_failed", "auth.device_signed_in",
+        "auth.devices_own", "auth.device_revoke",
+        "auth.admin_revoke_devices",
         "meta.inventory"},
     "pc_payments": {
         "approvals.approve", "approvals.list", "approvals.reject",
