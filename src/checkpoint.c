@@ -87,6 +87,7 @@ pc_checkpoint_open(const char *path, char *err, size_t errlen)
 int
 pc_checkpoint_parent_init(char *err, size_t errlen)
 {
+	char	fpr[PC_BYTEA_TEXT(PC_CKPT_HASH_LEN)];
 	int	key, file;
 
 	key = pc_policy.checkpoint_key_file[0] != '\0';
@@ -109,6 +110,13 @@ pc_checkpoint_parent_init(char *err, size_t errlen)
 		pc_ckpt_key_free(&pc_checkpoint_key);
 		return (-1);
 	}
+	/* The fingerprint each line carries, for operators to compare. */
+	if (pc_bytea_encode(pc_checkpoint_key.fpr,
+	    sizeof(pc_checkpoint_key.fpr), fpr, sizeof(fpr)) == -1)
+		fpr[2] = '\0';
+	kore_log(LOG_NOTICE, "checkpoints: key sha256 %s, file %s, every %u s",
+	    fpr + 2, pc_policy.checkpoint_file,
+	    pc_policy.checkpoint_interval_seconds);
 	return (0);
 }
 

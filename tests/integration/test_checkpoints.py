@@ -148,7 +148,7 @@ def owner_sql(dbname, *stmts):
 class Trail:
     """A server signing every second into its own database and file."""
 
-    def __init__(self, make_server):
+    def __init__(self, make_server, interval="1"):
         self.tag = uuid.uuid4().hex[:8]
         self.dbname = "pc_ckpt_" + self.tag
         self.key, self.pub = keygen(self.tag)
@@ -158,7 +158,7 @@ class Trail:
         self.srv = make_server(name, policy={
             "db_name": self.dbname, "checkpoint_key_file": self.key,
             "checkpoint_file": self.file,
-            "checkpoint_interval_seconds": "1"})
+            "checkpoint_interval_seconds": interval})
 
     def batch(self, n=5):
         """n events, sealed, and a checkpoint that covers them; the
@@ -206,6 +206,8 @@ def test_untouched_trail_verifies(trail):
                           "-outform", "DER"], capture_output=True,
                          check=True).stdout
     assert keys == {hashlib.sha256(der).hexdigest()}
+    assert "checkpoints: key sha256 %s, file %s, every 1 s" % (
+        keys.pop(), trail.file) in trail.srv.output()
     with db("pc_auditor", dbname=trail.dbname) as conn, \
             conn.cursor() as cur:
         cur.execute("SELECT seq, last_event, encode(signature, 'hex') "
@@ -231,6 +233,31 @@ def test_untouched_trail_verifies(trail):
         cur.execute("SELECT count(*) FROM audit.events "
                     "WHERE details::text LIKE %s", ("%" + body[:20] + "%",))
         assert cur.fetchone()[0] == 0
+
+
+def test_a_clean_stop_signs_the_head(make_server):
+    """An hour between rounds: the only checkpoint is the stop's."""
+    t = Trail(make_server, interval="3600")
+    try:
+        t.srv.start()
+        ids = record(t.dbname, 3, t.tag)
+        assert seal_all(t.dbname) >= ids[-1]
+        with db("pc_auditor", dbname=t.dbname) as conn, \
+                conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM audit.checkpoints")
+            assert cur.fetchone()[0] == 0
+        t.srv.stop()
+        got = lines(t.file)
+        assert len(got) == 1, got
+        assert json.loads(got[0])["seq"] == 1
+        assert json.loads(got[0])["last_event"] >= ids[-1]
+        r = t.verify()
+        assert r.returncode == 0, (r.stdout, r.stderr)
+    finally:
+        t.srv.stop()
+        drop_db(t.dbname)
+        os.unlink(t.key)
+        os.unlink(t.pub)
 
 
 def test_checkpoints_are_append_only_and_signed_by_the_server_only(trail):
