@@ -35,6 +35,9 @@ static int	ckpt_unhex(const char *, uint8_t *, size_t);
 static int	ckpt_fingerprint(struct pc_ckpt_key *);
 static int	ckpt_key_from_pem(struct pc_ckpt_key *, const char *, size_t,
 		    int);
+static int	ckpt_expect(const char **, const char *);
+static int	ckpt_int(const char **, int64_t *);
+static int	ckpt_qhex(const char **, uint8_t *, size_t);
 static const char *ckpt_check_line(const struct pc_ckpt *,
 		    const struct pc_ckpt *, int64_t,
 		    const struct pc_ckpt_key *);
@@ -222,32 +225,78 @@ pc_ckpt_line(const struct pc_ckpt *c, char *buf, size_t len)
 	return (n);
 }
 
+/* The literal lit at *p, then past it. 0 or -1. */
+static int
+ckpt_expect(const char **p, const char *lit)
+{
+	size_t	len = strlen(lit);
+
+	if (strncmp(*p, lit, len) != 0)
+		return (-1);
+	*p += len;
+	return (0);
+}
+
+/* Decimal digits at *p (the canonical check comes after). 0 or -1. */
+static int
+ckpt_int(const char **p, int64_t *v)
+{
+	char		*end;
+	long long	 n;
+
+	if (**p < '0' || **p > '9')
+		return (-1);
+	errno = 0;
+	n = strtoll(*p, &end, 10);
+	if (errno != 0)
+		return (-1);
+	*v = (int64_t)n;
+	*p = end;
+	return (0);
+}
+
+/* len bytes as quoted hex at *p. 0 or -1. */
+static int
+ckpt_qhex(const char **p, uint8_t *out, size_t len)
+{
+	char	hex[2 * PC_CKPT_SIG_LEN + 1];
+
+	if (len > PC_CKPT_SIG_LEN || strlen(*p) < 2 * len + 1)
+		return (-1);
+	memcpy(hex, *p, 2 * len);
+	hex[2 * len] = '\0';
+	if (ckpt_unhex(hex, out, len) == -1)
+		return (-1);
+	*p += 2 * len;
+	return (ckpt_expect(p, "\""));
+}
+
 int
 pc_ckpt_parse(struct pc_ckpt *c, const char *line, size_t len)
 {
-	char		in[PC_CKPT_LINE_MAX], again[PC_CKPT_LINE_MAX];
-	char		head[2 * PC_CKPT_HASH_LEN + 1];
-	char		prev[2 * PC_CKPT_HASH_LEN + 1];
-	char		key[2 * PC_CKPT_HASH_LEN + 1];
-	char		sig[2 * PC_CKPT_SIG_LEN + 1];
-	int		end, n;
+	char		 in[PC_CKPT_LINE_MAX], again[PC_CKPT_LINE_MAX];
+	const char	*p;
+	int		 n;
 
 	memset(c, 0, sizeof(*c));
 	if (len >= sizeof(in) || memchr(line, '\0', len) != NULL)
 		return (-1);
 	memcpy(in, line, len);
 	in[len] = '\0';
-	end = -1;
-	n = sscanf(in, "{\"seq\":%" SCNd64 ",\"last_event\":%" SCNd64
-	    ",\"head\":\"%64[0-9a-f]\",\"at\":%" SCNd64
-	    ",\"prev\":\"%64[0-9a-f]\",\"key\":\"%64[0-9a-f]\","
-	    "\"sig\":\"%128[0-9a-f]\"}%n", &c->seq, &c->last_event, head,
-	    &c->at, prev, key, sig, &end);
-	if (n != 7 || end < 0 || (size_t)end != len ||
-	    ckpt_unhex(head, c->head, sizeof(c->head)) == -1 ||
-	    ckpt_unhex(prev, c->prev, sizeof(c->prev)) == -1 ||
-	    ckpt_unhex(key, c->key, sizeof(c->key)) == -1 ||
-	    ckpt_unhex(sig, c->sig, sizeof(c->sig)) == -1)
+	p = in;
+	if (ckpt_expect(&p, "{\"seq\":") == -1 || ckpt_int(&p, &c->seq) == -1 ||
+	    ckpt_expect(&p, ",\"last_event\":") == -1 ||
+	    ckpt_int(&p, &c->last_event) == -1 ||
+	    ckpt_expect(&p, ",\"head\":\"") == -1 ||
+	    ckpt_qhex(&p, c->head, sizeof(c->head)) == -1 ||
+	    ckpt_expect(&p, ",\"at\":") == -1 || ckpt_int(&p, &c->at) == -1 ||
+	    ckpt_expect(&p, ",\"prev\":\"") == -1 ||
+	    ckpt_qhex(&p, c->prev, sizeof(c->prev)) == -1 ||
+	    ckpt_expect(&p, ",\"key\":\"") == -1 ||
+	    ckpt_qhex(&p, c->key, sizeof(c->key)) == -1 ||
+	    ckpt_expect(&p, ",\"sig\":\"") == -1 ||
+	    ckpt_qhex(&p, c->sig, sizeof(c->sig)) == -1 ||
+	    ckpt_expect(&p, "}") == -1 || *p != '\0')
 		goto bad;
 	/* Only the canonical form: what we would write, byte for byte. */
 	if ((n = pc_ckpt_line(c, again, sizeof(again))) == -1 ||
