@@ -4,7 +4,7 @@
 -- differs from what the migrations make.
 --
 -- The schema of a fresh database after cluster.sql and every
--- migration up to 025_devices_self_service.sql,
+-- migration up to 026_signed_checkpoints.sql,
 -- as pg_dump 15 --schema-only writes it, owners and grants
 -- included. Roles, their settings and the database itself are in
 -- cluster.sql.
@@ -803,6 +803,121 @@ $$;
 
 
 ALTER FUNCTION audit.chain_anchor(OUT hash bytea, OUT through_event bigint) OWNER TO pc_api;
+
+--
+-- Name: checkpoint_add(bigint, bigint, bytea, bigint, bytea, bytea, bytea); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.checkpoint_add(p_seq bigint, p_last_event bigint, p_head bytea, p_at bigint, p_prev bytea, p_signature bytea, p_key_sha256 bytea) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	p	audit.checkpoints%ROWTYPE;
+	a	record;
+	v_prev	bytea;
+BEGIN
+	PERFORM pg_advisory_xact_lock(727273);
+	SELECT * INTO p FROM audit.checkpoints c ORDER BY c.seq DESC LIMIT 1;
+	IF p_seq <> coalesce(p.seq, 0) + 1 THEN
+		RAISE EXCEPTION 'checkpoint % out of turn (the last is %)',
+		    p_seq, p.seq USING ERRCODE = 'serialization_failure';
+	END IF;
+	v_prev := CASE WHEN p.seq IS NULL THEN decode(repeat('00', 32), 'hex')
+	    ELSE sha256(audit.checkpoint_message(p)) END;
+	IF p_prev <> v_prev OR p_last_event < coalesce(p.last_event, 0) THEN
+		RAISE EXCEPTION 'checkpoint % does not follow checkpoint %',
+		    p_seq, p.seq USING ERRCODE = 'data_corrupted';
+	END IF;
+	SELECT * INTO a FROM audit.chain_anchor();
+	IF NOT EXISTS (SELECT 1 FROM audit.chain c
+	    WHERE c.event_id = p_last_event AND c.hash = p_head)
+	    AND NOT (a.through_event = p_last_event AND a.hash = p_head) THEN
+		RAISE EXCEPTION 'checkpoint %: % is not the chain''s head at '
+		    'event %', p_seq, encode(p_head, 'hex'), p_last_event
+		    USING ERRCODE = 'data_corrupted';
+	END IF;
+	INSERT INTO audit.checkpoints (seq, last_event, head, at, prev,
+	    signature, key_sha256)
+	VALUES (p_seq, p_last_event, p_head, p_at, p_prev, p_signature,
+	    p_key_sha256);
+END;
+$$;
+
+
+ALTER FUNCTION audit.checkpoint_add(p_seq bigint, p_last_event bigint, p_head bytea, p_at bigint, p_prev bytea, p_signature bytea, p_key_sha256 bytea) OWNER TO pc_api;
+
+--
+-- Name: checkpoint_head(); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.checkpoint_head(OUT seq bigint, OUT last_event bigint, OUT head bytea, OUT at bigint, OUT prev_seq bigint, OUT prev_last_event bigint, OUT prev_head bytea, OUT prev_at bigint, OUT prev_prev bytea) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	p	audit.checkpoints%ROWTYPE;
+BEGIN
+	SELECT c.event_id, c.hash INTO last_event, head FROM audit.chain c
+	 ORDER BY c.seq DESC LIMIT 1;
+	IF NOT FOUND THEN
+		SELECT a.through_event, a.hash INTO last_event, head
+		  FROM audit.chain_anchor() a;
+	END IF;
+	SELECT * INTO p FROM audit.checkpoints c ORDER BY c.seq DESC LIMIT 1;
+	seq := coalesce(p.seq, 0) + 1;
+	at := extract(epoch FROM now())::bigint;
+	prev_seq := p.seq;
+	prev_last_event := p.last_event;
+	prev_head := p.head;
+	prev_at := p.at;
+	prev_prev := p.prev;
+END;
+$$;
+
+
+ALTER FUNCTION audit.checkpoint_head(OUT seq bigint, OUT last_event bigint, OUT head bytea, OUT at bigint, OUT prev_seq bigint, OUT prev_last_event bigint, OUT prev_head bytea, OUT prev_at bigint, OUT prev_prev bytea) OWNER TO pc_api;
+
+--
+-- Name: checkpoints; Type: TABLE; Schema: audit; Owner: pc_owner
+--
+
+CREATE TABLE audit.checkpoints (
+    seq bigint NOT NULL,
+    last_event bigint NOT NULL,
+    head bytea NOT NULL,
+    at bigint NOT NULL,
+    prev bytea NOT NULL,
+    signature bytea NOT NULL,
+    key_sha256 bytea NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT checkpoints_at_check CHECK ((at >= 0)),
+    CONSTRAINT checkpoints_head_check CHECK ((length(head) = 32)),
+    CONSTRAINT checkpoints_key_sha256_check CHECK ((length(key_sha256) = 32)),
+    CONSTRAINT checkpoints_last_event_check CHECK ((last_event >= 0)),
+    CONSTRAINT checkpoints_prev_check CHECK ((length(prev) = 32)),
+    CONSTRAINT checkpoints_seq_check CHECK ((seq >= 1)),
+    CONSTRAINT checkpoints_signature_check CHECK ((length(signature) = 64))
+);
+
+
+ALTER TABLE audit.checkpoints OWNER TO pc_owner;
+
+--
+-- Name: checkpoint_message(audit.checkpoints); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.checkpoint_message(c audit.checkpoints) RETURNS bytea
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT convert_to(format('{"seq":%s,"last_event":%s,"head":"%s",'
+	    '"at":%s,"prev":"%s"}', c.seq, c.last_event,
+	    encode(c.head, 'hex'), c.at, encode(c.prev, 'hex')), 'UTF8');
+$$;
+
+
+ALTER FUNCTION audit.checkpoint_message(c audit.checkpoints) OWNER TO pc_api;
 
 --
 -- Name: events; Type: TABLE; Schema: audit; Owner: pc_owner
@@ -4670,6 +4785,14 @@ ALTER TABLE ONLY audit.chain
 
 
 --
+-- Name: checkpoints checkpoints_pkey; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
+--
+
+ALTER TABLE ONLY audit.checkpoints
+    ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (seq);
+
+
+--
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
 --
 
@@ -5001,6 +5124,20 @@ CREATE TRIGGER chain_append_only BEFORE DELETE OR UPDATE ON audit.chain FOR EACH
 --
 
 CREATE TRIGGER chain_no_truncate BEFORE TRUNCATE ON audit.chain FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_change();
+
+
+--
+-- Name: checkpoints checkpoints_append_only; Type: TRIGGER; Schema: audit; Owner: pc_owner
+--
+
+CREATE TRIGGER checkpoints_append_only BEFORE DELETE OR UPDATE ON audit.checkpoints FOR EACH ROW EXECUTE FUNCTION audit.refuse_always();
+
+
+--
+-- Name: checkpoints checkpoints_no_truncate; Type: TRIGGER; Schema: audit; Owner: pc_owner
+--
+
+CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON audit.checkpoints FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_always();
 
 
 --
@@ -5430,6 +5567,38 @@ REVOKE ALL ON FUNCTION audit.chain_anchor(OUT hash bytea, OUT through_event bigi
 GRANT ALL ON FUNCTION audit.chain_anchor(OUT hash bytea, OUT through_event bigint) TO pc_auditor;
 GRANT ALL ON FUNCTION audit.chain_anchor(OUT hash bytea, OUT through_event bigint) TO pc_ops;
 GRANT ALL ON FUNCTION audit.chain_anchor(OUT hash bytea, OUT through_event bigint) TO pc_auth;
+
+
+--
+-- Name: FUNCTION checkpoint_add(p_seq bigint, p_last_event bigint, p_head bytea, p_at bigint, p_prev bytea, p_signature bytea, p_key_sha256 bytea); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.checkpoint_add(p_seq bigint, p_last_event bigint, p_head bytea, p_at bigint, p_prev bytea, p_signature bytea, p_key_sha256 bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.checkpoint_add(p_seq bigint, p_last_event bigint, p_head bytea, p_at bigint, p_prev bytea, p_signature bytea, p_key_sha256 bytea) TO pc_auth;
+
+
+--
+-- Name: FUNCTION checkpoint_head(OUT seq bigint, OUT last_event bigint, OUT head bytea, OUT at bigint, OUT prev_seq bigint, OUT prev_last_event bigint, OUT prev_head bytea, OUT prev_at bigint, OUT prev_prev bytea); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.checkpoint_head(OUT seq bigint, OUT last_event bigint, OUT head bytea, OUT at bigint, OUT prev_seq bigint, OUT prev_last_event bigint, OUT prev_head bytea, OUT prev_at bigint, OUT prev_prev bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.checkpoint_head(OUT seq bigint, OUT last_event bigint, OUT head bytea, OUT at bigint, OUT prev_seq bigint, OUT prev_last_event bigint, OUT prev_head bytea, OUT prev_at bigint, OUT prev_prev bytea) TO pc_auth;
+
+
+--
+-- Name: TABLE checkpoints; Type: ACL; Schema: audit; Owner: pc_owner
+--
+
+GRANT SELECT,INSERT ON TABLE audit.checkpoints TO pc_api;
+GRANT SELECT ON TABLE audit.checkpoints TO pc_auditor;
+GRANT SELECT ON TABLE audit.checkpoints TO pc_ops;
+
+
+--
+-- Name: FUNCTION checkpoint_message(c audit.checkpoints); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.checkpoint_message(c audit.checkpoints) FROM PUBLIC;
 
 
 --

@@ -18,6 +18,7 @@
 #include "app.h"
 #include "audit.h"
 #include "cardguard.h"
+#include "checkpoint.h"
 #include "db.h"
 #include "http_util.h"
 #include "password.h"
@@ -48,6 +49,7 @@ void	kore_seccomp_hook(void);
  *              waiting 1 s for room in a full log buffer (accesslog.c).
  *   gettid, setpriority
  *              argon2 task threads lower their own priority (hashjob.c).
+ *   fdatasync  worker 1 puts each checkpoint line on disk (checkpoint.c).
  */
 static struct sock_filter filter_payconsole[] = {
 	KORE_SYSCALL_DENY(clone3, ENOSYS),
@@ -56,6 +58,7 @@ static struct sock_filter filter_payconsole[] = {
 	KORE_SYSCALL_ALLOW(getppid),
 	KORE_SYSCALL_ALLOW(gettid),
 	KORE_SYSCALL_ALLOW(setpriority),
+	KORE_SYSCALL_ALLOW(fdatasync),
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan builds only: its allocator asks for this in task threads. */
 	KORE_SYSCALL_ALLOW(sched_getaffinity),
@@ -121,6 +124,9 @@ kore_parent_configure(int argc, char **argv)
 	    err, sizeof(err)) == -1)
 		pc_startup_fail("%s", err);
 
+	if (pc_checkpoint_parent_init(err, sizeof(err)) == -1)
+		pc_startup_fail("%s", err);
+
 	if (pc_totp_init() == -1)
 		pc_startup_fail("liboath initialisation failed");
 
@@ -160,6 +166,7 @@ kore_worker_configure(void)
 
 	pc_db_register();
 	pc_audit_worker_init();
+	pc_checkpoint_worker_init();
 
 	/* Pay for the dummy hash once, not on the first unknown user. */
 	prm.t = pc_policy.argon2_t;
@@ -173,6 +180,7 @@ void
 kore_worker_teardown(void)
 {
 	pc_audit_worker_stop();
+	pc_checkpoint_worker_stop();
 }
 
 void
@@ -193,5 +201,6 @@ void
 kore_parent_teardown(void)
 {
 	pc_kek_wipe(&pc_kek);
+	pc_checkpoint_parent_teardown();
 	kore_log(LOG_NOTICE, "payconsole stopped");
 }

@@ -83,6 +83,16 @@ struct pc_policy {
 	char			db_socket_dir[PC_POLICY_PATH_MAX]; /* required, absolute */
 	char			db_name[PC_POLICY_NAME_MAX];	/* default payconsole */
 
+	/*
+	 * Signed checkpoints of the audit chain (issue 16): the Ed25519
+	 * key (PEM PKCS#8, 0600) and the append-only file, both or
+	 * neither; none: no checkpoints. Kore's site.conf takes no
+	 * directives of ours, so they are policy keys.
+	 */
+	char			checkpoint_key_file[PC_POLICY_PATH_MAX];
+	char			checkpoint_file[PC_POLICY_PATH_MAX];
+	uint32_t		checkpoint_interval_seconds; /* 1..3600, default 300 */
+
 	/* SHA-256 of the file as read, hex; logged at start-up. */
 	char			digest[65];
 };

@@ -12,20 +12,17 @@
  * and it leaves its errors on the thread's queue.
  */
 #include <sys/types.h>
-#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "errmsg.h"
+#include "keyfile.h"
 #include "secretbox.h"
 
 #define SECRETBOX_VERSION	0x01
@@ -36,8 +33,6 @@
 #define SECRETBOX_ID_MAX	2147483647UL
 #define SECRETBOX_FILE_MAX	256
 
-static void	secretbox_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static EVP_CIPHER_CTX
 		*secretbox_begin(int, const struct pc_kek *, const uint8_t *,
 		    const uint8_t *, const uint8_t *, size_t);
@@ -94,81 +89,20 @@ int
 pc_kek_load(struct pc_kek *k, const char *path, char *err, size_t errlen)
 {
 	char		buf[SECRETBOX_FILE_MAX + 1];
-	struct stat	st;
-	size_t		off;
-	ssize_t		r;
-	int		fd, rc;
+	size_t		len;
+	int		rc;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (k == NULL || path == NULL) {
-		secretbox_err(err, errlen, "no key file given");
+		pc_errmsg(err, errlen, "no key file given");
 		return (-1);
 	}
 	memset(k, 0, sizeof(*k));
 
-	/* O_NONBLOCK: a FIFO must not hang us before fstat refuses it. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd == -1) {
-		if (errno == ELOOP)
-			secretbox_err(err, errlen,
-			    "key file %s is a symbolic link", path);
-		else
-			secretbox_err(err, errlen, "key file %s: %s", path,
-			    strerror(errno));
-		return (-1);
-	}
-
-	if (fstat(fd, &st) == -1) {
-		secretbox_err(err, errlen, "key file %s: %s", path,
-		    strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		secretbox_err(err, errlen, "key file %s is not a regular file",
-		    path);
-		close(fd);
-		return (-1);
-	}
-	if ((st.st_mode & 077) != 0) {
-		secretbox_err(err, errlen,
-		    "key file %s is readable or writable by group or others",
-		    path);
-		close(fd);
-		return (-1);
-	}
-	if (st.st_size > SECRETBOX_FILE_MAX) {
-		secretbox_err(err, errlen, "key file %s is too large", path);
-		close(fd);
-		return (-1);
-	}
-
-	/* Read to EOF: one byte more than allowed means it grew. */
-	off = 0;
-	rc = 0;
-	while (off < sizeof(buf)) {
-		r = read(fd, buf + off, sizeof(buf) - off);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			secretbox_err(err, errlen, "key file %s: %s", path,
-			    strerror(errno));
-			rc = -1;
-			break;
-		}
-		if (r == 0)
-			break;
-		off += (size_t)r;
-	}
-	close(fd);
-
-	if (rc == 0 && off > SECRETBOX_FILE_MAX) {
-		secretbox_err(err, errlen, "key file %s is too large", path);
-		rc = -1;
-	}
-	if (rc == 0 && pc_kek_parse(k, buf, off) == -1) {
-		secretbox_err(err, errlen,
+	rc = pc_keyfile_read(path, buf, sizeof(buf), &len, err, errlen);
+	if (rc == 0 && pc_kek_parse(k, buf, len) == -1) {
+		pc_errmsg(err, errlen,
 		    "key file %s is malformed (want one line: id hex64)", path);
 		rc = -1;
 	}
@@ -326,16 +260,4 @@ secretbox_begin(int enc, const struct pc_kek *k, const uint8_t *nonce,
 	}
 
 	return (ctx);
-}
-
-static void
-secretbox_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }

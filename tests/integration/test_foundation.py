@@ -158,7 +158,8 @@ EXECUTE_MATRIX = {
     "pc_auth": {
         "approvals.approve", "approvals.expire_due", "approvals.list",
         "approvals.reject", "approvals.request_user", "approvals.withdraw",
-        "audit.acknowledge", "audit.chain_anchor", "audit.note",
+        "audit.acknowledge", "audit.chain_anchor", "audit.checkpoint_add",
+        "audit.checkpoint_head", "audit.note",
         "audit.note_system", "audit.review_confirm", "audit.review_digest",
         "audit.review_json", "audit.review_list", "audit.review_rows",
         "audit.review_signoff", "audit.review_state", "audit.seal",

@@ -1288,6 +1288,13 @@ test_reference_conf(void **state)
 	assert_int_equal(p.trusted_proxy_count, 0);
 	assert_string_equal(p.totp_key_file, "/etc/payconsole/totp.key");
 	assert_string_equal(p.db_socket_dir, "/var/lib/payconsole/root/run");
+	assert_string_equal(p.checkpoint_key_file,
+	    "/etc/payconsole/checkpoint.key");
+	assert_string_equal(p.checkpoint_file,
+	    "/var/log/payconsole/checkpoints.log");
+	assert_int_equal(p.checkpoint_interval_seconds,
+	    d.checkpoint_interval_seconds);
+	assert_int_equal(d.checkpoint_interval_seconds, 300);
 
 	/* Every other value written out equals the built-in default. */
 	assert_memory_equal(&p.hours, &d.hours, sizeof(d.hours));
