@@ -19,7 +19,8 @@ import uuid
 import pytest
 
 from conftest import db, module_server
-from people import (DEVICE_NAME, STEP, assert_invalid_credentials,
+from people import (DEVICE_NAME, STEP, Session, assert_invalid_credentials,
+                    change_password,
                     device_cookie, events, failure_reasons, login_ok,
                     post_login, settle, totp, wrong_password)
 from wire import raw, read_answer_body, tls_connect
@@ -31,13 +32,14 @@ ATTACKER = "127.0.0.2"
 BLOCKED = "127.0.0.5"
 THRESHOLD = 5
 
-srv = module_server("devices", policy={
+POLICY = {
     "allow_cidr": ["127.0.0.0/28"],
     "lockout_threshold": str(THRESHOLD),
     "source_fail_threshold": "3",
     "source_fail_exempt": [OWNER + "/32", ATTACKER + "/32"],
     "device_sources_alert": "3",
-})
+}
+srv = module_server("devices", policy=POLICY)
 
 
 def with_device(value):
@@ -193,6 +195,35 @@ def test_a_spoilt_cookie_is_untrusted(srv, new_user, spoil):
                               device=value)
     assert status == 401, body
     assert failure_reasons(u["username"])[-1] == "locked"
+
+
+def test_a_revocation_holds_on_every_instance(srv, make_server, new_user):
+    """Trust is decided by the database at every attempt, never from a
+    worker's memory: a device revoked through one instance is untrusted
+    at the next attempt on another."""
+    other = make_server("devices-other", policy=POLICY).start()
+    u = new_user()
+    r = login_ok(srv, u, offset=-STEP)
+    value, _ = device_cookie(r)
+    browser = Session(srv, u, r)
+    change_password(browser)      # before anything else it may do
+    dev_id = device_row(u)[0][0]
+    lock_out(srv, u)
+
+    # Trusted on the other instance: its failure is the device's.
+    status, body = login_from(other, OWNER, u, password=wrong_password(u),
+                              device=value)
+    assert status == 401, body
+    assert events(u["username"], "login.failure")[-1][3].get("device") \
+        == dev_id
+
+    r = browser.post("/api/devices/%d/revoke" % dev_id)
+    assert r.status_code == 200, r.text
+    status, body = login_from(other, OWNER, u, code=current_code(u),
+                              device=value)
+    assert status == 401, body
+    last = events(u["username"], "login.failure")[-1][3]
+    assert (last["reason"], last.get("device")) == ("locked", None)
 
 
 def test_a_device_locks_after_its_own_failures(srv, new_user):
