@@ -428,6 +428,7 @@ test_key_files(void **state)
 	assert_int_equal(pc_ckpt_key_write(&g, out, f, err, sizeof(err)), -1);
 	(void)unlink(out);
 	assert_int_equal(pc_ckpt_key_write(&g, out, f, err, sizeof(err)), 0);
+	pc_ckpt_key_free(&k);
 	assert_int_equal(pc_ckpt_key_load(&k, out, err, sizeof(err)), 0);
 	assert_memory_equal(k.fpr, g.fpr, sizeof(k.fpr));
 	c.seq = 7;
