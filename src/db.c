@@ -6,6 +6,10 @@
  * server registers one Kore database per role and never uses the owner
  * role that runs migrations. Authentication is peer (unix socket) with
  * an ident map, so no database password exists anywhere.
+ *
+ * Every asynchronous query has a deadline (db_timeout_seconds, Kore
+ * patch 12): without an answer by then its connection is abandoned,
+ * never drained, the request gets 503 and a later query connects anew.
  */
 #include <string.h>
 
@@ -24,6 +28,7 @@ static const struct {
 };
 
 static const char	*pc_db_socket_dir(void);
+static unsigned int	 pc_db_connect_timeout(void);
 static void		pc_dbq_failed(struct pc_dbq *);
 
 /*
@@ -51,6 +56,17 @@ pc_db_socket_dir(void)
 	return (dir[len] == '\0' ? "/" : dir + len);
 }
 
+/*
+ * Kore connects synchronously, so a frozen postmaster holds the worker
+ * for connect_timeout: at most 3 s as before, less with a shorter query
+ * deadline (libpq takes 2 s at least).
+ */
+static unsigned int
+pc_db_connect_timeout(void)
+{
+	return (pc_policy.db_timeout_seconds < 3 ? 2 : 3);
+}
+
 void
 pc_db_register(void)
 {
@@ -60,14 +76,15 @@ pc_db_register(void)
 	const char	*dir;
 
 	dir = pc_db_socket_dir();
+	pgsql_query_timeout = pc_policy.db_timeout_seconds * 1000;
 
 	for (i = 0; i < sizeof(pc_db_roles) / sizeof(pc_db_roles[0]); i++) {
 		len = snprintf(conninfo, sizeof(conninfo),
 		    "host=%s dbname=%s user=%s sslmode=disable "
-		    "gssencmode=disable connect_timeout=3 "
+		    "gssencmode=disable connect_timeout=%u "
 		    "application_name=payconsole-%s",
 		    dir, pc_policy.db_name, pc_db_roles[i].role,
-		    pc_db_roles[i].name);
+		    pc_db_connect_timeout(), pc_db_roles[i].name);
 		if (len < 0 || (size_t)len >= sizeof(conninfo))
 			fatalx("conninfo too long");
 		if (!kore_pgsql_register(pc_db_roles[i].name, conninfo))
@@ -108,6 +125,11 @@ pc_dbq_step(struct http_request *req, struct pc_dbq *q)
 	}
 
 	if (!q->started) {
+		/* Timed out while queued for a connection. */
+		if (q->sql.state == KORE_PGSQL_STATE_ERROR) {
+			pc_dbq_failed(q);
+			return (PC_DB_ERROR);
+		}
 		if (!kore_pgsql_setup(&q->sql, q->db, KORE_PGSQL_ASYNC)) {
 			/* Queued behind busy connections: Kore wakes us. */
 			if (q->sql.state == KORE_PGSQL_STATE_INIT)

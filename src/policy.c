@@ -182,6 +182,7 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_PATH("db_socket_dir", db_socket_dir, PC_POLICY_F_REQUIRED),
 	PC_STRING("db_name", db_name, 63, pc_policy_dbname_ok,
 	    "a name matching [a-z_][a-z0-9_]*"),
+	PC_UINT("db_timeout_seconds", db_timeout_seconds, 1, 60),
 	PC_PATH("checkpoint_key_file", checkpoint_key_file, 0),
 	PC_PATH("checkpoint_file", checkpoint_file, 0),
 	PC_UINT("checkpoint_interval_seconds", checkpoint_interval_seconds,
@@ -224,6 +225,7 @@ pc_policy_defaults(struct pc_policy *p)
 	p->checkpoint_interval_seconds = 300;
 
 	(void)snprintf(p->db_name, sizeof(p->db_name), "%s", "payconsole");
+	p->db_timeout_seconds = 5;
 }
 
 int

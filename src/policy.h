@@ -82,6 +82,7 @@ struct pc_policy {
 	char			totp_key_file[PC_POLICY_PATH_MAX]; /* required */
 	char			db_socket_dir[PC_POLICY_PATH_MAX]; /* required, absolute */
 	char			db_name[PC_POLICY_NAME_MAX];	/* default payconsole */
+	uint32_t		db_timeout_seconds;	/* 1..60 per query, default 5 */
 
 	/*
 	 * Signed checkpoints of the audit chain (issue 16): the Ed25519

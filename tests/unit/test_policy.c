@@ -245,6 +245,7 @@ static const struct CMUnitTest tests[] = {
 	BOUNDS("approval_ttl_seconds", approval_ttl_seconds, 300, 604800, ""),
 	BOUNDS("enrolment_ttl_seconds", enrolment_ttl_seconds, 600, 604800,
 	    ""),
+	BOUNDS("db_timeout_seconds", db_timeout_seconds, 1, 60, ""),
 
 	/* Integer syntax. Line 4 is the line under test. */
 	VALUE("lockout_seconds 1800", NULL),
@@ -544,6 +545,7 @@ check_minimal(const struct pc_policy *p)
 	assert_int_equal(p->approval_ttl_seconds, 86400);
 	assert_int_equal(p->enrolment_ttl_seconds, 86400);
 	assert_string_equal(p->db_name, "payconsole");
+	assert_int_equal(p->db_timeout_seconds, 5);
 }
 
 static void
@@ -822,6 +824,7 @@ test_defaults(void **state)
 	assert_string_equal(p.totp_key_file, "");
 	assert_string_equal(p.db_socket_dir, "");
 	assert_string_equal(p.db_name, "payconsole");
+	assert_int_equal(p.db_timeout_seconds, 5);
 	assert_string_equal(p.digest, "");
 }
 
@@ -1317,6 +1320,7 @@ test_reference_conf(void **state)
 	assert_int_equal(p.approval_ttl_seconds, d.approval_ttl_seconds);
 	assert_int_equal(p.enrolment_ttl_seconds, d.enrolment_ttl_seconds);
 	assert_string_equal(p.db_name, d.db_name);
+	assert_int_equal(p.db_timeout_seconds, d.db_timeout_seconds);
 }
 
 /* The Host rule: named hosts only, port or not, case aside. */
