@@ -28,19 +28,6 @@
 
 ALTER TABLE auth.users ADD COLUMN enabled_at timestamptz;
 
-CREATE FUNCTION auth.users_enabled_at() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN
-	IF OLD.disabled_at IS NOT NULL AND NEW.disabled_at IS NULL THEN
-		NEW.enabled_at := now();
-	END IF;
-	RETURN NEW;
-END;
-$$;
-REVOKE ALL ON FUNCTION auth.users_enabled_at() FROM PUBLIC;
-CREATE TRIGGER users_enabled_at BEFORE UPDATE OF disabled_at ON auth.users
-	FOR EACH ROW EXECUTE FUNCTION auth.users_enabled_at();
-
 INSERT INTO audit.alert_rules VALUES ('inactive_disabled', 'rule', 3600);
 -- The weekly review lists it with the other changes of access.
 INSERT INTO audit.privileged_events VALUES ('user.disabled_inactive');
@@ -51,6 +38,25 @@ ALTER TABLE audit.reviews ADD CONSTRAINT reviews_week_check
 
 GRANT CREATE ON SCHEMA auth, audit TO pc_api;
 SET ROLE pc_api;
+
+-- Owned by pc_api like every function; creating the trigger takes
+-- EXECUTE on it, granted to the owner for that statement only (as 026).
+CREATE FUNCTION auth.users_enabled_at() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+	IF OLD.disabled_at IS NOT NULL AND NEW.disabled_at IS NULL THEN
+		NEW.enabled_at := now();
+	END IF;
+	RETURN NEW;
+END;
+$$;
+REVOKE ALL ON FUNCTION auth.users_enabled_at() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.users_enabled_at() TO pc_owner;
+RESET ROLE;
+CREATE TRIGGER users_enabled_at BEFORE UPDATE OF disabled_at ON auth.users
+	FOR EACH ROW EXECUTE FUNCTION auth.users_enabled_at();
+SET ROLE pc_api;
+REVOKE EXECUTE ON FUNCTION auth.users_enabled_at() FROM pc_owner;
 
 -- Returns how many accounts it disabled.
 CREATE FUNCTION auth.disable_inactive(p_days integer)

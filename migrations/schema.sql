@@ -3956,7 +3956,7 @@ $$;
 ALTER FUNCTION auth.step_plausible(p_step bigint) OWNER TO pc_api;
 
 --
--- Name: users_enabled_at(); Type: FUNCTION; Schema: auth; Owner: pc_owner
+-- Name: users_enabled_at(); Type: FUNCTION; Schema: auth; Owner: pc_api
 --
 
 CREATE FUNCTION auth.users_enabled_at() RETURNS trigger
@@ -3972,7 +3972,7 @@ END;
 $$;
 
 
-ALTER FUNCTION auth.users_enabled_at() OWNER TO pc_owner;
+ALTER FUNCTION auth.users_enabled_at() OWNER TO pc_api;
 
 --
 -- Name: inventory(); Type: FUNCTION; Schema: meta; Owner: pc_api
@@ -6588,7 +6588,7 @@ REVOKE ALL ON FUNCTION auth.step_plausible(p_step bigint) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION users_enabled_at(); Type: ACL; Schema: auth; Owner: pc_owner
+-- Name: FUNCTION users_enabled_at(); Type: ACL; Schema: auth; Owner: pc_api
 --
 
 REVOKE ALL ON FUNCTION auth.users_enabled_at() FROM PUBLIC;
