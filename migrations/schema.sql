@@ -2648,10 +2648,13 @@ BEGIN
 		IF u.since >= v_cut THEN
 			CONTINUE;
 		END IF;
-		-- A sign-in or an admin may have come first: checked again.
-		UPDATE auth.users SET disabled_at = now()
-		 WHERE id = u.id AND disabled_at IS NULL
-		   AND greatest(last_login_at, created_at, enabled_at) < v_cut;
+		-- A sign-in, a first sign-in or an admin may have come
+		-- first: checked again under the row's lock.
+		UPDATE auth.users s SET disabled_at = now()
+		 WHERE s.id = u.id AND s.disabled_at IS NULL
+		   AND greatest(s.last_login_at, s.created_at, s.enabled_at) < v_cut
+		   AND NOT EXISTS (SELECT 1 FROM auth.enrolments e
+		       WHERE e.user_id = s.id AND e.completed_at >= v_cut);
 		IF NOT FOUND THEN
 			CONTINUE;
 		END IF;
