@@ -4,7 +4,7 @@
 -- differs from what the migrations make.
 --
 -- The schema of a fresh database after cluster.sql and every
--- migration up to 026_signed_checkpoints.sql,
+-- migration up to 027_account_lifecycle.sql,
 -- as pg_dump 15 --schema-only writes it, owners and grants
 -- included. Roles, their settings and the database itself are in
 -- cluster.sql.
@@ -193,6 +193,7 @@ CREATE TABLE auth.users (
     created_by text NOT NULL,
     last_login_at timestamp with time zone,
     last_login_source inet,
+    enabled_at timestamp with time zone,
     CONSTRAINT users_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 128))),
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['operator'::text, 'admin'::text, 'auditor'::text]))),
     CONSTRAINT users_username_check CHECK (((username = lower(NORMALIZE(username, NFKC))) AND ((length(username) >= 1) AND (length(username) <= 64)) AND (username !~ '[[:space:][:cntrl:]]'::text)))
@@ -730,6 +731,109 @@ $$;
 ALTER FUNCTION approvals.withdraw(p_token bytea, p_source inet, p_id bigint) OWNER TO pc_api;
 
 --
+-- Name: account_review_accounts(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.account_review_accounts(p_half text, p_tz text) RETURNS TABLE(id bigint, username text, role text, created_at timestamp with time zone, last_login_at timestamp with time zone, disabled_at timestamp with time zone, enrolment text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT u.id, u.username, u.role, u.created_at, u.last_login_at,
+	       u.disabled_at,
+	       CASE WHEN EXISTS (SELECT 1 FROM auth.enrolments e
+	           WHERE e.user_id = u.id AND e.completed_at IS NULL
+	             AND e.revoked_at IS NULL AND e.expires_at > now())
+	           THEN 'enrolling'
+	           ELSE coalesce(c.totp_state, 'none') END
+	  FROM audit.half_bounds(p_half, p_tz) b, auth.users u
+	  LEFT JOIN auth.credentials c ON c.user_id = u.id
+	 WHERE u.created_at < b.to_at
+	 ORDER BY u.id;
+$$;
+
+
+ALTER FUNCTION audit.account_review_accounts(p_half text, p_tz text) OWNER TO pc_api;
+
+--
+-- Name: account_review_digest(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.account_review_digest(p_half text, p_tz text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT encode(sha256(convert_to(
+	    coalesce((SELECT string_agg(jsonb_build_array('account', a.id,
+	        a.username, a.role, extract(epoch FROM a.created_at),
+	        a.disabled_at IS NOT NULL, a.enrolment)::text, E'\n'
+	        ORDER BY a.id)
+	      FROM audit.account_review_accounts(p_half, p_tz) a), '')
+	    || E'\n' ||
+	    coalesce((SELECT string_agg(jsonb_build_array('history', h.id,
+	        h.event, h.target, h.outcome)::text, E'\n' ORDER BY h.id)
+	      FROM audit.account_review_history(p_half, p_tz) h), ''),
+	    'UTF8')), 'hex');
+$$;
+
+
+ALTER FUNCTION audit.account_review_digest(p_half text, p_tz text) OWNER TO pc_api;
+
+--
+-- Name: account_review_history(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.account_review_history(p_half text, p_tz text) RETURNS TABLE(id bigint, at timestamp with time zone, event text, actor text, target text, outcome text, details jsonb)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT e.id, e.at, e.event, e.actor_name, e.target, e.outcome,
+	       e.details
+	  FROM audit.half_bounds(p_half, p_tz) b, audit.events e
+	 WHERE e.at >= b.from_at AND e.at < b.to_at
+	   AND e.event IN (SELECT p.event FROM audit.privileged_events p)
+	   AND e.target IN (SELECT u.username FROM auth.users u)
+	 ORDER BY e.id;
+$$;
+
+
+ALTER FUNCTION audit.account_review_history(p_half text, p_tz text) OWNER TO pc_api;
+
+--
+-- Name: account_review_json(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.account_review_json(p_half text, p_tz text) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+WITH h AS MATERIALIZED (
+	SELECT * FROM audit.account_review_history(p_half, p_tz))
+SELECT jsonb_build_object(
+    'period', p_half, 'timezone', p_tz,
+    'from', b.first_day::text, 'to', b.last_day::text,
+    'accounts', coalesce((SELECT jsonb_agg(jsonb_build_object(
+        'id', a.id, 'username', a.username, 'role', a.role,
+        'created_at', extract(epoch FROM a.created_at)::bigint,
+        'last_login_at', extract(epoch FROM a.last_login_at)::bigint,
+        'disabled_at', extract(epoch FROM a.disabled_at)::bigint,
+        'status', CASE WHEN a.disabled_at IS NULL THEN 'enabled'
+            ELSE 'disabled' END,
+        'enrolment', a.enrolment,
+        'history', coalesce((SELECT jsonb_agg(jsonb_build_object(
+            'id', h.id, 'at', extract(epoch FROM h.at)::bigint,
+            'event', h.event, 'actor', h.actor, 'outcome', h.outcome,
+            'details', h.details) ORDER BY h.id)
+            FROM h WHERE h.target = a.username), '[]'::jsonb))
+        ORDER BY a.id)
+        FROM audit.account_review_accounts(p_half, p_tz) a), '[]'::jsonb),
+    'signoff', audit.review_state(p_half, p_tz))
+  FROM audit.period_bounds(p_half, p_tz) b;
+$$;
+
+
+ALTER FUNCTION audit.account_review_json(p_half text, p_tz text) OWNER TO pc_api;
+
+--
 -- Name: acknowledge(bytea, inet, bigint, text); Type: FUNCTION; Schema: audit; Owner: pc_api
 --
 
@@ -983,6 +1087,29 @@ $$;
 ALTER FUNCTION audit.export_range(p_through bigint) OWNER TO pc_api;
 
 --
+-- Name: half_bounds(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.half_bounds(p_half text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+BEGIN
+	IF p_half !~ '^(2[0-9]{3}|[3-9][0-9]{3})-H[12]$' THEN
+		RAISE EXCEPTION 'bad half-year'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	first_day := make_date(substr(p_half, 1, 4)::integer,
+	    CASE substr(p_half, 7, 1) WHEN '1' THEN 1 ELSE 7 END, 1);
+	from_at := first_day::timestamp AT TIME ZONE p_tz;
+	to_at := (first_day + interval '6 months')::timestamp AT TIME ZONE p_tz;
+END;
+$_$;
+
+
+ALTER FUNCTION audit.half_bounds(p_half text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) OWNER TO pc_api;
+
+--
 -- Name: note(bytea, inet, text, text, text, jsonb, text); Type: FUNCTION; Schema: audit; Owner: pc_api
 --
 
@@ -1061,6 +1188,48 @@ $$;
 
 
 ALTER FUNCTION audit.note_system(p_event text, p_target text, p_outcome text, p_details jsonb, p_source inet, p_rule text) OWNER TO pc_api;
+
+--
+-- Name: period_bounds(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.period_bounds(p_period text, p_tz text, OUT first_day date, OUT last_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+BEGIN
+	IF substr(p_period, 6, 1) = 'H' THEN
+		SELECT b.first_day, b.from_at, b.to_at
+		  INTO first_day, from_at, to_at
+		  FROM audit.half_bounds(p_period, p_tz) b;
+		last_day := (first_day + interval '6 months')::date - 1;
+	ELSE
+		SELECT b.first_day, b.from_at, b.to_at
+		  INTO first_day, from_at, to_at
+		  FROM audit.week_bounds(p_period, p_tz) b;
+		last_day := first_day + 6;
+	END IF;
+END;
+$$;
+
+
+ALTER FUNCTION audit.period_bounds(p_period text, p_tz text, OUT first_day date, OUT last_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) OWNER TO pc_api;
+
+--
+-- Name: period_digest(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.period_digest(p_period text, p_tz text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT CASE WHEN substr(p_period, 6, 1) = 'H'
+	    THEN audit.account_review_digest(p_period, p_tz)
+	    ELSE audit.review_digest(p_period, p_tz) END;
+$$;
+
+
+ALTER FUNCTION audit.period_digest(p_period text, p_tz text) OWNER TO pc_api;
 
 --
 -- Name: purge(timestamp with time zone, bigint, text, text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
@@ -1322,7 +1491,7 @@ DECLARE
 	v_why	text;
 BEGIN
 	u := auth.actor(p_token, ARRAY['auditor', 'admin'], false);
-	PERFORM audit.week_bounds(p_week, p_tz);
+	PERFORM audit.period_bounds(p_week, p_tz);
 	SELECT * INTO r FROM audit.reviews WHERE week = p_week FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN 'not_signed_off';
@@ -1336,7 +1505,7 @@ BEGIN
 		-- One person must not sign through an account they control.
 		v_why := 'signer_administered_by_you';
 	ELSIF r.figures_sha256 IS DISTINCT FROM
-	    audit.review_digest(p_week, coalesce(r.timezone, p_tz)) THEN
+	    audit.period_digest(p_week, coalesce(r.timezone, p_tz)) THEN
 		v_why := 'review_changed';
 	END IF;
 	IF v_why IS NOT NULL THEN
@@ -1576,11 +1745,12 @@ DECLARE
 	v_sha	text;
 BEGIN
 	u := auth.actor(p_token, ARRAY['auditor'], false);
-	SELECT * INTO b FROM audit.week_bounds(p_week, p_tz);
+	SELECT * INTO b FROM audit.period_bounds(p_week, p_tz);
 	IF now() < b.to_at THEN
-		RETURN 'week_not_finished';
+		RETURN CASE WHEN substr(p_week, 6, 1) = 'H'
+		    THEN 'period_not_finished' ELSE 'week_not_finished' END;
 	END IF;
-	v_sha := audit.review_digest(p_week, p_tz);
+	v_sha := audit.period_digest(p_week, p_tz);
 	INSERT INTO audit.reviews (week, signed_off_by, signed_off_name,
 	    signoff_comment, figures_sha256, timezone)
 	VALUES (p_week, u.id, u.username, p_comment, v_sha, p_tz)
@@ -1608,7 +1778,7 @@ CREATE FUNCTION audit.review_state(p_week text, p_tz text) RETURNS jsonb
     AS $$
 SELECT jsonb_build_object(
     'week', p_week,
-    'from', b.first_day::text, 'to', (b.first_day + 6)::text,
+    'from', b.first_day::text, 'to', b.last_day::text,
     'finished', now() >= b.to_at,
     'signed_off_by', r.signed_off_name,
     'signed_off_at', extract(epoch FROM r.signed_off_at)::bigint,
@@ -1619,9 +1789,9 @@ SELECT jsonb_build_object(
     'complete', r.confirmed_at IS NOT NULL,
     'overdue', now() >= b.to_at AND r.confirmed_at IS NULL,
     'changed_since_signoff', CASE WHEN r.week IS NULL THEN false
-        ELSE r.figures_sha256 IS DISTINCT FROM audit.review_digest(p_week,
+        ELSE r.figures_sha256 IS DISTINCT FROM audit.period_digest(p_week,
             coalesce(r.timezone, p_tz)) END)
-  FROM audit.week_bounds(p_week, p_tz) b
+  FROM audit.period_bounds(p_week, p_tz) b
   LEFT JOIN audit.reviews r ON r.week = p_week;
 $$;
 
@@ -2449,6 +2619,62 @@ $$;
 
 
 ALTER FUNCTION auth.devices_own(p_token bytea, p_secret bytea) OWNER TO pc_api;
+
+--
+-- Name: disable_inactive(integer); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.disable_inactive(p_days integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_days	integer := least(greatest(coalesce(p_days, 90), 1), 90);
+	v_cut	timestamptz;
+	u	record;
+	v_s	integer;
+	v_n	integer := 0;
+BEGIN
+	v_cut := now() - make_interval(days => v_days);
+	FOR u IN SELECT s.id, s.username, s.role, s.last_login_at,
+	    greatest(s.last_login_at, s.created_at, s.enabled_at,
+	        (SELECT max(e.completed_at) FROM auth.enrolments e
+	          WHERE e.user_id = s.id)) AS since
+	  FROM auth.users s
+	 WHERE s.disabled_at IS NULL
+	   AND greatest(s.last_login_at, s.created_at, s.enabled_at) < v_cut
+	 ORDER BY s.id
+	LOOP
+		IF u.since >= v_cut THEN
+			CONTINUE;
+		END IF;
+		-- A sign-in, a first sign-in or an admin may have come
+		-- first: checked again under the row's lock.
+		UPDATE auth.users s SET disabled_at = now()
+		 WHERE s.id = u.id AND s.disabled_at IS NULL
+		   AND greatest(s.last_login_at, s.created_at, s.enabled_at) < v_cut
+		   AND NOT EXISTS (SELECT 1 FROM auth.enrolments e
+		       WHERE e.user_id = s.id AND e.completed_at >= v_cut);
+		IF NOT FOUND THEN
+			CONTINUE;
+		END IF;
+		v_s := auth.revoke_sessions(u.id, 'user_disabled');
+		PERFORM audit.record(NULL, 'payconsole', NULL, NULL,
+		    'user.disabled_inactive', u.username, 'success',
+		    jsonb_build_object('user_id', u.id, 'role', u.role,
+		        'days_idle', extract(day FROM now() - u.since)::integer,
+		        'limit_days', v_days,
+		        'last_login_at', extract(epoch FROM u.last_login_at)::bigint,
+		        'sessions_revoked', v_s),
+		    'inactive_disabled', 'alert');
+		v_n := v_n + 1;
+	END LOOP;
+	RETURN v_n;
+END;
+$$;
+
+
+ALTER FUNCTION auth.disable_inactive(p_days integer) OWNER TO pc_api;
 
 --
 -- Name: enrolment_check(text, bytea, bytea, inet); Type: FUNCTION; Schema: auth; Owner: pc_api
@@ -3733,6 +3959,25 @@ $$;
 ALTER FUNCTION auth.step_plausible(p_step bigint) OWNER TO pc_api;
 
 --
+-- Name: users_enabled_at(); Type: FUNCTION; Schema: auth; Owner: pc_api
+--
+
+CREATE FUNCTION auth.users_enabled_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+BEGIN
+	IF OLD.disabled_at IS NOT NULL AND NEW.disabled_at IS NULL THEN
+		NEW.enabled_at := now();
+	END IF;
+	RETURN NEW;
+END;
+$$;
+
+
+ALTER FUNCTION auth.users_enabled_at() OWNER TO pc_api;
+
+--
 -- Name: inventory(); Type: FUNCTION; Schema: meta; Owner: pc_api
 --
 
@@ -4369,7 +4614,7 @@ CREATE TABLE audit.reviews (
     timezone text,
     CONSTRAINT reviews_check CHECK (((confirmed_by IS NULL) OR (confirmed_by <> signed_off_by))),
     CONSTRAINT reviews_check1 CHECK (((confirmed_by IS NULL) = (confirmed_at IS NULL))),
-    CONSTRAINT reviews_week_check CHECK ((week ~ '^[0-9]{4}-W[0-9]{2}$'::text))
+    CONSTRAINT reviews_week_check CHECK ((week ~ '^[0-9]{4}-(W[0-9]{2}|H[12])$'::text))
 );
 
 
@@ -5190,6 +5435,13 @@ CREATE TRIGGER reviews_no_truncate BEFORE TRUNCATE ON audit.reviews FOR EACH STA
 
 
 --
+-- Name: users users_enabled_at; Type: TRIGGER; Schema: auth; Owner: pc_owner
+--
+
+CREATE TRIGGER users_enabled_at BEFORE UPDATE OF disabled_at ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.users_enabled_at();
+
+
+--
 -- Name: refunds refunds_apply; Type: TRIGGER; Schema: payments; Owner: pc_owner
 --
 
@@ -5545,6 +5797,42 @@ GRANT ALL ON FUNCTION approvals.withdraw(p_token bytea, p_source inet, p_id bigi
 
 
 --
+-- Name: FUNCTION account_review_accounts(p_half text, p_tz text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.account_review_accounts(p_half text, p_tz text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.account_review_accounts(p_half text, p_tz text) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.account_review_accounts(p_half text, p_tz text) TO pc_auth;
+
+
+--
+-- Name: FUNCTION account_review_digest(p_half text, p_tz text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.account_review_digest(p_half text, p_tz text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.account_review_digest(p_half text, p_tz text) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.account_review_digest(p_half text, p_tz text) TO pc_auth;
+
+
+--
+-- Name: FUNCTION account_review_history(p_half text, p_tz text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.account_review_history(p_half text, p_tz text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.account_review_history(p_half text, p_tz text) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.account_review_history(p_half text, p_tz text) TO pc_auth;
+
+
+--
+-- Name: FUNCTION account_review_json(p_half text, p_tz text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.account_review_json(p_half text, p_tz text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.account_review_json(p_half text, p_tz text) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.account_review_json(p_half text, p_tz text) TO pc_auth;
+
+
+--
 -- Name: FUNCTION acknowledge(p_token bytea, p_source inet, p_alert bigint, p_comment text); Type: ACL; Schema: audit; Owner: pc_api
 --
 
@@ -5627,6 +5915,15 @@ GRANT ALL ON FUNCTION audit.export_range(p_through bigint) TO pc_ops;
 
 
 --
+-- Name: FUNCTION half_bounds(p_half text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.half_bounds(p_half text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.half_bounds(p_half text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.half_bounds(p_half text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) TO pc_auth;
+
+
+--
 -- Name: FUNCTION note(p_token bytea, p_source inet, p_event text, p_target text, p_outcome text, p_details jsonb, p_rule text); Type: ACL; Schema: audit; Owner: pc_api
 --
 
@@ -5649,6 +5946,24 @@ GRANT ALL ON FUNCTION audit.note_cli(p_actor text, p_event text, p_target text, 
 
 REVOKE ALL ON FUNCTION audit.note_system(p_event text, p_target text, p_outcome text, p_details jsonb, p_source inet, p_rule text) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.note_system(p_event text, p_target text, p_outcome text, p_details jsonb, p_source inet, p_rule text) TO pc_auth;
+
+
+--
+-- Name: FUNCTION period_bounds(p_period text, p_tz text, OUT first_day date, OUT last_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.period_bounds(p_period text, p_tz text, OUT first_day date, OUT last_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.period_bounds(p_period text, p_tz text, OUT first_day date, OUT last_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.period_bounds(p_period text, p_tz text, OUT first_day date, OUT last_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) TO pc_auth;
+
+
+--
+-- Name: FUNCTION period_digest(p_period text, p_tz text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.period_digest(p_period text, p_tz text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.period_digest(p_period text, p_tz text) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.period_digest(p_period text, p_tz text) TO pc_auth;
 
 
 --
@@ -5966,6 +6281,14 @@ GRANT ALL ON FUNCTION auth.devices_own(p_token bytea, p_secret bytea) TO pc_auth
 
 
 --
+-- Name: FUNCTION disable_inactive(p_days integer); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.disable_inactive(p_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION auth.disable_inactive(p_days integer) TO pc_auth;
+
+
+--
 -- Name: FUNCTION enrolment_check(p_username text, p_code1 bytea, p_code2 bytea, p_source inet); Type: ACL; Schema: auth; Owner: pc_api
 --
 
@@ -6265,6 +6588,13 @@ REVOKE ALL ON FUNCTION auth.source_failed(p_event bigint, p_user_id bigint, p_so
 --
 
 REVOKE ALL ON FUNCTION auth.step_plausible(p_step bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION users_enabled_at(); Type: ACL; Schema: auth; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION auth.users_enabled_at() FROM PUBLIC;
 
 
 --

@@ -176,7 +176,10 @@ pc_audit_free(void *arg)
 	}
 }
 
-/* Worker 1 seals the chain and reports new alerts every 10 s. */
+/*
+ * Worker 1 seals the chain, expires requests, sweeps attempts, disables
+ * idle accounts and reports new alerts every 10 s.
+ */
 void
 pc_audit_worker_init(void)
 {
@@ -343,9 +346,9 @@ static void
 pc_audit_bg_query(enum pc_audit_bg_kind kind)
 {
 	struct pc_audit_bg	*bg;
-	const char		*v[1];
-	int			len[1], fmt[1];
-	char			seen[24];
+	const char		*v[2];
+	int			len[2], fmt[2];
+	char			seen[24], days[16];
 
 	if (kind == PC_BG_STARTED) {
 		pc_audit_bg_started();
@@ -354,18 +357,23 @@ pc_audit_bg_query(enum pc_audit_bg_kind kind)
 	if ((bg = pc_audit_bg_new(kind)) == NULL)
 		return;
 	(void)snprintf(seen, sizeof(seen), "%" PRId64, pc_audit_alert_seen);
+	/* PCI DSS 8.2.6: idle accounts are disabled with the seal. */
+	(void)snprintf(days, sizeof(days), "%u",
+	    (unsigned int)pc_policy.inactive_disable_days);
 	v[0] = seen;
 	len[0] = (int)strlen(seen);
-	fmt[0] = 0;
+	v[1] = days;
+	len[1] = (int)strlen(days);
+	fmt[0] = fmt[1] = 0;
 	if (!kore_pgsql_query_param_fields(&bg->sql, kind == PC_BG_ALERTS ?
 	    "SELECT id, rule, severity, key, count FROM audit.alerts "
 	    "WHERE id > $1::bigint AND $1::bigint >= 0 "
 	    "UNION ALL SELECT coalesce(max(id), 0), NULL, NULL, NULL, NULL "
 	    "FROM audit.alerts ORDER BY 1" :
 	    "SELECT audit.seal(), approvals.expire_due(), "
-	    "auth.attempts_sweep() "
+	    "auth.attempts_sweep(), auth.disable_inactive($2::integer) "
 	    "WHERE $1::bigint IS NOT NULL",
-	    KORE_PGSQL_FORMAT_TEXT, 1, v, len, fmt))
+	    KORE_PGSQL_FORMAT_TEXT, kind == PC_BG_ALERTS ? 1 : 2, v, len, fmt))
 		pc_audit_bg_drop(bg);
 }
 

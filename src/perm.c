@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "halfyear.h"
 #include "isoweek.h"
 #include "perm.h"
 
@@ -41,7 +42,7 @@ pc_perm_path_match(const char *pattern, const char *path, int64_t *id)
 	const char	*p, *s;
 	size_t		n;
 	int64_t		v;
-	int		y, w;
+	int		y, w, h;
 
 	*id = 0;
 	p = pattern;
@@ -70,6 +71,21 @@ pc_perm_path_match(const char *pattern, const char *path, int64_t *id)
 			if (pc_isoweek_parse(s, n, &y, &w) == -1)
 				return (0);
 			*id = (int64_t)y * 100 + w;
+			s += n;
+			p += 5;
+			continue;
+		}
+		/* Any segment: a malformed period is the handler's 400. */
+		if (strncmp(p, ":half", 5) == 0 &&
+		    (p[5] == '/' || p[5] == '\0')) {
+			for (n = 0; s[n] != '\0' && s[n] != '/'; n++) {
+				if (n >= PC_PERM_SEGMENT_MAX)
+					return (0);
+			}
+			if (n == 0)
+				return (0);
+			if (pc_halfyear_parse(s, n, &y, &h) == 0)
+				*id = (int64_t)y * 10 + h;
 			s += n;
 			p += 5;
 			continue;

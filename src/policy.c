@@ -187,6 +187,7 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_PATH("checkpoint_file", checkpoint_file, 0),
 	PC_UINT("checkpoint_interval_seconds", checkpoint_interval_seconds,
 	    1, 3600),
+	PC_UINT("inactive_disable_days", inactive_disable_days, 1, 90),
 };
 
 #define PC_POLICY_NKEYS	(sizeof(pc_policy_keys) / sizeof(pc_policy_keys[0]))
@@ -223,6 +224,7 @@ pc_policy_defaults(struct pc_policy *p)
 	p->approval_ttl_seconds = 86400;
 	p->enrolment_ttl_seconds = 86400;
 	p->checkpoint_interval_seconds = 300;
+	p->inactive_disable_days = 90;
 
 	(void)snprintf(p->db_name, sizeof(p->db_name), "%s", "payconsole");
 	p->db_timeout_seconds = 5;

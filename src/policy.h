@@ -94,6 +94,12 @@ struct pc_policy {
 	char			checkpoint_file[PC_POLICY_PATH_MAX];
 	uint32_t		checkpoint_interval_seconds; /* 1..3600, default 300 */
 
+	/*
+	 * PCI DSS 8.2.6: an account with no sign-in for this many days is
+	 * disabled by worker 1 (the database never applies more than 90).
+	 */
+	uint32_t		inactive_disable_days;	/* 1..90, default 90 */
+
 	/* SHA-256 of the file as read, hex; logged at start-up. */
 	char			digest[65];
 };

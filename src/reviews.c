@@ -1,12 +1,16 @@
 /*
- * reviews.c: the weekly access review.
+ * reviews.c: the weekly access review and the half-year account review.
  *   GET  /api/reviews                   recent weeks and their sign-off state
  *   GET  /api/reviews/:week[?format=csv] the figures of one ISO week
  *   POST /api/reviews/:week/signoff     an auditor signs a finished week off
  *   POST /api/reviews/:week/confirm     a second person confirms it
- * The figures and the two-person rule live in migrations/011_reviews.sql;
- * here the week name is checked (perm.c), the answer written, and every
- * view recorded before it leaves, as for the rest of the trail.
+ *   GET  /api/reviews/accounts/:half    every account and its privilege
+ *                                       history in a half-year (7.2.4)
+ *   POST /api/reviews/accounts/:half/signoff, /confirm   the same two steps
+ * The figures and the two-person rule live in migrations/011_reviews.sql
+ * (027 for half-years); here the period name is checked (perm.c), the
+ * answer written, and every view recorded before it leaves, as for the
+ * rest of the trail.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,10 +29,12 @@ enum pc_review_kind {
 	PC_REVIEW_WEEK,
 	PC_REVIEW_SIGNOFF,
 	PC_REVIEW_CONFIRM,
+	PC_REVIEW_ACCOUNTS,
 };
 
 struct pc_review {
 	enum pc_review_kind	kind;
+	int			half;	/* a half-year, not a week */
 	int			csv;
 	struct pc_dbq		q;
 	struct pc_dbq		rec;
@@ -46,6 +52,8 @@ static const struct {
 } pc_review_refusals[] = {
 	{ "week_not_finished",
 	    "A week can be signed off only once it has ended." },
+	{ "period_not_finished",
+	    "A half-year can be signed off only once it has ended." },
 	{ "already_signed_off", "This week has already been signed off." },
 	{ "not_signed_off", "An auditor must sign this week off first." },
 	{ "already_confirmed", "This week has already been confirmed." },
@@ -63,7 +71,8 @@ static int	pc_review_render(struct http_request *, struct pc_review *);
 static int	pc_review_verdict(struct http_request *, struct pc_review *,
 		    const char *);
 static int	pc_review_csv(struct http_request *, struct pc_review *);
-static int	pc_review(struct http_request *, enum pc_review_kind);
+static int	pc_review_period(struct http_request *, struct pc_review *);
+static int	pc_review(struct http_request *, enum pc_review_kind, int);
 
 static int	pc_review_step_prepare(struct http_request *);
 static int	pc_review_step_query(struct http_request *);
@@ -109,6 +118,30 @@ pc_review_get(struct http_request *req)
 	    pc_review_free));
 }
 
+/* The period's name in v->week; 0 when it names none (answered 400). */
+static int
+pc_review_period(struct http_request *req, struct pc_review *v)
+{
+	int64_t		id;
+
+	id = pc_req_get(req)->path_id;
+	if (!v->half) {
+		/* perm.c only matches a week that exists: 2026-W47 is 202647. */
+		(void)snprintf(v->week, sizeof(v->week), "%04d-W%02d",
+		    (int)(id / 100), (int)(id % 100));
+		return (1);
+	}
+	/* perm.c matches any segment; 2026-H1 is 20261, anything else 0. */
+	if (id <= 0) {
+		pc_http_error(req, 400, "invalid_period",
+		    "Name a half-year as YYYY-H1 or YYYY-H2.");
+		return (0);
+	}
+	(void)snprintf(v->week, sizeof(v->week), "%04d-H%d",
+	    (int)(id / 10), (int)(id % 10));
+	return (1);
+}
+
 /* The request's query; COMPLETE when the request is answered already. */
 static int
 pc_review_step_prepare(struct http_request *req)
@@ -119,9 +152,8 @@ pc_review_step_prepare(struct http_request *req)
 
 	r = pc_req_get(req);
 	v = pc_review_get(req);
-	/* perm.c only matches a week that exists: 2026-W47 is 202647. */
-	(void)snprintf(v->week, sizeof(v->week), "%04d-W%02d",
-	    (int)(r->path_id / 100), (int)(r->path_id % 100));
+	if (!pc_review_period(req, v))
+		return (HTTP_STATE_COMPLETE);
 	db = strcmp(r->s.role, "auditor") == 0 ? PC_DB_AUDITOR : PC_DB_AUTH;
 
 	switch (v->kind) {
@@ -148,6 +180,17 @@ pc_review_step_prepare(struct http_request *req)
 			pc_dbq_init(&v->q, db,
 			    "SELECT audit.review_json($1, $2)::text");
 		}
+		pc_dbq_param(&v->q, v->week, strlen(v->week));
+		pc_dbq_param(&v->q, pc_policy.timezone,
+		    strlen(pc_policy.timezone));
+		return (pc_req_step(req, PC_REVIEW_S_QUERY));
+	case PC_REVIEW_ACCOUNTS:
+		if (req->query_string != NULL &&
+		    req->query_string[0] != '\0' &&
+		    strcmp(req->query_string, "format=json") != 0)
+			goto bad;
+		pc_dbq_init(&v->q, db,
+		    "SELECT audit.account_review_json($1, $2)::text");
 		pc_dbq_param(&v->q, v->week, strlen(v->week));
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
@@ -246,7 +289,8 @@ pc_review_verdict(struct http_request *req, struct pc_review *v,
 
 	if (strcmp(s, "ok") == 0) {
 		(void)snprintf(v->details, sizeof(v->details),
-		    "{\"week\":\"%s\",\"status\":\"%s\"}", v->week,
+		    "{\"%s\":\"%s\",\"status\":\"%s\"}",
+		    v->half ? "period" : "week", v->week,
 		    v->kind == PC_REVIEW_SIGNOFF ? "signed_off" : "confirmed");
 		pc_http_json(req, 201, v->details, strlen(v->details));
 		return (0);
@@ -315,32 +359,54 @@ pc_review_step_answer(struct http_request *req)
 }
 
 static int
-pc_review(struct http_request *req, enum pc_review_kind kind)
+pc_review(struct http_request *req, enum pc_review_kind kind, int half)
 {
-	pc_review_get(req)->kind = kind;
+	struct pc_review	*v;
+
+	v = pc_review_get(req);
+	v->kind = kind;
+	v->half = half;
 	return (http_state_run(pc_review_states, PC_REVIEW_NSTATES, req));
 }
 
 int
 pc_h_reviews(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_LIST));
+	return (pc_review(req, PC_REVIEW_LIST, 0));
 }
 
 int
 pc_h_review_week(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_WEEK));
+	return (pc_review(req, PC_REVIEW_WEEK, 0));
 }
 
 int
 pc_h_review_signoff(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_SIGNOFF));
+	return (pc_review(req, PC_REVIEW_SIGNOFF, 0));
 }
 
 int
 pc_h_review_confirm(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_CONFIRM));
+	return (pc_review(req, PC_REVIEW_CONFIRM, 0));
+}
+
+int
+pc_h_review_accounts(struct http_request *req)
+{
+	return (pc_review(req, PC_REVIEW_ACCOUNTS, 1));
+}
+
+int
+pc_h_review_accounts_signoff(struct http_request *req)
+{
+	return (pc_review(req, PC_REVIEW_SIGNOFF, 1));
+}
+
+int
+pc_h_review_accounts_confirm(struct http_request *req)
+{
+	return (pc_review(req, PC_REVIEW_CONFIRM, 1));
 }

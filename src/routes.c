@@ -86,6 +86,12 @@ static const struct pc_route pc_routes[] = {
 	    pc_h_review_signoff },
 	{ POST,	"/api/reviews/:week/confirm",	ADMIN | AUDIT, 0,
 	    pc_h_review_confirm },
+	{ GET,	"/api/reviews/accounts/:half",	ADMIN | AUDIT, 0,
+	    pc_h_review_accounts },
+	{ POST,	"/api/reviews/accounts/:half/signoff", AUDIT, 0,
+	    pc_h_review_accounts_signoff },
+	{ POST,	"/api/reviews/accounts/:half/confirm", ADMIN | AUDIT, 0,
+	    pc_h_review_accounts_confirm },
 };
 
 static int	pc_dispatch_route(struct http_request *,

@@ -70,6 +70,12 @@ MATRIX = [
     ("POST", "/api/reviews/{week}/signoff", {"auditor"}, lambda t: {}),
     ("POST", "/api/reviews/{week}/confirm", {"admin", "auditor"},
      lambda t: {}),
+    ("GET", "/api/reviews/accounts/{half}", {"admin", "auditor"}, None),
+    # {} is malformed: an allowed caller gets 400 and nothing is signed.
+    ("POST", "/api/reviews/accounts/{half}/signoff", {"auditor"},
+     lambda t: {}),
+    ("POST", "/api/reviews/accounts/{half}/confirm", {"admin", "auditor"},
+     lambda t: {}),
     # Last: it ends the session the rows above use.
     ("POST", "/api/logout", SIGNED_IN, lambda t: {}),
 ]

@@ -40,7 +40,7 @@ def table_routes():
                 who |= ROLE_BITS[bit.strip()]
         public = "PUBLIC" in flags
         out.append((method, path.replace(":id", "{id}")
-                    .replace(":week", "{week}"),
+                    .replace(":week", "{week}").replace(":half", "{half}"),
                     PUBLIC if public else frozenset(who), handler))
     return out
 

@@ -246,6 +246,7 @@ static const struct CMUnitTest tests[] = {
 	BOUNDS("enrolment_ttl_seconds", enrolment_ttl_seconds, 600, 604800,
 	    ""),
 	BOUNDS("db_timeout_seconds", db_timeout_seconds, 1, 60, ""),
+	BOUNDS("inactive_disable_days", inactive_disable_days, 1, 90, ""),
 
 	/* Integer syntax. Line 4 is the line under test. */
 	VALUE("lockout_seconds 1800", NULL),
@@ -1298,6 +1299,8 @@ test_reference_conf(void **state)
 	assert_int_equal(p.checkpoint_interval_seconds,
 	    d.checkpoint_interval_seconds);
 	assert_int_equal(d.checkpoint_interval_seconds, 300);
+	assert_int_equal(p.inactive_disable_days, d.inactive_disable_days);
+	assert_int_equal(d.inactive_disable_days, 90);
 
 	/* Every other value written out equals the built-in default. */
 	assert_memory_equal(&p.hours, &d.hours, sizeof(d.hours));
