@@ -74,6 +74,12 @@ DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9])*(?![0-9])")
 DIGEST_AT = re.compile(
     r"(?:sha256|digest|hash)\"?\s*[:=]\s*\"?([0-9a-f]{64})(?![0-9A-Za-z])",
     re.I)
+# A signed checkpoint's line (README "Signed checkpoints"), in the
+# checkpoint file and the server log: its digests under "head", "prev"
+# and "key", its Ed25519 signature (128 hex digits) under "sig". The
+# same rule: exactly that many hex digits in exactly that place.
+CHECKPOINT_AT = re.compile(
+    r"\"(?:head|prev|key)\":\"([0-9a-f]{64})\"|\"sig\":\"([0-9a-f]{128})\"")
 # An unknown username's tag (src/nametag.c): "unknown:" + 16 hex digits
 # of an HMAC + ":" + a length. About one tag in a thousand holds a
 # Luhn-valid run of 13 decimal digits by chance (a CI run saw one); the
@@ -83,14 +89,19 @@ SECRET_DETAIL_KEY = re.compile(
     r"pass|otp|token|secret|cookie|csrf|^code$|^pan$|card_number", re.I)
 
 
+def hex_hidden(m):
+    """The match with its hex group (the one that matched) as h's."""
+    g = 1 if m.group(1) is not None else 2
+    return (m.group(0)[:m.start(g) - m.start(0)] +
+            "h" * (m.end(g) - m.start(g)) + m.group(0)[m.end(g) - m.start(0):])
+
+
 def card_numbers(text):
     """Luhn-valid runs of 13-19 digits (single spaces or hyphens allowed
     between digits)."""
     found = []
-    for rx in (DIGEST_AT, NAME_TAG_AT):
-        text = rx.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] +
-                      "h" * (m.end(1) - m.start(1)) +
-                      m.group(0)[m.end(1) - m.start(0):], text)
+    for rx in (DIGEST_AT, NAME_TAG_AT, CHECKPOINT_AT):
+        text = rx.sub(lambda m: hex_hidden(m), text)
     for m in DIGIT_RUN.finditer(text):
         digits = re.sub(r"[ -]", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
@@ -255,6 +266,7 @@ def test_scanner_finds_what_it_looks_for():
         "GET /x/4111111111111111" + "ab" * 8 + " HTTP/1.1",
         "\\x" + "9c" * 10 + "4222222222222" + "d" * 31,
         '"digest": "' + "f0" * 20 + "4222222222222" + "e1" * 12 + 'ab"',
+        '"head":"' + "f0" * 20 + "4222222222222" + "e1" * 12 + 'abc"',
     ]
     for s in samples:
         found = []
@@ -272,7 +284,13 @@ def test_scanner_finds_what_it_looks_for():
              "policy: ... sha256=" + "f0" * 10 + "4222222222222" +
              "e1" * 15 + "a",
              '{"export_sha256": "' + "4222222222222" + "c" * 51 + '"}',
-             "t_0123456789 k-" + "0" * 32]
+             "t_0123456789 k-" + "0" * 32,
+             # A checkpoint line whose head held a Luhn-valid run (the
+             # ASan lane of 2026-12-03: "189...66", 14 digits).
+             'checkpoint {"seq":1,"last_event":9,"head":"' + "f0" * 10 +
+             "4222222222222" + "e1" * 15 + 'a","at":1,"prev":"' + "0" * 64 +
+             '","key":"' + "ab" * 32 + '","sig":"' + "c" * 60 +
+             "4222222222222" + "d" * 55 + '"}']
     assert not luhn_ok("1234567890123")
     for s in clean:
         found = []
