@@ -118,10 +118,10 @@ $(KORE_COPY)/.patched: $(KORE_PATCHES)
 	done
 	touch $@
 
-# Patches 08 and 09 call pure modules; their headers sit next to Kore's
-# objects (Kore compiles with -I$(OBJDIR)), their code comes from
+# Patches 08, 09 and 13 call pure modules; their headers sit next to
+# Kore's objects (Kore compiles with -I$(OBJDIR)), their code comes from
 # libpcpure.a when the server is linked.
-KORE_APP_H	 = src/httpscan.h src/httperr.h src/cardguard.h
+KORE_APP_H	 = src/httpscan.h src/httperr.h src/cardguard.h src/proxyv2.h
 
 $(KORE_OBJ)/ldflags: $(KORE_COPY)/.patched $(KORE_APP_H)
 	mkdir -p $(KORE_OBJ)
