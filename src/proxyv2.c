@@ -41,7 +41,7 @@ pc_proxyv2_fixed(const uint8_t *buf, size_t len, struct pc_proxyv2 *out,
 	size_t	n;
 
 	n = len < sizeof(pc_proxyv2_sig) ? len : sizeof(pc_proxyv2_sig);
-	if (n > 0 && memcmp(buf, pc_proxyv2_sig, n) != 0)
+	if (memcmp(buf, pc_proxyv2_sig, n) != 0)
 		return (pc_proxyv2_bad(why, "no PROXY v2 signature"));
 	out->len = PC_PROXYV2_FIXED;
 	if (len < 13)
@@ -116,7 +116,10 @@ pc_proxyv2_parse(const uint8_t *buf, size_t len, struct pc_proxyv2 *out,
 	out->family = AF_UNSPEC;
 	if (why != NULL)
 		*why = "ok";
-	if (buf == NULL && len != 0)
+	out->len = PC_PROXYV2_FIXED;
+	if (len == 0)
+		return (PC_PROXYV2_MORE);
+	if (buf == NULL)
 		return (pc_proxyv2_bad(why, "no buffer"));
 	if (len > PC_PROXYV2_MAX)
 		len = PC_PROXYV2_MAX;
