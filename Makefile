@@ -67,7 +67,8 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   python3-requests python3-psycopg2 python3-pyotp curl \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
-		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2
+		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
+		   haproxy
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10

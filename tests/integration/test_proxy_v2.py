@@ -8,16 +8,20 @@ for the allowlist, the per-source penalties, the audit trail and the
 access log. A header that is missing, malformed, truncated or late
 closes the connection before TLS, as does a carried address off the
 allowlist; a direct connection from any other address (127.0.0.2, on
-the allowlist) is refused. X-Forwarded-For is never read."""
+the allowlist) is refused. X-Forwarded-For is never read. The last
+tests go through a real HAProxy (Debian's) with send-proxy-v2."""
 import json
 import os
+import shutil
 import socket
 import ssl
 import struct
+import subprocess
 import time
 
 import pytest
 
+import stack
 from conftest import Server, db
 from wire import CTX, raw, read_answer
 
@@ -273,3 +277,83 @@ def test_direct_connection_skipping_the_proxy_is_refused(srv, source):
     closed_without_a_byte(connect(srv, source), client_hello())
     closed_without_a_byte(connect(srv, source),
                           v2_header("10.9.0.2") + client_hello())
+
+
+# --- through a real HAProxy ------------------------------------------------
+
+HAPROXY_CFG = """\
+global
+    log stderr format raw local0 info
+defaults
+    mode tcp
+    log global
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:%d
+    default_backend be
+backend be
+    server payconsole 127.0.0.1:%d send-proxy-v2
+"""
+
+
+@pytest.fixture(scope="module")
+def haproxy(srv):
+    """HAProxy in TCP mode in front of srv; its port. Clients reach it
+    from their own loopback addresses, srv sees HAProxy (127.0.0.1)."""
+    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    assert os.path.exists(binary), "haproxy missing (make deps)"
+    port = stack.free_port()
+    cfg = os.path.join(srv.dir, "haproxy.cfg")
+    with open(cfg, "w") as f:
+        f.write(HAPROXY_CFG % (port, srv.port))
+    log = open(os.path.join(srv.dir, "haproxy.log"), "wb")
+    proc = subprocess.Popen([binary, "-db", "-f", cfg], stdout=log,
+                            stderr=subprocess.STDOUT)
+    deadline = time.time() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert proc.poll() is None and time.time() < deadline, \
+                "haproxy did not start"
+            time.sleep(0.1)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+def via_haproxy(port, source):
+    s = socket.create_connection(("127.0.0.1", port), timeout=15,
+                                 source_address=(source, 0))
+    return CTX.wrap_socket(s)
+
+
+def test_haproxy_allowlisted_client_is_served_as_itself(srv, haproxy,
+                                                        new_user):
+    user = new_user()
+    t = via_haproxy(haproxy, "127.0.0.3")
+    t.sendall(raw("POST", "/api/login", [
+        "Content-Type: application/json", "X-Forwarded-For: 10.9.9.9",
+        "Connection: close"], json.dumps({
+            "username": user["username"], "password": "Not-a-password-1",
+            "otp": "123456"}).encode()))
+    assert read_answer(t)[0] == 401
+    t.close()
+    assert last_source(user["username"], "login.failure") == "127.0.0.3"
+
+
+def test_haproxy_client_off_the_allowlist_gets_no_handshake(srv, haproxy):
+    # HAProxy accepts, then the server closes it before TLS: the client
+    # sees its connection closed with no byte of a ServerHello.
+    s = socket.create_connection(("127.0.0.1", haproxy), timeout=15,
+                                 source_address=("127.0.0.20", 0))
+    closed_without_a_byte(s, client_hello())
+
+
+def test_skipping_haproxy_is_refused(srv, haproxy):
+    s = connect(srv, "127.0.0.3")
+    closed_without_a_byte(s, client_hello())
