@@ -67,7 +67,8 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   python3-requests python3-psycopg2 python3-pyotp curl \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
-		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2
+		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
+		   haproxy
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
@@ -118,10 +119,10 @@ $(KORE_COPY)/.patched: $(KORE_PATCHES)
 	done
 	touch $@
 
-# Patches 08 and 09 call pure modules; their headers sit next to Kore's
-# objects (Kore compiles with -I$(OBJDIR)), their code comes from
+# Patches 08, 09 and 13 call pure modules; their headers sit next to
+# Kore's objects (Kore compiles with -I$(OBJDIR)), their code comes from
 # libpcpure.a when the server is linked.
-KORE_APP_H	 = src/httpscan.h src/httperr.h src/cardguard.h
+KORE_APP_H	 = src/httpscan.h src/httperr.h src/cardguard.h src/proxyv2.h
 
 $(KORE_OBJ)/ldflags: $(KORE_COPY)/.patched $(KORE_APP_H)
 	mkdir -p $(KORE_OBJ)

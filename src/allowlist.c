@@ -3,6 +3,13 @@
  * (see src/kore/02-accept-filter.patch): a peer outside the list is
  * closed before a single TLS or HTTP byte is read, on every route.
  *
+ * With trusted_proxy set, every connection must come through one of
+ * those proxies with a PROXY v2 header (src/kore/13-proxy-v2.patch):
+ * Kore reads it before TLS, puts the client's address in the
+ * connection and asks again; the allowlist then judges the client. A
+ * peer that is not a trusted proxy is refused (it would skip the
+ * proxy), and no header, a bad or a late one closes the connection.
+ *
  * Refusals are counted and recorded once per source and minute with the
  * count (refusals.c), so a flood cannot flood the log or the trail.
  */
@@ -52,10 +59,17 @@ pc_allowlist_filter(struct connection *c)
 
 	pc_allowlist_peer(c, &family, addr);
 
-	if (family != AF_UNSPEC && pc_cidr_list_match(pc_policy.allow,
-	    pc_policy.allow_count, family, addr))
-		return (1);
+	if (pc_policy.trusted_proxy_count > 0 &&
+	    !(c->flags & CONN_PROXIED)) {
+		if (family != AF_UNSPEC &&
+		    pc_cidr_list_match(pc_policy.trusted_proxy,
+		    pc_policy.trusted_proxy_count, family, addr))
+			return (KORE_ACCEPT_PROXY);
+	} else if (family != AF_UNSPEC &&
+	    pc_cidr_list_match(pc_policy.allow, pc_policy.allow_count,
+	    family, addr))
+		return (KORE_ACCEPT_OK);
 
 	pc_refusals_count(PC_REFUSAL_DENIED, family, addr);
-	return (0);
+	return (KORE_ACCEPT_REFUSE);
 }

@@ -3,7 +3,6 @@
  * dispatcher), the caller's address, and the session check that runs
  * before any handler that needs a signed-in user.
  */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <inttypes.h>
@@ -100,34 +99,19 @@ pc_req_wait(struct http_request *req, struct pc_dbq *q, int next)
 }
 
 /*
- * The caller's address. X-Forwarded-For is believed only when the peer
- * itself is a trusted proxy (none by default), and then only its last
- * entry: the one that proxy added.
+ * The caller's address: the connection's, which behind a trusted proxy
+ * is the one its PROXY v2 header carried (patch 13), the address the
+ * allowlist judged. No request header (X-Forwarded-For) is ever read:
+ * it is the client's to forge.
  */
 static void
 pc_req_source(struct http_request *req, char *out, size_t len)
 {
-	const char	*xff, *last;
-	uint8_t		addr[16], tmp[16];
+	uint8_t		addr[16];
 	int		family;
 
 	pc_allowlist_peer(req->owner, &family, addr);
 	pc_cidr_addr_str(family, addr, out, len);
-
-	if (pc_policy.trusted_proxy_count == 0 || family == AF_UNSPEC ||
-	    !pc_cidr_list_match(pc_policy.trusted_proxy,
-	    pc_policy.trusted_proxy_count, family, addr))
-		return;
-	if (!http_request_header(req, "x-forwarded-for", &xff))
-		return;
-	if ((last = strrchr(xff, ',')) != NULL)
-		xff = last + 1;
-	while (*xff == ' ')
-		xff++;
-	if (inet_pton(AF_INET, xff, tmp) == 1)
-		pc_cidr_addr_str(AF_INET, tmp, out, len);
-	else if (inet_pton(AF_INET6, xff, tmp) == 1)
-		pc_cidr_addr_str(AF_INET6, tmp, out, len);
 }
 
 /* Is now inside the allowed hours? Also gives the window's end. */
