@@ -4,7 +4,7 @@
 -- differs from what the migrations make.
 --
 -- The schema of a fresh database after cluster.sql and every
--- migration up to 027_account_lifecycle.sql,
+-- migration up to 028_control_failure_alarms.sql,
 -- as pg_dump 15 --schema-only writes it, owners and grants
 -- included. Roles, their settings and the database itself are in
 -- cluster.sql.
@@ -1022,6 +1022,102 @@ $$;
 
 
 ALTER FUNCTION audit.checkpoint_message(c audit.checkpoints) OWNER TO pc_api;
+
+--
+-- Name: control_check(boolean); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.control_check(p_verify boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_last		bigint;
+	v_oldest	timestamptz;
+	v		record;
+BEGIN
+	SELECT max(c.event_id) INTO v_last FROM audit.chain c;
+	IF v_last IS NULL THEN
+		SELECT a.through_event INTO v_last FROM audit.chain_anchor() a;
+	END IF;
+	SELECT min(e.at) INTO v_oldest FROM audit.events e
+	 WHERE e.id > coalesce(v_last, 0);
+	PERFORM audit.control_failure('sealing_stalled',
+	    coalesce(v_oldest < now() - interval '5 minutes', false),
+	    jsonb_build_object('oldest_unsealed',
+	        extract(epoch FROM v_oldest)::bigint,
+	        'last_sealed', v_last));
+	IF p_verify THEN
+		SELECT * INTO v FROM audit.verify();
+		PERFORM audit.control_failure('chain_broken', NOT v.intact,
+		    jsonb_build_object('problem', v.problem,
+		        'problem_event', v.problem_event,
+		        'checked', v.checked));
+	END IF;
+END;
+$$;
+
+
+ALTER FUNCTION audit.control_check(p_verify boolean) OWNER TO pc_api;
+
+--
+-- Name: control_failure(text, boolean, jsonb, text, timestamp with time zone); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text DEFAULT '*'::text, p_since timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $_$
+DECLARE
+	v_key	text := coalesce(p_key, '*');
+	v_id	bigint;
+	v_ev	bigint;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM audit.alert_rules r
+	    WHERE r.rule = p_rule AND r.scope = 'control')
+	   OR p_failing IS NULL
+	   OR v_key !~ '^(\*|worker [0-9]{1,4})$'
+	   OR p_since > now() THEN
+		RAISE EXCEPTION 'not a control-failure alarm'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Two checks of one rule at once meet here, not in two alarms.
+	PERFORM pg_advisory_xact_lock(727273, hashtext(p_rule || v_key));
+	SELECT a.id INTO v_id FROM audit.alerts a
+	 WHERE a.rule = p_rule AND a.key = v_key AND a.window_open
+	   AND a.cleared_at IS NULL
+	 ORDER BY a.id DESC LIMIT 1;
+
+	IF p_failing AND v_id IS NULL THEN
+		v_ev := audit.record(NULL, 'payconsole', NULL, NULL,
+		    'control.failed', p_rule, 'failure',
+		    coalesce(p_details, '{}'::jsonb) || jsonb_build_object(
+		        'key', v_key, 'since',
+		        extract(epoch FROM coalesce(p_since, now()))::bigint));
+		INSERT INTO audit.alerts (rule, severity, key, event_ids,
+		    first_seen, last_seen, window_start)
+		VALUES (p_rule, 'alert', v_key, ARRAY[v_ev],
+		    coalesce(p_since, now()), now(), coalesce(p_since, now()));
+		RETURN true;
+	ELSIF p_failing THEN
+		UPDATE audit.alerts SET last_seen = now(), count = count + 1
+		 WHERE id = v_id;
+		RETURN true;
+	ELSIF v_id IS NOT NULL THEN
+		v_ev := audit.record(NULL, 'payconsole', NULL, NULL,
+		    'control.cleared', p_rule, 'success',
+		    coalesce(p_details, '{}'::jsonb) ||
+		    jsonb_build_object('key', v_key, 'alert', v_id));
+		UPDATE audit.alerts SET cleared_at = now(), window_open = false,
+		    event_ids = event_ids || v_ev
+		 WHERE id = v_id;
+	END IF;
+	RETURN false;
+END;
+$_$;
+
+
+ALTER FUNCTION audit.control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text, p_since timestamp with time zone) OWNER TO pc_api;
 
 --
 -- Name: events; Type: TABLE; Schema: audit; Owner: pc_owner
@@ -4428,7 +4524,7 @@ CREATE TABLE audit.alert_rules (
     rule text NOT NULL,
     scope text NOT NULL,
     window_seconds integer,
-    CONSTRAINT alert_rules_scope_check CHECK ((scope = ANY (ARRAY['account'::text, 'rule'::text, 'key'::text]))),
+    CONSTRAINT alert_rules_scope_check CHECK ((scope = ANY (ARRAY['account'::text, 'rule'::text, 'key'::text, 'control'::text]))),
     CONSTRAINT alert_rules_window_seconds_check CHECK (((window_seconds >= 60) AND (window_seconds <= 86400)))
 );
 
@@ -4468,6 +4564,7 @@ CREATE TABLE audit.alerts (
     window_open boolean DEFAULT true NOT NULL,
     sources integer DEFAULT 0 NOT NULL,
     names integer DEFAULT 0 NOT NULL,
+    cleared_at timestamp with time zone,
     CONSTRAINT alerts_rule_check CHECK ((rule ~ '^[a-z][a-z0-9_]{1,63}$'::text)),
     CONSTRAINT alerts_severity_check CHECK ((severity = ANY (ARRAY['warning'::text, 'alert'::text])))
 );
@@ -5887,6 +5984,22 @@ GRANT SELECT ON TABLE audit.checkpoints TO pc_ops;
 --
 
 REVOKE ALL ON FUNCTION audit.checkpoint_message(c audit.checkpoints) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION control_check(p_verify boolean); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.control_check(p_verify boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.control_check(p_verify boolean) TO pc_auth;
+
+
+--
+-- Name: FUNCTION control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text, p_since timestamp with time zone); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text, p_since timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text, p_since timestamp with time zone) TO pc_auth;
 
 
 --

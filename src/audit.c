@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "audit.h"
+#include "control.h"
 #include "db.h"
 #include "http_util.h"
 #include "jsonw.h"
@@ -285,6 +286,7 @@ pc_audit_bg_new(enum pc_audit_bg_kind kind)
 	kore_pgsql_init(&bg->sql);
 	kore_pgsql_bind_callback(&bg->sql, pc_audit_bg_done, bg);
 	if (!kore_pgsql_setup(&bg->sql, PC_DB_AUTH, KORE_PGSQL_ASYNC)) {
+		pc_control_db(0);
 		pc_audit_bg_drop(bg);
 		return (NULL);
 	}
@@ -388,6 +390,7 @@ pc_audit_bg_done(struct kore_pgsql *sql, void *arg)
 	case KORE_PGSQL_STATE_WAIT:
 		break;
 	case KORE_PGSQL_STATE_RESULT:
+		pc_control_db(1);
 		if (bg->kind == PC_BG_STARTED)
 			bg->ok = 1;
 		if (bg->kind == PC_BG_ALERTS) {
@@ -538,7 +541,8 @@ pc_audit_step_prepare(struct http_request *req)
 		    "acknowledged_by, ack_comment, sources, names, "
 		    "extract(epoch FROM window_start)::bigint, "
 		    "extract(epoch FROM window_start + make_interval("
-		    "secs => window_seconds))::bigint FROM audit.alerts "
+		    "secs => window_seconds))::bigint, "
+		    "extract(epoch FROM cleared_at)::bigint FROM audit.alerts "
 		    "ORDER BY (acknowledged_at IS NULL) DESC, last_seen DESC, "
 		    "id DESC LIMIT 200");
 		return (pc_req_step(req, PC_AUDIT_S_QUERY));
@@ -701,6 +705,8 @@ pc_audit_row_alert(struct pc_jsonw *w, PGresult *res, int i)
 	pc_audit_json_num(w, "names", res, i, 12);
 	pc_audit_json_num(w, "window_start", res, i, 13);
 	pc_audit_json_int(w, "window_end", res, i, 14);
+	/* Control-failure alarms: when the control worked again. */
+	pc_audit_json_int(w, "cleared_at", res, i, 15);
 }
 
 static int

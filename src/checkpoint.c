@@ -40,6 +40,7 @@
 #include "bytea.h"
 #include "checkpoint.h"
 #include "ckpt.h"
+#include "control.h"
 #include "db.h"
 
 static int	pc_checkpoint_open(const char *, char *, size_t);
@@ -47,8 +48,9 @@ static int	pc_checkpoint_bytes(PGresult *, int, uint8_t *);
 static int	pc_checkpoint_next(struct kore_pgsql *, struct pc_ckpt *);
 static int	pc_checkpoint_store(struct kore_pgsql *,
 		    const struct pc_ckpt *);
-static void	pc_checkpoint_write(const struct pc_ckpt *);
+static int	pc_checkpoint_write(const struct pc_ckpt *);
 static void	pc_checkpoint_make(void);
+static const char *pc_checkpoint_round(void);
 static void	pc_checkpoint_tick(void *, u_int64_t);
 
 static struct pc_ckpt_key	pc_checkpoint_key;
@@ -249,7 +251,7 @@ pc_checkpoint_store(struct kore_pgsql *sql, const struct pc_ckpt *c)
 }
 
 /* Step 4: syslog and the file, one write so the line stays whole. */
-static void
+static int
 pc_checkpoint_write(const struct pc_ckpt *c)
 {
 	char		line[PC_CKPT_LINE_MAX + 1];
@@ -259,7 +261,7 @@ pc_checkpoint_write(const struct pc_ckpt *c)
 	if ((n = pc_ckpt_line(c, line, sizeof(line) - 1)) == -1) {
 		kore_log(LOG_ERR, "checkpoint %" PRId64 ": cannot be "
 		    "formatted", c->seq);
-		return;
+		return (-1);
 	}
 	kore_log(LOG_NOTICE, "checkpoint %s", line);
 	line[n++] = '\n';
@@ -268,11 +270,21 @@ pc_checkpoint_write(const struct pc_ckpt *c)
 		kore_log(LOG_ERR, "checkpoint %" PRId64 ": the checkpoint "
 		    "file was not written: %s", c->seq,
 		    w == -1 ? strerror(errno) : "short write");
+		return (-1);
 	}
+	return (0);
 }
 
+/* Every round's outcome raises or clears checkpoint_failed. */
 static void
 pc_checkpoint_make(void)
+{
+	pc_control_checkpoint(pc_checkpoint_round());
+}
+
+/* One round: NULL when done, else the step that failed. */
+static const char *
+pc_checkpoint_round(void)
 {
 	struct kore_pgsql	sql;
 	struct pc_ckpt		c;
@@ -283,13 +295,13 @@ pc_checkpoint_make(void)
 		kore_log(LOG_ERR, "checkpoint: the chain's head cannot be "
 		    "read: %s", sql.error ? sql.error : "bad row");
 		kore_pgsql_cleanup(&sql);
-		return;
+		return ("head");
 	}
 	kore_pgsql_cleanup(&sql);
 	if (pc_ckpt_sign(&c, &pc_checkpoint_key) == -1) {
 		kore_log(LOG_ERR, "checkpoint %" PRId64 ": signing failed",
 		    c.seq);
-		return;
+		return ("sign");
 	}
 	kore_pgsql_init(&sql);
 	if (!kore_pgsql_setup(&sql, PC_DB_AUTH, KORE_PGSQL_SYNC) ||
@@ -297,8 +309,8 @@ pc_checkpoint_make(void)
 		kore_log(LOG_ERR, "checkpoint %" PRId64 ": not stored: %s",
 		    c.seq, sql.error ? sql.error : "?");
 		kore_pgsql_cleanup(&sql);
-		return;
+		return ("store");
 	}
 	kore_pgsql_cleanup(&sql);
-	pc_checkpoint_write(&c);
+	return (pc_checkpoint_write(&c) == -1 ? "file" : NULL);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "control.h"
 #include "db.h"
 #include "dberr.h"
 #include "http_util.h"
@@ -136,6 +137,7 @@ pc_dbq_step(struct http_request *req, struct pc_dbq *q)
 				return (PC_DB_RETRY);
 			kore_log(LOG_ERR, "db %s: setup: %s", q->db,
 			    q->sql.error ? q->sql.error : "unknown");
+			pc_control_db(0);
 			return (PC_DB_ERROR);
 		}
 		if (!kore_pgsql_query_param_fields(&q->sql, q->query,
@@ -156,6 +158,7 @@ pc_dbq_step(struct http_request *req, struct pc_dbq *q)
 			return (PC_DB_RETRY);
 		case KORE_PGSQL_STATE_RESULT:
 			/* Keep the result, let Kore read on to the end. */
+			pc_control_db(1);
 			if (q->result != NULL)
 				PQclear(q->result);
 			q->result = q->sql.result;
@@ -193,6 +196,8 @@ pc_dbq_failed(struct pc_dbq *q)
 	    sizeof(q->error));
 	kore_log(strncmp(q->sqlstate, "PC", 2) == 0 ? LOG_NOTICE : LOG_ERR,
 	    "db %s: [%s] %s", q->db, q->sqlstate, q->error);
+	/* An answer with a SQLSTATE came from the database: it is there. */
+	pc_control_db(q->sqlstate[0] != '\0');
 }
 
 void

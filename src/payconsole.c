@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "cardguard.h"
 #include "checkpoint.h"
+#include "control.h"
 #include "db.h"
 #include "http_util.h"
 #include "password.h"
@@ -127,6 +128,10 @@ kore_parent_configure(int argc, char **argv)
 	if (pc_checkpoint_parent_init(err, sizeof(err)) == -1)
 		pc_startup_fail("%s", err);
 
+	/* Worker 1 compares it with what was loaded (config_changed). */
+	if (pc_control_parent_init(err, sizeof(err)) == -1)
+		pc_startup_fail("%s", err);
+
 	if (pc_totp_init() == -1)
 		pc_startup_fail("liboath initialisation failed");
 
@@ -167,6 +172,7 @@ kore_worker_configure(void)
 	pc_db_register();
 	pc_audit_worker_init();
 	pc_checkpoint_worker_init();
+	pc_control_worker_init();
 
 	/* Pay for the dummy hash once, not on the first unknown user. */
 	prm.t = pc_policy.argon2_t;
@@ -202,5 +208,6 @@ kore_parent_teardown(void)
 {
 	pc_kek_wipe(&pc_kek);
 	pc_checkpoint_parent_teardown();
+	pc_control_parent_teardown();
 	kore_log(LOG_NOTICE, "payconsole stopped");
 }

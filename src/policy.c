@@ -188,6 +188,8 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_UINT("checkpoint_interval_seconds", checkpoint_interval_seconds,
 	    1, 3600),
 	PC_UINT("inactive_disable_days", inactive_disable_days, 1, 90),
+	PC_UINT("control_check_seconds", control_check_seconds, 1, 3600),
+	PC_UINT("chain_verify_seconds", chain_verify_seconds, 1, 86400),
 };
 
 #define PC_POLICY_NKEYS	(sizeof(pc_policy_keys) / sizeof(pc_policy_keys[0]))
@@ -225,6 +227,8 @@ pc_policy_defaults(struct pc_policy *p)
 	p->enrolment_ttl_seconds = 86400;
 	p->checkpoint_interval_seconds = 300;
 	p->inactive_disable_days = 90;
+	p->control_check_seconds = 30;
+	p->chain_verify_seconds = 600;
 
 	(void)snprintf(p->db_name, sizeof(p->db_name), "%s", "payconsole");
 	p->db_timeout_seconds = 5;

@@ -100,6 +100,14 @@ struct pc_policy {
 	 */
 	uint32_t		inactive_disable_days;	/* 1..90, default 90 */
 
+	/*
+	 * PCI DSS 10.7.2: worker 1 checks the controls this often (clock,
+	 * policy file, sealer) and the whole chain every
+	 * chain_verify_seconds (src/control.c).
+	 */
+	uint32_t		control_check_seconds;	/* 1..3600, default 30 */
+	uint32_t		chain_verify_seconds;	/* 1..86400, default 600 */
+
 	/* SHA-256 of the file as read, hex; logged at start-up. */
 	char			digest[65];
 };

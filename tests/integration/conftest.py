@@ -256,6 +256,28 @@ def db(role, dbname="payconsole"):
         conn.close()
 
 
+def create_db(name, seeding=False):
+    """A database of a test's own, migrated (the shared one's tampering
+    or faults would reach every other suite). seeding: it takes seeded
+    accounts (create_user with a site whose policy names it), as
+    devstack's does."""
+    with db("postgres", dbname="postgres") as su, su.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS %s" % name)
+        cur.execute("CREATE DATABASE %s OWNER pc_owner" % name)
+    r = subprocess.run([os.path.join(TOP, "scripts", "migrate"), SOCK,
+                        name], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if seeding:
+        with db("pc_owner", dbname=name) as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO meta.settings (key, value) "
+                        "VALUES ('dev_seeding', 'on')")
+
+
+def drop_db(name):
+    with db("postgres", dbname="postgres") as su, su.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
 def demo_accounts():
     with open(os.path.join(STACK, "demo", "accounts.json")) as f:
         return {a["role"]: a for a in json.load(f)["accounts"]}

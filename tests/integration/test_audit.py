@@ -28,7 +28,8 @@ EVENT_KEYS = {"id", "at", "actor_id", "actor_name", "actor_role", "source",
               "event", "target", "outcome", "details"}
 ALERT_KEYS = {"id", "rule", "severity", "key", "first_seen", "last_seen",
               "count", "event_ids", "acknowledged_at", "acknowledged_by",
-              "comment", "sources", "names", "window_start", "window_end"}
+              "comment", "sources", "names", "window_start", "window_end",
+              "cleared_at"}
 VERIFY_KEYS = {"intact", "checked", "last_event", "problem",
                "problem_event", "unsealed"}
 CARD = "4111111111111111"          # Luhn-valid test PAN

@@ -23,7 +23,8 @@ import psycopg2
 import pytest
 from psycopg2.extras import Json
 
-from conftest import ADMIN, SOCK, STACK, TOP, db, record_secret
+from conftest import (ADMIN, SOCK, STACK, create_db, db, drop_db,
+                      record_secret)
 
 KEYS = os.path.join(STACK, "keys")
 PGBIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
@@ -51,20 +52,6 @@ def keygen(tag):
     with open(pub, "w") as f:
         f.write(r.stdout)
     return key, pub
-
-
-def create_db(name):
-    with db("postgres", dbname="postgres") as su, su.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS %s" % name)
-        cur.execute("CREATE DATABASE %s OWNER pc_owner" % name)
-    r = subprocess.run([os.path.join(TOP, "scripts", "migrate"), SOCK,
-                        name], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-
-
-def drop_db(name):
-    with db("postgres", dbname="postgres") as su, su.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
 
 
 def record(dbname, n, tag):

@@ -247,6 +247,8 @@ static const struct CMUnitTest tests[] = {
 	    ""),
 	BOUNDS("db_timeout_seconds", db_timeout_seconds, 1, 60, ""),
 	BOUNDS("inactive_disable_days", inactive_disable_days, 1, 90, ""),
+	BOUNDS("control_check_seconds", control_check_seconds, 1, 3600, ""),
+	BOUNDS("chain_verify_seconds", chain_verify_seconds, 1, 86400, ""),
 
 	/* Integer syntax. Line 4 is the line under test. */
 	VALUE("lockout_seconds 1800", NULL),
@@ -1301,6 +1303,10 @@ test_reference_conf(void **state)
 	assert_int_equal(d.checkpoint_interval_seconds, 300);
 	assert_int_equal(p.inactive_disable_days, d.inactive_disable_days);
 	assert_int_equal(d.inactive_disable_days, 90);
+	assert_int_equal(p.control_check_seconds, d.control_check_seconds);
+	assert_int_equal(d.control_check_seconds, 30);
+	assert_int_equal(p.chain_verify_seconds, d.chain_verify_seconds);
+	assert_int_equal(d.chain_verify_seconds, 600);
 
 	/* Every other value written out equals the built-in default. */
 	assert_memory_equal(&p.hours, &d.hours, sizeof(d.hours));
