@@ -80,7 +80,8 @@ struct pc_login {
 	char			dev_alert[12];
 	uint8_t			new_dev[PC_DEVCOOKIE_SECRET_LEN];
 	char			new_devp[PC_BYTEA_TEXT(PC_DEVCOOKIE_SECRET_LEN)];
-	char			dev_expires[24];
+	int64_t			dev_until;	/* the new cookie's expiry */
+	char			dev_expires[24];	/* the same, as text */
 	int			dev_issued;
 };
 
@@ -250,8 +251,9 @@ pc_login_succeed_query(struct pc_login *l)
 		    l->new_devp, sizeof(l->new_devp)) == -1)
 			fatal("device parameter buffer too small");
 	}
+	l->dev_until = now + (int64_t)pc_policy.device_cookie_days * 86400;
 	(void)snprintf(l->dev_expires, sizeof(l->dev_expires), "%" PRId64,
-	    now + (int64_t)pc_policy.device_cookie_days * 86400);
+	    l->dev_until);
 
 	pc_dbq_cleanup(&l->q);
 	/* The attempt ends with the session (attempt_settled() and
@@ -316,7 +318,7 @@ pc_login_device_cookie(struct http_request *req, struct pc_login *l)
 	if (!l->dev_issued)
 		return;
 	if (pc_devcookie_format(&pc_kek, l->new_dev,
-	    strtoll(l->dev_expires, NULL, 10), (int64_t)time(NULL),
+	    l->dev_until, (int64_t)time(NULL),
 	    l->f.canon, cookie, sizeof(cookie)) == -1)
 		fatal("device cookie buffer too small");
 	http_response_header(req, "set-cookie", cookie);
