@@ -272,12 +272,20 @@ admin_print_json(struct pc_jsonw *w)
 static void
 admin_connect(struct admin_ctx *ctx, const char *role)
 {
+	char		 hosts[1024];
 	const char	*keys[] = { "host", "dbname", "user", "sslmode",
-			    "gssencmode", "application_name", NULL };
-	const char	*vals[] = { ctx->policy.db_socket_dir,
-			    ctx->policy.db_name, role, "disable", "disable",
-			    "payconsole-admin", NULL };
+			    "gssencmode", "application_name", "port",
+			    "target_session_attrs", NULL };
+	const char	*vals[] = { hosts, ctx->policy.db_name, role,
+			    "disable", "disable", "payconsole-admin",
+			    ctx->policy.db_ports, "read-write", NULL };
 
+	if (pc_policy_db_hosts(&ctx->policy, ctx->policy.db_socket_dir, hosts,
+	    sizeof(hosts)) == -1)
+		admin_fatal("db_socket_dir: too long for db_ports");
+	/* No ports: libpq's defaults (the keys end before "port"). */
+	if (ctx->policy.db_ports[0] == '\0')
+		keys[6] = NULL;
 	ctx->db = PQconnectdbParams(keys, vals, 0);
 	if (PQstatus(ctx->db) != CONNECTION_OK)
 		admin_fatal("database: %s", PQerrorMessage(ctx->db));

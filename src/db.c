@@ -73,18 +73,26 @@ pc_db_register(void)
 {
 	size_t		i;
 	int		len;
-	char		conninfo[512];
+	char		conninfo[1024], hosts[512], ports[128];
 	const char	*dir;
 
 	dir = pc_db_socket_dir();
 	pgsql_query_timeout = pc_policy.db_timeout_seconds * 1000;
+	if (pc_policy_db_hosts(&pc_policy, dir, hosts, sizeof(hosts)) == -1)
+		fatalx("db_socket_dir %s: too long for db_ports", dir);
+	/* Several servers: the one that takes writes (a promoted standby
+	 * after a failover), tried in the policy's order. */
+	ports[0] = '\0';
+	if (pc_policy.db_ports[0] != '\0')
+		(void)snprintf(ports, sizeof(ports), "port=%s "
+		    "target_session_attrs=read-write ", pc_policy.db_ports);
 
 	for (i = 0; i < sizeof(pc_db_roles) / sizeof(pc_db_roles[0]); i++) {
 		len = snprintf(conninfo, sizeof(conninfo),
-		    "host=%s dbname=%s user=%s sslmode=disable "
+		    "host=%s %sdbname=%s user=%s sslmode=disable "
 		    "gssencmode=disable connect_timeout=%u "
 		    "application_name=payconsole-%s",
-		    dir, pc_policy.db_name, pc_db_roles[i].role,
+		    hosts, ports, pc_policy.db_name, pc_db_roles[i].role,
 		    pc_db_connect_timeout(), pc_db_roles[i].name);
 		if (len < 0 || (size_t)len >= sizeof(conninfo))
 			fatalx("conninfo too long");

@@ -101,6 +101,7 @@ static size_t	pc_policy_seen(const size_t *, const char *);
 static int	pc_policy_uint_parse(const char *, uint32_t *);
 static int	pc_policy_timezone_ok(const char *);
 static int	pc_policy_dbname_ok(const char *);
+static int	pc_policy_ports_ok(const char *);
 static int	pc_policy_path_ok(const char *);
 static int	pc_policy_hostname_ok(const char *);
 static int	pc_policy_digest(struct pc_policy *, const char *, size_t);
@@ -183,6 +184,8 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_STRING("db_name", db_name, 63, pc_policy_dbname_ok,
 	    "a name matching [a-z_][a-z0-9_]*"),
 	PC_UINT("db_timeout_seconds", db_timeout_seconds, 1, 60),
+	PC_STRING("db_ports", db_ports, 23, pc_policy_ports_ok,
+	    "1 to 4 port numbers separated by commas"),
 	PC_PATH("checkpoint_key_file", checkpoint_key_file, 0),
 	PC_PATH("checkpoint_file", checkpoint_file, 0),
 	PC_UINT("checkpoint_interval_seconds", checkpoint_interval_seconds,
@@ -805,6 +808,55 @@ pc_policy_dbname_ok(const char *s)
 		return (0);
 	}
 	return (1);
+}
+
+/* "5432" or "5432,5433": 1 to 4 ports, 1..65535, no leading zero. */
+static int
+pc_policy_ports_ok(const char *s)
+{
+	unsigned long	v;
+	size_t		n;
+	int		count;
+
+	for (count = 0; count < 4; count++) {
+		n = strspn(s, "0123456789");
+		if (n == 0 || n > 5 || s[0] == '0')
+			return (0);
+		v = strtoul(s, NULL, 10);
+		if (v > 65535)
+			return (0);
+		s += n;
+		if (*s == '\0')
+			return (1);
+		if (*s++ != ',')
+			return (0);
+	}
+	return (0);
+}
+
+int
+pc_policy_db_hosts(const struct pc_policy *p, const char *dir, char *buf,
+    size_t len)
+{
+	const char	*c;
+	size_t		 used, dlen;
+
+	if (strchr(dir, ',') != NULL || len == 0)
+		return (-1);
+	dlen = strlen(dir);
+	used = 0;
+	c = p->db_ports;
+	do {
+		if (used + (used > 0) + dlen + 1 > len)
+			return (-1);
+		if (used > 0)
+			buf[used++] = ',';
+		memcpy(buf + used, dir, dlen);
+		used += dlen;
+		buf[used] = '\0';
+		c = strchr(c, ',');
+	} while (c++ != NULL);
+	return (0);
 }
 
 /*

@@ -83,6 +83,13 @@ struct pc_policy {
 	char			db_socket_dir[PC_POLICY_PATH_MAX]; /* required, absolute */
 	char			db_name[PC_POLICY_NAME_MAX];	/* default payconsole */
 	uint32_t		db_timeout_seconds;	/* 1..60 per query, default 5 */
+	/*
+	 * A primary and its standbys on the same socket directory (issue
+	 * 17): "5432,5433" makes libpq try each in turn and keep the one
+	 * that takes writes (target_session_attrs=read-write). Empty: the
+	 * one server on libpq's default port.
+	 */
+	char			db_ports[PC_POLICY_NAME_MAX];
 
 	/*
 	 * Signed checkpoints of the audit chain (issue 16): the Ed25519
@@ -120,6 +127,14 @@ int	pc_policy_host_ok(const struct pc_policy *p, const char *host);
 
 /* Fill *p with defaults (required strings left empty). */
 void	pc_policy_defaults(struct pc_policy *p);
+
+/*
+ * libpq's host list for the policy's db_ports: dir once per port
+ * ("dir,dir"), or dir alone when no ports are set. 0, or -1 when it
+ * does not fit or dir has a comma.
+ */
+int	pc_policy_db_hosts(const struct pc_policy *p, const char *dir,
+	    char *buf, size_t len);
 
 /*
  * Parse a policy from memory. name is used in messages ("name:line: ...").

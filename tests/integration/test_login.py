@@ -307,6 +307,29 @@ def test_login_outside_hours_refused(make_server, new_user):
     assert "outside_hours" in alert_rules(u["username"])
 
 
+def test_logins_one_at_a_time_reach_every_worker(make_server, new_user):
+    """Kore patch 15: the accept lock goes on after 2 kept connections,
+    also when clients connect one at a time (before it, every such
+    login stayed with the worker that first held the lock, and its two
+    argon2 slots did the whole server's hashing). Outside the hours a
+    login is refused before any hash and logged by the worker that
+    took its connection."""
+    now = datetime.datetime.now(ZoneInfo("Asia/Tokyo"))
+    hours = hours_text(now - datetime.timedelta(hours=2),
+                       now - datetime.timedelta(hours=1))
+    srv = make_server("onebyone", workers=2, policy=dict(
+        NO_SOURCE_BLOCK, hours=hours, timezone="Asia/Tokyo")).start()
+    u = new_user()
+    for _ in range(12):
+        r = post_login(srv, u["username"], u["password"], "000000")
+        assert r.status_code == 403, (r.status_code, r.text)
+    by_worker = {w: len(re.findall(r"\[wrk %d\]: login: outside the "
+                                   r"allowed hours" % w, srv.output()))
+                 for w in (1, 2)}
+    assert sum(by_worker.values()) == 12, by_worker
+    assert min(by_worker.values()) >= 4, by_worker
+
+
 def test_session_ends_with_hours_window(make_server, new_user):
     # The window ends at a minute boundary 30..90 s from now (Etc/UTC).
     end = math.ceil((time.time() + 30) / 60) * 60

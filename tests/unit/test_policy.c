@@ -86,6 +86,7 @@ static void	test_digest_literal(void **);
 static void	test_digest_every_ok_file(void **);
 static void	test_digest_memory(void **);
 static void	test_load_missing(void **);
+static void	test_db_hosts(void **);
 static void	test_load_directory(void **);
 static void	test_load_fifo(void **);
 static void	test_load_size_limit(void **);
@@ -370,6 +371,28 @@ static const struct CMUnitTest tests[] = {
 	VALUE("db_name pay;drop",
 	    "db_name: expected a name matching [a-z_][a-z0-9_]*, got "
 	    "'pay;drop'"),
+	VALUE("db_ports 5432", NULL),
+	VALUE("db_ports 5432,5433", NULL),
+	VALUE("db_ports 1,2,3,65535", NULL),
+	VALUE("db_ports 1,2,3,4,5",
+	    "db_ports: expected 1 to 4 port numbers separated by commas, got "
+	    "'1,2,3,4,5'"),
+	VALUE("db_ports 65536",
+	    "db_ports: expected 1 to 4 port numbers separated by commas, got "
+	    "'65536'"),
+	VALUE("db_ports 05432",
+	    "db_ports: expected 1 to 4 port numbers separated by commas, got "
+	    "'05432'"),
+	VALUE("db_ports 5432,",
+	    "db_ports: expected 1 to 4 port numbers separated by commas, got "
+	    "'5432,'"),
+	VALUE("db_ports 5432,,5433",
+	    "db_ports: expected 1 to 4 port numbers separated by commas, got "
+	    "'5432,,5433'"),
+	VALUE("db_ports 0",
+	    "db_ports: expected 1 to 4 port numbers separated by commas, got "
+	    "'0'"),
+	cmocka_unit_test(test_db_hosts),
 
 	/* String and path lengths: at max, one above. */
 	LEN("timezone", "", 'A', 63, 1, 63),
@@ -1430,4 +1453,30 @@ int
 main(void)
 {
 	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
+
+/* libpq's host list: the socket directory once per db_ports entry. */
+static void
+test_db_hosts(void **state)
+{
+	struct pc_policy	p;
+	char			buf[32];
+
+	(void)state;
+	pc_policy_defaults(&p);
+	assert_int_equal(pc_policy_db_hosts(&p, "/s", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/s");
+	(void)snprintf(p.db_ports, sizeof(p.db_ports), "5432,5433,5434");
+	assert_int_equal(pc_policy_db_hosts(&p, "/s", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/s,/s,/s");
+	/* Exactly full, then one byte short. */
+	assert_int_equal(pc_policy_db_hosts(&p, "/sock", buf, 18), 0);
+	assert_string_equal(buf, "/sock,/sock,/sock");
+	assert_int_equal(pc_policy_db_hosts(&p, "/sock", buf, 17), -1);
+	assert_int_equal(pc_policy_db_hosts(&p, "/a,b", buf, sizeof(buf)), -1);
+	assert_int_equal(pc_policy_db_hosts(&p, "/s", buf, 0), -1);
+	(void)snprintf(p.db_ports, sizeof(p.db_ports), "5432,5433");
+	assert_int_equal(pc_policy_db_hosts(&p, "/sock", buf, 12), 0);
+	assert_string_equal(buf, "/sock,/sock");
+	assert_int_equal(pc_policy_db_hosts(&p, "/sock", buf, 11), -1);
 }
