@@ -181,7 +181,7 @@ def site(request, tmp_path_factory):
         out = s.tmp / "bundle.tar"
         r = evidence(s.srv.dir, *(s.period() + ["--out", str(out)]))
         assert r.returncode == 0, (r.stdout, r.stderr)
-        s.out, s.stdout = out, r.stdout
+        s.out, s.stdout, s.stderr = out, r.stdout, r.stderr
         yield s
     finally:
         for srv in started:
@@ -209,6 +209,9 @@ def test_bundle_opens_and_is_deterministic(site):
     assert site.stdout == "%s  %s\n" % (hashlib.sha256(raw).hexdigest(),
                                         site.out)
     assert os.stat(site.out).st_mode & 0o077 == 0
+    # Today is in the period: said, since a later run may hold more.
+    assert "warning: %s has not ended" % site.today.isoformat() in \
+        site.stderr
     with tarfile.open(site.out) as t:
         assert t.getnames() == FILES
         start = int(datetime.datetime.combine(
@@ -365,3 +368,33 @@ def test_refusals_leave_nothing(site, tmp_path):
         "--out", str(tmp_path / "nowhere" / "x.tar")]))
     assert r.returncode == 1, r.stderr
     assert os.listdir(tmp_path) == []
+
+
+def retarget(site, old, new):
+    """An event's target rewritten as the owner would, triggers off."""
+    with db("pc_owner", dbname=site.dbname) as conn, conn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("ALTER TABLE audit.events DISABLE TRIGGER USER")
+        cur.execute("UPDATE audit.events SET target = %s WHERE target = %s "
+                    "RETURNING id", (new, old))
+        (eid,), = cur.fetchall()
+        cur.execute("ALTER TABLE audit.events ENABLE TRIGGER USER")
+        cur.execute("COMMIT")
+    return eid
+
+
+def test_chain_json_names_a_rewritten_event(site, tmp_path):
+    eid = retarget(site, "edge-first", "forged")
+    try:
+        out = tmp_path / "forged.tar"
+        r = evidence(site.srv.dir, *(site.period() + ["--out", str(out)]))
+        assert r.returncode == 0, r.stderr
+        chain = json.loads(members(out)["chain.json"][1])
+        assert chain["links_intact"] is False
+        assert chain["first_bad_event"] == eid
+    finally:
+        retarget(site, "forged", "edge-first")
+    out = tmp_path / "restored.tar"
+    r = evidence(site.srv.dir, *(site.period() + ["--out", str(out)]))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == site.out.read_bytes()
