@@ -48,7 +48,7 @@ APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
 		   src/hashjob.c src/users.c src/selfsvc.c src/payments.c \
 		   src/audit.c src/checkpoint.c src/control.c src/reviews.c src/approvals.c \
 		   src/enrol.c src/refusals.c src/srcblock.c src/devices.c
-ADMIN_SRC	 = src/admin.c
+ADMIN_SRC	 = src/admin.c src/evidence.c
 PURE_SRC	 = $(filter-out $(APP_SRC) $(ADMIN_SRC), $(wildcard src/*.c))
 PURE_OBJ	 = $(PURE_SRC:src/%.c=$(BUILD)/pure/%.o)
 APP_OBJ		 = $(APP_SRC:src/%.c=$(BUILD)/app/%.o) $(BUILD)/app/assets.o
@@ -68,7 +68,7 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
-		   haproxy
+		   haproxy libarchive-dev xxd
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
@@ -155,8 +155,9 @@ $(BUILD)/payconsole: $(APP_OBJ) $(BUILD)/libpcpure.a $(KORE_OBJ)/ldflags
 	$(CC) $(KORE_OBJ)/*.o $(APP_OBJ) $(BUILD)/libpcpure.a \
 	    $$(cat $(KORE_OBJ)/ldflags) $(LIBS) $(HARDEN_LD) -o $@
 
-$(BUILD)/payconsole-admin: $(BUILD)/admin/admin.o $(BUILD)/libpcpure.a
-	$(CC) $^ $(LIBS) $(HARDEN_LD) -o $@
+$(BUILD)/payconsole-admin: $(ADMIN_SRC:src/%.c=$(BUILD)/admin/%.o) \
+		$(BUILD)/libpcpure.a
+	$(CC) $^ $(LIBS) -larchive $(HARDEN_LD) -o $@
 
 $(BUILD)/admin/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)

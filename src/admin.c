@@ -9,6 +9,7 @@
  *   payconsole-admin [-d SITE] checkpoint-keygen KEY-FILE
  *   payconsole-admin [-d SITE] audit verify [--checkpoints FILE
  *       --pubkey PUBLIC-KEY]
+ *   payconsole-admin [-d SITE] evidence --from DATE --to DATE --out FILE
  *   payconsole-admin [-d SITE] seed-demo OUT.json N
  *
  * It reads SITE/policy.conf (default: the current directory) for the
@@ -45,6 +46,8 @@
 #include "bytea.h"
 #include "ckpt.h"
 #include "enrolcode.h"
+#include "evidence.h"
+#include "fsdir.h"
 #include "jsonw.h"
 #include "password.h"
 #include "policy.h"
@@ -111,6 +114,8 @@ static void	admin_create_user(struct admin_ctx *,
 static int	admin_cmd_create_user(struct admin_ctx *, int, char **);
 static int	admin_cmd_bootstrap_admin(struct admin_ctx *, int, char **);
 static int	admin_cmd_list_users(struct admin_ctx *, int, char **);
+static void	admin_opts(int, char **, const char *const *, const char **,
+		    size_t);
 static int	admin_cmd_audit_verify(struct admin_ctx *, int, char **);
 static int	admin_verify_checkpoints(struct admin_ctx *, const char *,
 		    const char *);
@@ -120,6 +125,7 @@ static int	admin_cmd_audit_purge(struct admin_ctx *, int, char **);
 static void	admin_purge_export(struct admin_ctx *, const char *,
 		    const char *, char *);
 static void	admin_fsync_dir(const char *);
+static int	admin_cmd_evidence(struct admin_ctx *, int, char **);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
 static void	admin_rotate_load(struct admin_ctx *, struct pc_kek *,
@@ -164,6 +170,10 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "audit purge", admin_cmd_audit_purge, 4, 4,
 	    " --before YYYY-MM-DD --out FILE   (events older than 12 "
 	    "months)" },
+	{ "evidence", admin_cmd_evidence, 6, 6,
+	    " --from YYYY-MM-DD --to YYYY-MM-DD --out FILE.tar   (the "
+	    "evidence\n      bundle of those site-local days; never over a "
+	    "file)" },
 	{ "rotate-key", admin_cmd_rotate_key, 1, 1,
 	    " NEW-KEY-FILE   (re-seal TOTP secrets under a new key)" },
 	{ "checkpoint-keygen", admin_cmd_checkpoint_keygen, 1, 1,
@@ -1082,28 +1092,45 @@ out:
 }
 
 /*
+ * Options as "--name value" pairs, in any order, into vals (in the order
+ * of names): every one given once, no other; else admin_usage().
+ */
+static void
+admin_opts(int argc, char **argv, const char *const *names,
+    const char **vals, size_t n)
+{
+	size_t	k;
+	int	i;
+
+	if ((size_t)argc != 2 * n)
+		admin_usage();
+	for (k = 0; k < n; k++)
+		vals[k] = NULL;
+	for (i = 0; i + 1 < argc; i += 2) {
+		for (k = 0; k < n && strcmp(argv[i], names[k]) != 0; k++)
+			;
+		if (k == n || vals[k] != NULL)
+			admin_usage();
+		vals[k] = argv[i + 1];
+	}
+}
+
+/*
  * audit-verify: seal what is due, then walk the SHA-256 chain; exit 1
  * and name the first altered, missing or reordered event if broken.
  */
 static int
 admin_cmd_audit_verify(struct admin_ctx *ctx, int argc, char **argv)
 {
+	static const char *const names[] = { "--checkpoints", "--pubkey" };
 	PGresult	*res;
-	const char	*file, *pub;
+	const char	*v[2];
 	char		details[160];
-	int		intact, i;
+	int		intact;
 
 	if (argc > 0) {
-		file = pub = NULL;
-		for (i = 0; i + 1 < argc; i += 2) {
-			if (strcmp(argv[i], "--checkpoints") == 0)
-				file = argv[i + 1];
-			else if (strcmp(argv[i], "--pubkey") == 0)
-				pub = argv[i + 1];
-		}
-		if (argc != 4 || file == NULL || pub == NULL)
-			admin_usage();
-		return (admin_verify_checkpoints(ctx, file, pub));
+		admin_opts(argc, argv, names, v, 2);
+		return (admin_verify_checkpoints(ctx, v[0], v[1]));
 	}
 	admin_connect(ctx, "pc_ops");
 	PQclear(admin_exec(ctx, "SELECT audit.seal()", 0, NULL, 0));
@@ -1154,10 +1181,8 @@ admin_walk_events(struct admin_ctx *ctx, struct pc_ckpt_walk *w)
 	PQclear(admin_exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ "
 	    "READ ONLY", 0, NULL, 0));
 	PQclear(admin_exec(ctx, "DECLARE pc_walk NO SCROLL CURSOR FOR "
-	    "SELECT e.id, pg_catalog.convert_to(pg_catalog.jsonb_build_array("
-	    "e.id, (extract(epoch FROM e.at) * 1000000)::bigint, e.actor_id, "
-	    "e.actor_name, e.actor_role, e.source::text, e.event, e.target, "
-	    "e.outcome, e.details)::text, 'UTF8') "
+	    "SELECT e.id, pg_catalog.convert_to(" PC_CKPT_EVENT_TEXT ", "
+	    "'UTF8') "
 	    "FROM audit.events e WHERE e.id > $1::bigint ORDER BY e.id",
 	    1, p, 0));
 	for (;;) {
@@ -1352,28 +1377,62 @@ admin_cmd_audit_purge(struct admin_ctx *ctx, int argc, char **argv)
 	return (0);
 }
 
+/*
+ * evidence --from DATE --to DATE --out FILE: the evidence bundle of
+ * those site-local days (src/evidence.c). Read as pc_auditor in one
+ * read-only snapshot; the migration state as its owner, read-only.
+ * The archive's SHA-256 on stdout.
+ */
+static int
+admin_cmd_evidence(struct admin_ctx *ctx, int argc, char **argv)
+{
+	static const char *const names[] = { "--from", "--to", "--out" };
+	struct pc_evidence	 ev;
+	const char		*v[3];
+	char			 path[PATH_MAX], err[PC_POLICY_ERR_MAX];
+
+	memset(&ev, 0, sizeof(ev));
+	admin_opts(argc, argv, names, v, 3);
+	ev.out = v[2];
+	if (pc_bundle_period(&ev.period, v[0], v[1], err, sizeof(err)) == -1)
+		admin_fatal("%s", err);
+	/* Refused before any work; link() refuses it again at the end. */
+	if (access(ev.out, F_OK) == 0 || errno != ENOENT)
+		admin_fatal("%s exists (a bundle is never overwritten)",
+		    ev.out);
+	(void)snprintf(path, sizeof(path), "%s/policy.conf", ctx->site);
+
+	admin_connect(ctx, "pc_owner");
+	ev.owner = ctx->db;
+	admin_connect(ctx, "pc_auditor");
+	ev.db = ctx->db;
+	ev.policy = &ctx->policy;
+	ev.policy_path = path;
+	if (pc_evidence_write(&ev) == -1) {
+		PQfinish(ev.owner);
+		admin_fatal("evidence: %s", ev.err);
+	}
+	PQfinish(ev.owner);
+	printf("%s  %s\n", ev.sha256, ev.out);
+	admin_flush();
+	fprintf(stderr, "evidence %s to %s (%s): %lld events\n", v[0], v[1],
+	    ctx->policy.timezone, ev.events);
+	if (ev.open_period)
+		fprintf(stderr, "warning: %s has not ended; a later run can "
+		    "hold more\n", v[1]);
+	return (0);
+}
+
 /* The directory entry of a new file reaches the disk too. */
 static void
 admin_fsync_dir(const char *path)
 {
 	char	dir[PATH_MAX];
-	char	*slash;
-	int	fd;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir))
-		admin_fatal("path too long");
-	if ((slash = strrchr(dir, '/')) == NULL)
-		(void)snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(fd) == -1) {
+	if (pc_fsdir_sync(path, dir, sizeof(dir)) == -1) {
 		(void)unlink(path);
 		admin_fatal("%s: %s", dir, strerror(errno));
 	}
-	(void)close(fd);
 }
 
 /* The range as JSON lines, fetched in batches, hashed as written. */

@@ -84,6 +84,16 @@ int	pc_ckpt_sign(struct pc_ckpt *c, const struct pc_ckpt_key *k);
 /* 0 when c's key is k's and its signature verifies, else -1. */
 int	pc_ckpt_verify(const struct pc_ckpt *c, const struct pc_ckpt_key *k);
 
+/*
+ * An event of audit.events e as the text the chain hashes, written with
+ * built-in functions only (a replaced audit.event_digest() changes
+ * nothing): for the offline walk and the evidence bundle.
+ */
+#define PC_CKPT_EVENT_TEXT \
+    "pg_catalog.jsonb_build_array(e.id, (extract(epoch FROM e.at) * " \
+    "1000000)::bigint, e.actor_id, e.actor_name, e.actor_role, " \
+    "e.source::text, e.event, e.target, e.outcome, e.details)::text"
+
 /* One link of the audit chain: h = SHA-256(h || text). 0 or -1. */
 int	pc_ckpt_chain_step(uint8_t h[PC_CKPT_HASH_LEN], const void *text,
 	    size_t len);
