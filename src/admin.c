@@ -126,6 +126,8 @@ static void	admin_purge_export(struct admin_ctx *, const char *,
 		    const char *, char *);
 static void	admin_fsync_dir(const char *);
 static int	admin_cmd_evidence(struct admin_ctx *, int, char **);
+static void	admin_evidence_note(struct admin_ctx *, const struct pc_evidence *,
+		    const char *, const char *);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
 static void	admin_rotate_load(struct admin_ctx *, struct pc_kek *,
@@ -1413,6 +1415,9 @@ admin_cmd_evidence(struct admin_ctx *ctx, int argc, char **argv)
 		admin_fatal("evidence: %s", ev.err);
 	}
 	PQfinish(ev.owner);
+	PQfinish(ev.db);
+	ctx->db = NULL;
+	admin_evidence_note(ctx, &ev, v[0], v[1]);
 	printf("%s  %s\n", ev.sha256, ev.out);
 	admin_flush();
 	fprintf(stderr, "evidence %s to %s (%s): %lld events\n", v[0], v[1],
@@ -1421,6 +1426,37 @@ admin_cmd_evidence(struct admin_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "warning: %s has not ended; a later run can "
 		    "hold more\n", v[1]);
 	return (0);
+}
+
+/*
+ * The bundle is itself in the trail: evidence.exported with its period
+ * and SHA-256, which the sealer links and the next checkpoint signs. A
+ * bundle that could not be recorded is removed (fail closed: no
+ * evidence in anyone's hands that the trail does not know of).
+ */
+static void
+admin_evidence_note(struct admin_ctx *ctx, const struct pc_evidence *ev,
+    const char *from, const char *to)
+{
+	struct pc_jsonw	 w;
+	char		*json;
+	size_t		 len;
+
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_string(&w, "from", from);
+	pc_jsonw_string(&w, "to", to);
+	pc_jsonw_string(&w, "timezone", ctx->policy.timezone);
+	pc_jsonw_string(&w, "sha256", ev->sha256);
+	pc_jsonw_int(&w, "events", ev->events);
+	pc_jsonw_object_close(&w);
+	if ((json = pc_jsonw_finish(&w, &len)) == NULL)
+		admin_fatal("out of memory");
+	admin_unlink_on_fatal = ev->out;
+	admin_connect(ctx, "pc_ops");
+	admin_audit(ctx, "evidence.exported", "evidence", json);
+	admin_unlink_on_fatal = NULL;
+	free(json);
 }
 
 /* The directory entry of a new file reaches the disk too. */

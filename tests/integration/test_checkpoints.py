@@ -225,6 +225,49 @@ def test_untouched_trail_verifies(trail):
         assert cur.fetchone()[0] == 0
 
 
+def test_an_evidence_bundle_is_itself_checkpointed(trail, tmp_path):
+    """payconsole-admin evidence notes evidence.exported with the
+    bundle's SHA-256 (migration 031); the next checkpoint covers that
+    record, and the offline verifier accepts the file. The period has
+    ended, so the record changes nothing a second bundle holds."""
+    trail.batch()
+    with db("pc_auditor", dbname=trail.dbname) as conn, \
+            conn.cursor() as cur:
+        cur.execute("SELECT (now() AT TIME ZONE 'Asia/Tokyo')::date - 1")
+        day = cur.fetchone()[0].isoformat()
+    digests = []
+    for name in ("a.tar", "b.tar"):
+        out = str(tmp_path / name)
+        r = subprocess.run([ADMIN, "-d", trail.srv.dir, "evidence",
+                            "--from", day, "--to", day, "--out", out],
+                           capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        with open(out, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        assert r.stdout == "%s  %s\n" % (digest, out)
+        digests.append(digest)
+    assert digests[0] == digests[1]
+
+    with db("pc_auditor", dbname=trail.dbname) as conn, \
+            conn.cursor() as cur:
+        cur.execute("SELECT id, actor_name, actor_role, target, outcome, "
+                    "details FROM audit.events WHERE event = "
+                    "'evidence.exported' ORDER BY id")
+        rows = cur.fetchall()
+    assert len(rows) == 2, rows
+    for row in rows:
+        assert row[1].startswith("cli:") and row[2] == "cli", row
+        assert (row[3], row[4]) == ("evidence", "success"), row
+        assert row[5] == {"from": day, "to": day, "timezone": "Asia/Tokyo",
+                          "sha256": digests[0], "events": row[5]["events"]}
+    assert seal_all(trail.dbname) >= rows[-1][0]
+    wait_checkpoint(trail.dbname, rows[-1][0])
+    trail.srv.stop()
+    r = trail.verify()
+    assert r.returncode == 0, (r.stdout, r.stderr)
+
+
 def test_a_clean_stop_signs_the_head(make_server):
     """An hour between rounds: the only checkpoint is the stop's."""
     t = Trail(make_server, interval="3600")

@@ -190,6 +190,11 @@ def site(request, tmp_path_factory):
         os.unlink(s.key)
 
 
+def events_of(path):
+    return [json.loads(x) for x in
+            members(path)["events.jsonl"][1].decode().splitlines()]
+
+
 def members(path):
     with tarfile.open(path) as t:
         return {m.name: (m, t.extractfile(m).read()) for m in t}
@@ -221,12 +226,32 @@ def test_bundle_opens_and_is_deterministic(site):
             assert m.isfile() and m.mode == 0o444
             assert (m.uid, m.gid, m.uname, m.gname) == (0, 0, "root", "root")
             assert m.mtime == start
-    # The same period again: the same bytes, and no temporary file left.
+    # The same open period again: the bundle is itself in the trail
+    # (evidence.exported with its SHA-256, migration 031), so the second
+    # holds the first's events and the records of the exports since.
     again = site.tmp / "again.tar"
     r = evidence(site.srv.dir, *(site.period() + ["--out", str(again)]))
     assert r.returncode == 0, r.stderr
-    assert again.read_bytes() == raw
-    assert sorted(os.listdir(site.tmp)) == ["again.tar", "bundle.tar"]
+    first = events_of(site.out)
+    later = events_of(again)
+    assert later[:len(first)] == first
+    added = later[len(first):]
+    assert added and {e["event"] for e in added} == {"evidence.exported"}
+    assert hashlib.sha256(raw).hexdigest() in \
+        [e["details"]["sha256"] for e in added]
+    # A period that has ended: the same bytes, however often.
+    closed = ["--from", site.first.isoformat(), "--to",
+              site.first.isoformat()]
+    c1, c2 = site.tmp / "closed1.tar", site.tmp / "closed2.tar"
+    for out in (c1, c2):
+        r = evidence(site.srv.dir, *(closed + ["--out", str(out)]))
+        assert r.returncode == 0, r.stderr
+        assert "has not ended" not in r.stderr
+    assert c1.read_bytes() == c2.read_bytes()
+    assert events_of(c1)
+    # No temporary file left.
+    assert sorted(os.listdir(site.tmp)) == ["again.tar", "bundle.tar",
+                                            "closed1.tar", "closed2.tar"]
 
 
 def test_index_lists_every_file_with_its_digest_and_requirements(site):
@@ -261,8 +286,10 @@ def test_events_are_exactly_those_of_the_period(site):
     with site.su() as conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM audit.events WHERE at >= " +
                     local_midnight(site.first) + " AND at < " +
-                    local_midnight(site.after) + " ORDER BY id")
+                    local_midnight(site.after) + " AND event <> "
+                    "'evidence.exported' ORDER BY id")
         want = [r[0] for r in cur.fetchall()]
+    # The exports' own records came after this bundle was written.
     assert [e["id"] for e in got] == want
     targets = {e["target"] for e in got}
     assert {"edge-first", "edge-last"} <= targets
@@ -384,10 +411,16 @@ def retarget(site, old, new):
 
 
 def test_chain_json_names_a_rewritten_event(site, tmp_path):
+    # Yesterday only (ended: the exports' records are not in it).
+    closed = ["--from", site.first.isoformat(), "--to",
+              site.first.isoformat()]
+    before = tmp_path / "before.tar"
+    r = evidence(site.srv.dir, *(closed + ["--out", str(before)]))
+    assert r.returncode == 0, r.stderr
     eid = retarget(site, "edge-first", "forged")
     try:
         out = tmp_path / "forged.tar"
-        r = evidence(site.srv.dir, *(site.period() + ["--out", str(out)]))
+        r = evidence(site.srv.dir, *(closed + ["--out", str(out)]))
         assert r.returncode == 0, r.stderr
         chain = json.loads(members(out)["chain.json"][1])
         assert chain["links_intact"] is False
@@ -395,6 +428,6 @@ def test_chain_json_names_a_rewritten_event(site, tmp_path):
     finally:
         retarget(site, "forged", "edge-first")
     out = tmp_path / "restored.tar"
-    r = evidence(site.srv.dir, *(site.period() + ["--out", str(out)]))
+    r = evidence(site.srv.dir, *(closed + ["--out", str(out)]))
     assert r.returncode == 0, r.stderr
-    assert out.read_bytes() == site.out.read_bytes()
+    assert out.read_bytes() == before.read_bytes()
