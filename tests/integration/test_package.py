@@ -217,6 +217,27 @@ def test_unit_capabilities_are_needed(deb):
 
 
 @package_only
+def test_unit_needs_cap_kill(deb):
+    """Without CAP_KILL the parent cannot signal workers that run as
+    another user: SIGTERM leaves the server hanging."""
+    _, root = deb
+    caps = [c for c in unit_value(root, "CapabilityBoundingSet").split()
+            if c != "CAP_KILL"]
+    srv = confined_server("pkg_nokill", caps)
+    try:
+        srv.wait_ready()
+        srv.proc.send_signal(signal.SIGTERM)
+        with pytest.raises(subprocess.TimeoutExpired):
+            srv.proc.wait(timeout=10)
+        assert "waiting for workers to drain" in srv.output()
+    finally:
+        if srv.proc.poll() is None:
+            os.killpg(srv.proc.pid, signal.SIGKILL)
+            srv.proc.wait()
+        srv.log.close()
+
+
+@package_only
 def test_logrotate_signals_the_parent(deb):
     _, root = deb
     with open(os.path.join(root, "etc/logrotate.d/payconsole")) as f:
