@@ -125,6 +125,26 @@ def test_lintian_reports_no_error(deb):
 
 
 @package_only
+def test_packaged_admin_checks_the_packaged_migrations(deb):
+    """The packaged payconsole-admin looks in /usr/share/payconsole
+    (not here: PC_MIGRATIONS points at the extracted copy) and finds
+    the stack's database migrated with exactly those files."""
+    _, root = deb
+    admin = os.path.join(root, "usr/bin/payconsole-admin")
+    if not os.path.exists("/usr/share/payconsole"):
+        r = subprocess.run([admin, "-d", site("pkg_admin"), "check-config"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1
+        assert r.stdout.startswith(
+            "/usr/share/payconsole/migrations:0: cannot be read: "), r.stdout
+    env = dict(os.environ, PC_MIGRATIONS=os.path.join(
+        root, "usr/share/payconsole/migrations"))
+    r = subprocess.run([admin, "-d", site("pkg_admin"), "check-config"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+@package_only
 def test_unit_passes_systemd_analyze_verify(deb):
     """verify looks up ExecStart and the units it names under --root:
     the extracted package plus this system's units and kill(1)."""
@@ -158,7 +178,7 @@ def test_unit_confinement(deb):
     assert unit_value(root, "AmbientCapabilities") == ""
 
 
-def confined_server(name, caps):
+def confined_server(name, caps, binary=BIN):
     """A server started as the unit starts it: root with only caps in
     its bounding set (so in its effective set), and no_new_privs."""
     srv = Server(name)
@@ -167,7 +187,7 @@ def confined_server(name, caps):
         "+" + c.lower().replace("cap_", "", 1) for c in caps)
     srv.proc = subprocess.Popen(
         ["setpriv", "--no-new-privs", "--bounding-set", bounding,
-         "--inh-caps", "-all", "--", "stdbuf", "-oL", "-eL", BIN, "-f"],
+         "--inh-caps", "-all", "--", "stdbuf", "-oL", "-eL", binary, "-f"],
         cwd=srv.dir, stdout=srv.log, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL, start_new_session=True,
         env=srv.sanitizer_env())
@@ -176,11 +196,12 @@ def confined_server(name, caps):
 
 @package_only
 def test_unit_capabilities_are_enough(deb):
-    """Served, stopped cleanly, and SIGHUP reopens the access log
-    (what the logrotate file relies on)."""
+    """The packaged server: served, stopped cleanly, and SIGHUP reopens
+    the access log (what the logrotate file relies on)."""
     _, root = deb
     caps = unit_value(root, "CapabilityBoundingSet").split()
-    srv = confined_server("pkg_caps", caps)
+    srv = confined_server("pkg_caps", caps,
+                          os.path.join(root, "usr/sbin/payconsole"))
     try:
         srv.wait_ready()
         log = os.path.join(srv.dir, "access.log")
@@ -292,8 +313,8 @@ def test_check_config_policy_syntax_error():
     n = len(policy_text().splitlines()) + 1
     rc, out, _ = check_config(d)
     assert rc == 1
-    assert out == ["%s/policy.conf:%d: lockout_threshold: invalid number 'five'"
-                   % (d, n)]
+    assert out == ["%s/policy.conf:%d: lockout_threshold: invalid number "
+                   "'five'" % (d, n)]
 
 
 def test_check_config_policy_unknown_key():
