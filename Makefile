@@ -73,7 +73,7 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
-		   haproxy libarchive-dev xxd debhelper lintian fakeroot \
+		   haproxy libarchive-dev xxd build-essential debhelper lintian \
 		   logrotate
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
