@@ -1588,21 +1588,29 @@ admin_cmd_check_config(struct admin_ctx *ctx, int argc, char **argv)
 /*
  * One implementation of migrating: scripts/migrate, run on the policy's
  * socket and database (it records each file with its SHA-256 and
- * refuses a changed or missing one).
+ * refuses a changed or missing one). With db_ports, libpq takes the
+ * host list, the ports and read-write from the environment, as
+ * admin_connect() gives them.
  */
 static int
 admin_cmd_migrate(struct admin_ctx *ctx, int argc, char **argv)
 {
 	const char	*script = PC_DATADIR "/scripts/migrate";
+	char		 hosts[1024];
 
 	(void)argc;
 	(void)argv;
-	if (setenv("PC_MIGRATIONS", admin_migrations(), 1) == -1)
+	if (pc_policy_db_hosts(&ctx->policy, ctx->policy.db_socket_dir, hosts,
+	    sizeof(hosts)) == -1)
+		admin_fatal("db_socket_dir: too long for db_ports");
+	if (setenv("PC_MIGRATIONS", admin_migrations(), 1) == -1 ||
+	    setenv("PGTARGETSESSIONATTRS", "read-write", 1) == -1 ||
+	    (ctx->policy.db_ports[0] != '\0' &&
+	    setenv("PGPORT", ctx->policy.db_ports, 1) == -1))
 		admin_fatal("setenv: %s", strerror(errno));
 	admin_flush();
 	(void)fflush(stderr);
-	execl(script, script, ctx->policy.db_socket_dir, ctx->policy.db_name,
-	    (char *)NULL);
+	execl(script, script, hosts, ctx->policy.db_name, (char *)NULL);
 	admin_fatal("%s: %s", script, strerror(errno));
 }
 

@@ -327,21 +327,36 @@ sitecheck_tls_key(struct sitecheck *sc, const char *key)
 	return (0);
 }
 
-/* As the owner role, which alone reads meta.schema_migrations. */
+/*
+ * As the owner role, which alone reads meta.schema_migrations, and as
+ * admin_connect() reaches it: every db_ports port, the one that takes
+ * writes.
+ */
 static void
 sitecheck_db(struct sitecheck *sc, const struct pc_policy *p,
     const char *migdir)
 {
+	char		 hosts[1024];
 	const char	*keys[] = { "host", "dbname", "user", "sslmode",
 			    "gssencmode", "connect_timeout",
-			    "application_name", NULL };
-	const char	*vals[] = { p->db_socket_dir, p->db_name, "pc_owner",
-			    "disable", "disable", "10", "payconsole-admin",
+			    "application_name", "target_session_attrs", "port",
 			    NULL };
+	const char	*vals[] = { hosts, p->db_name, "pc_owner",
+			    "disable", "disable", "10", "payconsole-admin",
+			    "read-write", p->db_ports, NULL };
 	PGconn		*conn;
 	PGresult	*res;
 	const char	*state;
 
+	if (pc_policy_db_hosts(p, p->db_socket_dir, hosts,
+	    sizeof(hosts)) == -1) {
+		sitecheck_report(sc, sc->policy, 0,
+		    "db_socket_dir: too long for db_ports");
+		return;
+	}
+	/* No ports: libpq's default (the keys end before "port"). */
+	if (p->db_ports[0] == '\0')
+		keys[8] = NULL;
 	conn = PQconnectdbParams(keys, vals, 0);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		sitecheck_report(sc, sc->policy, 0,

@@ -396,6 +396,15 @@ def test_check_config_database_unreachable():
         "unreachable: " % d), out
 
 
+def test_check_config_db_ports():
+    """As the server and the other commands connect: every db_ports port
+    on the socket directory, the one that takes writes."""
+    assert check_config(site("cc_ports", {"db_ports": "5999,5432"})) == \
+        (0, [], "")
+    rc, out, _ = check_config(site("cc_noport", {"db_ports": "5999"}))
+    assert rc == 1 and len(out) == 1 and " unreachable: " in out[0], out
+
+
 def test_check_config_pending_migration(tmp_path):
     mig = tmp_path / "migrations"
     shutil.copytree(os.path.join(TOP, "migrations"), mig)
@@ -431,6 +440,10 @@ def test_migrate_applies_what_scripts_migrate_does():
         rc, out, _ = check_config(d)
         assert rc == 1 and all(": not applied (payconsole-admin migrate)"
                                in ln for ln in out) and out, out
+        # db_ports as the other commands take it: a port with nothing
+        # on it first.
+        with open(os.path.join(d, "policy.conf"), "a") as f:
+            f.write("db_ports 5999,5432\n")
         r = subprocess.run([ADMIN, "-d", d, "migrate"], capture_output=True,
                            text=True, timeout=300)
         assert r.returncode == 0, r.stderr
