@@ -48,7 +48,12 @@ APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
 		   src/hashjob.c src/users.c src/selfsvc.c src/payments.c \
 		   src/audit.c src/checkpoint.c src/control.c src/reviews.c src/approvals.c \
 		   src/enrol.c src/refusals.c src/srcblock.c src/devices.c
-ADMIN_SRC	 = src/admin.c src/evidence.c
+# The admin CLI: pure modules plus libpq and the file system, no Kore.
+ADMIN_SRC	 = src/admin.c src/evidence.c src/sitecheck.c
+ADMIN_OBJ	 = $(ADMIN_SRC:src/%.c=$(BUILD)/admin/%.o)
+# Where payconsole-admin finds migrations/ and scripts/migrate: this
+# tree, or /usr/share/payconsole in the Debian package (debian/rules).
+DATADIR		?= $(CURDIR)
 PURE_SRC	 = $(filter-out $(APP_SRC) $(ADMIN_SRC), $(wildcard src/*.c))
 PURE_OBJ	 = $(PURE_SRC:src/%.c=$(BUILD)/pure/%.o)
 APP_OBJ		 = $(APP_SRC:src/%.c=$(BUILD)/app/%.o) $(BUILD)/app/assets.o
@@ -68,14 +73,15 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
-		   haproxy libarchive-dev xxd
+		   haproxy libarchive-dev xxd build-essential debhelper lintian \
+		   logrotate
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
 
 .PHONY: all deps run test unit js-unit integration clean distclean seed check \
 	sanitize fuzz bench browser-deps integration-asan test-lane-plain \
-	test-lane-checked schema
+	test-lane-checked schema deb
 
 all: $(BUILD)/payconsole $(BUILD)/payconsole-admin
 
@@ -155,13 +161,12 @@ $(BUILD)/payconsole: $(APP_OBJ) $(BUILD)/libpcpure.a $(KORE_OBJ)/ldflags
 	$(CC) $(KORE_OBJ)/*.o $(APP_OBJ) $(BUILD)/libpcpure.a \
 	    $$(cat $(KORE_OBJ)/ldflags) $(LIBS) $(HARDEN_LD) -o $@
 
-$(BUILD)/payconsole-admin: $(ADMIN_SRC:src/%.c=$(BUILD)/admin/%.o) \
-		$(BUILD)/libpcpure.a
+$(BUILD)/payconsole-admin: $(ADMIN_OBJ) $(BUILD)/libpcpure.a
 	$(CC) $^ $(LIBS) -larchive $(HARDEN_LD) -o $@
 
 $(BUILD)/admin/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(PURE_CFLAGS) -c $< -o $@
+	$(CC) $(PURE_CFLAGS) -DPC_DATADIR='"$(DATADIR)"' -c $< -o $@
 
 # --- tests ---------------------------------------------------------------
 
@@ -236,6 +241,20 @@ run: deps
 
 seed: all
 	scripts/devstack seed var $(N)
+
+# The Debian package (debian/), built by dpkg-buildpackage in a copy of
+# the committed and working files under build/deb/, so that neither the
+# tree nor its parent gets build products: build/deb/*.deb.
+DEB_DIR		 = $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 cp --parents -t $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b --no-sign \
+	    -j$$(nproc) >../build.log 2>&1 || \
+	    { tail -n 40 ../build.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

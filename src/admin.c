@@ -11,6 +11,8 @@
  *       --pubkey PUBLIC-KEY]
  *   payconsole-admin [-d SITE] evidence --from DATE --to DATE --out FILE
  *   payconsole-admin [-d SITE] seed-demo OUT.json N
+ *   payconsole-admin [-d SITE] check-config
+ *   payconsole-admin [-d SITE] migrate
  *
  * It reads SITE/policy.conf (default: the current directory) for the
  * database socket and the key file, and talks to PostgreSQL through
@@ -53,12 +55,23 @@
 #include "policy.h"
 #include "qs.h"
 #include "secretbox.h"
+#include "sitecheck.h"
 #include "totp.h"
 #include "wipe.h"
 
 /* Sealed TOTP secrets: the server opens at most 64 bytes. */
 #define ADMIN_SECRET_MAX	64
 #define ADMIN_SEALED_MAX	(ADMIN_SECRET_MAX + PC_SECRETBOX_OVERHEAD)
+
+/*
+ * Where the migrations and scripts/migrate are: the source tree for a
+ * development build, /usr/share/payconsole for the Debian package
+ * (Makefile DATADIR). PC_MIGRATIONS overrides the migrations, as it
+ * does for scripts/migrate.
+ */
+#ifndef PC_DATADIR
+#define PC_DATADIR		"/usr/share/payconsole"
+#endif
 
 /* A lock the CLI waits for longer than this is an error, not a hang. */
 #define ADMIN_LOCK_TIMEOUT	"30s"
@@ -130,6 +143,10 @@ static void	admin_evidence_note(struct admin_ctx *, const struct pc_evidence *,
 		    const char *, const char *);
 static int	admin_cmd_unlock(struct admin_ctx *, int, char **);
 static int	admin_cmd_rotate_key(struct admin_ctx *, int, char **);
+static int	admin_cmd_check_config(struct admin_ctx *, int, char **);
+static int	admin_cmd_migrate(struct admin_ctx *, int, char **);
+static const char *admin_migrations(void);
+static void	admin_load_site(struct admin_ctx *, int);
 static void	admin_rotate_load(struct admin_ctx *, struct pc_kek *,
 		    const char *, char *);
 static int	admin_rotate_opens(const struct pc_kek *, const char *,
@@ -144,45 +161,67 @@ static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
 		    const char *, const char *, char *, size_t);
 
 /*
+ * What main() loads before a command runs: everything (the default), or
+ * the policy alone (no key), or nothing (the command reads the site
+ * itself and reports what is wrong rather than stopping at it).
+ */
+enum admin_load {
+	ADMIN_LOAD_ALL = 0,
+	ADMIN_LOAD_POLICY,
+	ADMIN_LOAD_NONE,
+};
+
+/*
  * The commands, in the order the usage lists them: name (one word or
- * two), handler, how many arguments follow the name, and the usage text
- * after the name (NULL: an alias the usage does not list).
+ * two), handler, how many arguments follow the name, the usage text
+ * after the name (NULL: an alias the usage does not list), and what
+ * main() loads first.
  */
 struct admin_cmd {
 	const char	*name;
 	int		(*run)(struct admin_ctx *, int, char **);
 	int		min_args, max_args;
 	const char	*help;
+	enum admin_load	load;
 };
 
 static const struct admin_cmd admin_cmds[] = {
 	{ "bootstrap-admin", admin_cmd_bootstrap_admin, 2, 3,
 	    " USERNAME DISPLAY-NAME [admin|auditor]   (the first two admins\n"
 	    "      and the first auditor only; prints the two halves of an "
-	    "enrolment code)" },
+	    "enrolment code)", ADMIN_LOAD_ALL },
 	{ "create-user", admin_cmd_create_user, 3, 3,
 	    " USERNAME operator|admin|auditor DISPLAY-NAME   "
-	    "(development only)" },
-	{ "list-users", admin_cmd_list_users, 0, 0, "" },
-	{ "unlock", admin_cmd_unlock, 1, 1, " USERNAME" },
+	    "(development only)", ADMIN_LOAD_ALL },
+	{ "list-users", admin_cmd_list_users, 0, 0, "", ADMIN_LOAD_ALL },
+	{ "unlock", admin_cmd_unlock, 1, 1, " USERNAME", ADMIN_LOAD_ALL },
 	{ "audit verify", admin_cmd_audit_verify, 0, 4,
 	    " [--checkpoints FILE --pubkey PUBLIC-KEY]   (also: "
 	    "audit-verify;\n      with a checkpoint file: the chain "
-	    "recomputed from the events, not trusted)" },
+	    "recomputed from the events, not trusted)", ADMIN_LOAD_ALL },
 	{ "audit purge", admin_cmd_audit_purge, 4, 4,
 	    " --before YYYY-MM-DD --out FILE   (events older than 12 "
-	    "months)" },
+	    "months)", ADMIN_LOAD_ALL },
 	{ "evidence", admin_cmd_evidence, 6, 6,
 	    " --from YYYY-MM-DD --to YYYY-MM-DD --out FILE.tar   (the "
 	    "evidence\n      bundle of those site-local days; never over a "
-	    "file)" },
+	    "file)", ADMIN_LOAD_ALL },
 	{ "rotate-key", admin_cmd_rotate_key, 1, 1,
-	    " NEW-KEY-FILE   (re-seal TOTP secrets under a new key)" },
+	    " NEW-KEY-FILE   (re-seal TOTP secrets under a new key)",
+	    ADMIN_LOAD_ALL },
 	{ "checkpoint-keygen", admin_cmd_checkpoint_keygen, 1, 1,
-	    " NEW-KEY-FILE   (Ed25519, mode 0600; prints the public key)" },
+	    " NEW-KEY-FILE   (Ed25519, mode 0600; prints the public key)",
+	    ADMIN_LOAD_ALL },
 	{ "seed-demo", admin_seed_demo, 2, 2,
-	    " OUT.json N   (development policies only)" },
-	{ "audit-verify", admin_cmd_audit_verify, 0, 4, NULL },
+	    " OUT.json N   (development policies only)", ADMIN_LOAD_ALL },
+	{ "check-config", admin_cmd_check_config, 0, 0,
+	    "   (policy, keys, site, certificate, database, migrations;\n"
+	    "      each problem as file:line: message, exit 1)",
+	    ADMIN_LOAD_NONE },
+	{ "migrate", admin_cmd_migrate, 0, 0,
+	    "   (apply pending migrations as pc_owner: scripts/migrate)",
+	    ADMIN_LOAD_POLICY },
+	{ "audit-verify", admin_cmd_audit_verify, 0, 4, NULL, ADMIN_LOAD_ALL },
 };
 
 /* Keys in memory, wiped on every way out, admin_fatal() included. */
@@ -1534,6 +1573,83 @@ admin_purge_export(struct admin_ctx *ctx, const char *path,
 	sha[64] = '\0';
 }
 
+/* SITE/policy.conf and the key it names, as the command needs them. */
+static void
+admin_load_site(struct admin_ctx *ctx, int load)
+{
+	char	path[PATH_MAX], err[PC_POLICY_ERR_MAX];
+
+	if (load == ADMIN_LOAD_NONE)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/policy.conf",
+	    ctx->site) >= sizeof(path))
+		admin_fatal("site path too long");
+	if (pc_policy_load(&ctx->policy, path, err, sizeof(err)) == -1)
+		admin_fatal("%s", err);
+	if (load == ADMIN_LOAD_POLICY)
+		return;
+	if (pc_kek_load(&ctx->kek, ctx->policy.totp_key_file, err,
+	    sizeof(err)) == -1)
+		admin_fatal("%s", err);
+	if (pc_totp_init() == -1)
+		admin_fatal("liboath initialisation failed");
+}
+
+static const char *
+admin_migrations(void)
+{
+	const char	*dir;
+
+	if ((dir = getenv("PC_MIGRATIONS")) != NULL && *dir != '\0')
+		return (dir);
+	return (PC_DATADIR "/migrations");
+}
+
+/*
+ * Every problem of the site on stdout, one "file:line: message" each
+ * (line 0: the whole file); nothing and exit 0 when there is none.
+ */
+static int
+admin_cmd_check_config(struct admin_ctx *ctx, int argc, char **argv)
+{
+	int	problems;
+
+	(void)argc;
+	(void)argv;
+	problems = pc_sitecheck_run(ctx->site, admin_migrations(), stdout);
+	admin_flush();
+	return (problems == 0 ? 0 : 1);
+}
+
+/*
+ * One implementation of migrating: scripts/migrate, run on the policy's
+ * socket and database (it records each file with its SHA-256 and
+ * refuses a changed or missing one). With db_ports, libpq takes the
+ * host list, the ports and read-write from the environment, as
+ * admin_connect() gives them.
+ */
+static int
+admin_cmd_migrate(struct admin_ctx *ctx, int argc, char **argv)
+{
+	const char	*script = PC_DATADIR "/scripts/migrate";
+	char		 hosts[1024];
+
+	(void)argc;
+	(void)argv;
+	if (pc_policy_db_hosts(&ctx->policy, ctx->policy.db_socket_dir, hosts,
+	    sizeof(hosts)) == -1)
+		admin_fatal("db_socket_dir: too long for db_ports");
+	if (setenv("PC_MIGRATIONS", admin_migrations(), 1) == -1 ||
+	    setenv("PGTARGETSESSIONATTRS", "read-write", 1) == -1 ||
+	    (ctx->policy.db_ports[0] != '\0' &&
+	    setenv("PGPORT", ctx->policy.db_ports, 1) == -1))
+		admin_fatal("setenv: %s", strerror(errno));
+	admin_flush();
+	(void)fflush(stderr);
+	execl(script, script, hosts, ctx->policy.db_name, (char *)NULL);
+	admin_fatal("%s: %s", script, strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1541,7 +1657,6 @@ main(int argc, char **argv)
 	struct passwd		*pw;
 	const struct admin_cmd	*cmd;
 	const char		*site;
-	char			path[PATH_MAX], err[PC_POLICY_ERR_MAX];
 	int			ch, ret, words;
 
 	site = ".";
@@ -1566,18 +1681,8 @@ main(int argc, char **argv)
 		admin_fatal("who is uid %u?", (unsigned)getuid());
 	(void)snprintf(ctx.actor, sizeof(ctx.actor), "cli:%s", pw->pw_name);
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/policy.conf", site) >=
-	    sizeof(path))
-		admin_fatal("site path too long");
-	if (pc_policy_load(&ctx.policy, path, err, sizeof(err)) == -1)
-		admin_fatal("%s", err);
-	if (pc_kek_load(&ctx.kek, ctx.policy.totp_key_file, err,
-	    sizeof(err)) == -1)
-		admin_fatal("%s", err);
-	if (pc_totp_init() == -1)
-		admin_fatal("liboath initialisation failed");
-
 	cmd = admin_cmd_find(argc, argv, &words);
+	admin_load_site(&ctx, cmd->load);
 	ret = cmd->run(&ctx, argc - words, argv + words);
 
 	pc_kek_wipe(&ctx.kek);
