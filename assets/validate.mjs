@@ -14,6 +14,14 @@ export function isWeek(s) {
 	return /^[0-9]{4}-W[0-9]{2}$/.test(s);
 }
 
+/* A daily review's day, YYYY-MM-DD, a day that exists. */
+export function isDay(s) {
+	if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(s))
+		return false;
+	const d = new Date(s + 'T00:00:00Z');
+	return !isNaN(d) && d.toISOString().slice(0, 10) === s;
+}
+
 /* The transaction search filters (a URLSearchParams). */
 export function filterProblem(p) {
 	const min = p.get('amount_min');

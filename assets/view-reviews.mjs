@@ -1,14 +1,16 @@
 /*
  * view-reviews.mjs: the weekly reviews (#/reviews, #/reviews/<week>):
  * the list of weeks, a week's figures with per-day SVG charts (sizes are
- * attributes, so the CSP holds) and the two-person sign-off.
+ * attributes, so the CSP holds) and the two-person sign-off; the daily
+ * reviews (#/reviews/<YYYY-MM-DD>): the list of days, a day's digest per
+ * category with its events, and its one sign-off.
  */
 import { api, errText, go, render, role, stale } from './core.mjs';
 import { badge, errorBox, errorLine, field, h, showError, svg, table, td,
     toast } from './dom.mjs';
 import { state } from './state.mjs';
 import { fmtMoney, fmtNum, fmtTime, t, today, tz } from './text.mjs';
-import { isWeek } from './validate.mjs';
+import { isDay, isWeek } from './validate.mjs';
 
 function reviewState(w) {
 	if (w.complete)
@@ -25,6 +27,10 @@ function reviewState(w) {
 export function viewReviews(main, arg, seq) {
 	if (arg && isWeek(arg)) {
 		viewReview(main, arg, seq);
+		return;
+	}
+	if (arg && isDay(arg)) {
+		viewDay(main, arg, seq);
 		return;
 	}
 	const out = h('section', { id: 'reviews-list' });
@@ -69,6 +75,18 @@ export function viewReviews(main, arg, seq) {
 		out.append(table(t('rv_caption'), [t('rv_week'),
 		    t('rv_period'), t('rv_signed'), t('rv_confirmed'),
 		    t('c_status')], rows));
+		out.append(h('h2', { text: t('dr_caption') }),
+		    h('p', { class: 'muted', text: t('dr_text') }),
+		    table(t('dr_caption'), [t('dr_day'), t('rv_signed'),
+		    t('c_status')], (r.data.days || []).map(function (d) {
+			return h('tr', { 'data-day': d.week },
+			    td(h('a', { href: '#/reviews/' + d.week,
+			    text: d.week }), 'nowrap'),
+			    td(d.signed_off_by ? [d.signed_off_by, h('br'),
+			    h('small', { class: 'muted',
+			    text: fmtTime(d.signed_off_at) })] : '—'),
+			    td(reviewState(d)));
+		    })));
 	});
 }
 
@@ -224,14 +242,20 @@ function signoffBlock(v, seq) {
 		    text: t('rv_auditor_first') }));
 	if (!kind)
 		return box;
+	box.append(signForm('/api/reviews/' + encodeURIComponent(v.week) +
+	    '/' + kind, kind, t('rv_do_' + kind + '_text')));
+	return box;
+}
+
+/* A sign-off or confirmation with its comment, posted to path. */
+function signForm(path, kind, text, errKey) {
 	const c = field({ label: t('comment'), name: 'comment',
 	    id: 'signoff-comment', type: 'textarea', maxlength: 500 });
 	const e = errorBox('signoff-error');
 	const ok = h('button', { type: 'submit', class: 'btn primary',
 	    id: 'signoff-submit', text: t('rv_do_' + kind) });
-	const f = h('form', { novalidate: true },
-	    h('p', { text: t('rv_do_' + kind + '_text') }), c, e,
-	    h('div', { class: 'actions' }, ok));
+	const f = h('form', { novalidate: true }, h('p', { text: text }), c,
+	    e, h('div', { class: 'actions' }, ok));
 	f.addEventListener('submit', async function (x) {
 		x.preventDefault();
 		showError(e, null);
@@ -241,8 +265,7 @@ function signoffBlock(v, seq) {
 			return;
 		}
 		ok.disabled = true;
-		const r = await api('POST', '/api/reviews/' +
-		    encodeURIComponent(v.week) + '/' + kind,
+		const r = await api('POST', path,
 		    { comment: c.input.value.trim() });
 		ok.disabled = false;
 		if (r.status === 200 || r.status === 201) {
@@ -250,8 +273,86 @@ function signoffBlock(v, seq) {
 			render();
 			return;
 		}
-		showError(e, errText(r));
+		showError(e, errKey && errKey(r) ? errKey(r) : errText(r));
 	});
-	box.append(f);
+	return f;
+}
+
+function viewDay(main, day, seq) {
+	const out = h('section', { id: 'daily-review' });
+	main.append(h('p', null, h('a', { href: '#/reviews',
+	    text: '← ' + t('nav_reviews') })),
+	    h('h1', { text: t('dr_title', { day: day }) }), out);
+	api('GET', '/api/reviews/daily/' + encodeURIComponent(day)).then(
+	    function (r) {
+		if (stale(seq))
+			return;
+		if (r.status !== 200) {
+			out.append(errorLine(errText(r)));
+			return;
+		}
+		drawDay(out, r.data);
+	});
+}
+
+function drawDay(out, d) {
+	const ck = d.checkpoint;
+	out.append(h('p', { class: 'muted', text: d.day + ' (' +
+	    (d.timezone || tz()) + ')' }));
+	if (!d.computed)
+		out.append(h('p', { class: 'notice info', id: 'daily-live',
+		    text: t('dr_not_computed') }));
+	out.append(h('dl', { class: 'kv', id: 'daily-seal' },
+	    h('dt', { text: t('dr_figures') }), h('dd', { class: 'mono',
+	    text: d.figures_sha256 || '—' }),
+	    h('dt', { text: t('dr_checkpoint') }), h('dd', { class: 'mono',
+	    text: ck ? t('dr_checkpoint_line', { seq: ck.seq,
+	    event: ck.last_event, head: ck.head }) : '—' })));
+	out.append(table(t('dr_categories'), [t('category'), t('count'),
+	    t('dr_alert_rule')], (d.categories || []).map(function (c) {
+		return h('tr', { 'data-category': c.category },
+		    td(t('dr_cat_' + c.category)), td(fmtNum(c.count), 'num'),
+		    td(c.alert_rule || '—', 'mono'));
+	    })));
+	(d.categories || []).filter(function (c) {
+		return c.count > 0;
+	}).forEach(function (c) {
+		out.append(h('h2', { text: t('dr_cat_' + c.category) }),
+		    table(t('dr_cat_' + c.category), [t('at'), t('event'),
+		    t('actor'), t('target'), t('dr_outcome')],
+		    c.rows.map(function (x) {
+			return h('tr', { 'data-event': x.id },
+			    td(fmtTime(x.at), 'nowrap'), td(x.event, 'mono'),
+			    td(x.actor || '—'), td(x.target || '—'),
+			    td(x.outcome));
+		    })));
+	});
+	out.append(h('h2', { text: t('dr_signoff') }), dayBlock(d));
+}
+
+function dayBlock(d) {
+	const s = d.signoff || {};
+	const box = h('div', { class: 'card signoff', id: 'signoff' });
+	box.append(h('dl', { class: 'kv' },
+	    h('dt', { text: t('c_status') }), h('dd', null, reviewState(s)),
+	    h('dt', { text: t('rv_signed') }), h('dd', { text:
+	    s.signed_off_by ? s.signed_off_by + ' · ' +
+	    fmtTime(s.signed_off_at) + (s.signoff_comment ? ' — ' +
+	    s.signoff_comment : '') : '—' })));
+	if (s.signed_off_by)
+		return box;
+	if (!s.finished || !d.computed)
+		box.append(h('p', { class: 'muted', id: 'signoff-later',
+		    text: t('dr_not_ready') }));
+	else if (role() !== 'auditor')
+		box.append(h('p', { class: 'muted',
+		    text: t('dr_auditor') }));
+	else
+		box.append(signForm('/api/reviews/daily/' +
+		    encodeURIComponent(d.day) + '/signoff', 'signoff',
+		    t('dr_do_signoff_text'), function (r) {
+			return r.error === 'self_forbidden' ?
+			    t('dr_self_forbidden') : null;
+		    }));
 	return box;
 }

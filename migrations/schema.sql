@@ -983,6 +983,22 @@ $$;
 ALTER FUNCTION audit.checkpoint_head(OUT seq bigint, OUT last_event bigint, OUT head bytea, OUT at bigint, OUT prev_seq bigint, OUT prev_last_event bigint, OUT prev_head bytea, OUT prev_at bigint, OUT prev_prev bytea) OWNER TO pc_api;
 
 --
+-- Name: checkpoint_latest(); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.checkpoint_latest(OUT seq bigint, OUT last_event bigint, OUT head text, OUT sha256 text) RETURNS record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT c.seq, c.last_event, encode(c.head, 'hex'),
+	       encode(sha256(audit.checkpoint_message(c)), 'hex')
+	  FROM audit.checkpoints c ORDER BY c.seq DESC LIMIT 1;
+$$;
+
+
+ALTER FUNCTION audit.checkpoint_latest(OUT seq bigint, OUT last_event bigint, OUT head text, OUT sha256 text) OWNER TO pc_api;
+
+--
 -- Name: checkpoints; Type: TABLE; Schema: audit; Owner: pc_owner
 --
 
@@ -1118,6 +1134,251 @@ $_$;
 
 
 ALTER FUNCTION audit.control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text, p_since timestamp with time zone) OWNER TO pc_api;
+
+--
+-- Name: day_bounds(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.day_bounds(p_day text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+BEGIN
+	IF p_day !~ '^(2[0-9]{3}|[3-9][0-9]{3})-[01][0-9]-[0-3][0-9]$' THEN
+		RAISE EXCEPTION 'bad day' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	BEGIN
+		first_day := make_date(substr(p_day, 1, 4)::integer,
+		    substr(p_day, 6, 2)::integer, substr(p_day, 9, 2)::integer);
+	EXCEPTION WHEN datetime_field_overflow OR invalid_parameter_value THEN
+		RAISE EXCEPTION 'bad day' USING ERRCODE = 'invalid_parameter_value';
+	END;
+	from_at := first_day::timestamp AT TIME ZONE p_tz;
+	to_at := (first_day + 1)::timestamp AT TIME ZONE p_tz;
+END;
+$_$;
+
+
+ALTER FUNCTION audit.day_bounds(p_day text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) OWNER TO pc_api;
+
+--
+-- Name: digest_compute(date, text, bigint); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.digest_compute(p_day date, p_tz text, p_threshold bigint) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_day	text := to_char(p_day, 'YYYY-MM-DD');
+	v_thr	bigint := audit.digest_threshold(p_threshold);
+	b	record;
+	c	record;
+	v_fig	jsonb;
+	v_sha	text;
+BEGIN
+	SELECT * INTO b FROM audit.day_bounds(v_day, p_tz);
+	IF now() < b.to_at + interval '5 minutes' THEN
+		RAISE EXCEPTION 'day % has not ended', v_day
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT 1 FROM audit.daily_digests d WHERE d.day = p_day) THEN
+		RETURN false;
+	END IF;
+	v_fig := audit.digest_figures(v_day, p_tz, v_thr);
+	v_sha := encode(sha256(convert_to(v_fig::text, 'UTF8')), 'hex');
+	SELECT * INTO c FROM audit.checkpoint_latest();
+	INSERT INTO audit.daily_digests (day, timezone, threshold, categories,
+	    figures_sha256, checkpoint_seq, checkpoint_last_event,
+	    checkpoint_head, checkpoint_sha256)
+	VALUES (p_day, p_tz, v_thr, v_fig, v_sha, c.seq, c.last_event, c.head,
+	    c.sha256)
+	ON CONFLICT (day) DO NOTHING;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	PERFORM audit.record(NULL, 'payconsole', NULL, NULL,
+	    'review.digest_computed', v_day, 'info',
+	    jsonb_build_object('figures_sha256', v_sha,
+	        'checkpoint_seq', c.seq, 'counts', (SELECT jsonb_object_agg(
+	            x->>'category', (x->>'count')::bigint)
+	          FROM jsonb_array_elements(v_fig) x)));
+	RETURN true;
+END;
+$$;
+
+
+ALTER FUNCTION audit.digest_compute(p_day date, p_tz text, p_threshold bigint) OWNER TO pc_api;
+
+--
+-- Name: digest_due(text, bigint); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.digest_due(p_tz text, p_threshold bigint) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_last	date;
+	v_first	date;
+	v_n	integer := 0;
+	d	date;
+BEGIN
+	v_last := ((now() - interval '5 minutes') AT TIME ZONE p_tz)::date - 1;
+	IF EXISTS (SELECT 1 FROM audit.daily_digests x WHERE x.day = v_last) THEN
+		RETURN 0;
+	END IF;
+	v_first := greatest(((SELECT min(e.at) FROM audit.events e)
+	    AT TIME ZONE p_tz)::date, v_last - 30);
+	IF v_first IS NULL THEN
+		RETURN 0;
+	END IF;
+	-- Worker 1 seals in the same statement: a fault here must not stop
+	-- the seal. It is logged, and the next tick tries again.
+	BEGIN
+		FOR d IN SELECT g::date FROM generate_series(v_first::timestamp,
+		    v_last::timestamp, interval '1 day') g LOOP
+			IF audit.digest_compute(d, p_tz, p_threshold) THEN
+				v_n := v_n + 1;
+			END IF;
+		END LOOP;
+	EXCEPTION WHEN others THEN
+		RAISE WARNING 'daily digest not made: %', SQLSTATE;
+		RETURN -1;
+	END;
+	RETURN v_n;
+END;
+$$;
+
+
+ALTER FUNCTION audit.digest_due(p_tz text, p_threshold bigint) OWNER TO pc_api;
+
+--
+-- Name: digest_events(text, text, bigint); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.digest_events(p_day text, p_tz text, p_threshold bigint) RETURNS TABLE(category text, ord integer, alert_rule text, id bigint, at timestamp with time zone, event text, actor_id bigint, actor text, target text, outcome text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $_$
+	SELECT r.category, r.ord, r.alert_rule, e.id, e.at, e.event,
+	       e.actor_id, e.actor_name, e.target, e.outcome
+	  FROM audit.day_bounds(p_day, p_tz) b
+	  JOIN audit.events e ON e.at >= b.from_at AND e.at < b.to_at
+	  JOIN audit.digest_rules r ON CASE WHEN r.events IS NULL
+	      THEN e.event IN (SELECT p.event FROM audit.privileged_events p)
+	      ELSE e.event = ANY (r.events) END
+	 WHERE (r.outcome IS NULL OR e.outcome = r.outcome)
+	   AND (r.reasons IS NULL OR e.details->>'reason' = ANY (r.reasons))
+	   AND (NOT r.near_threshold OR (NOT e.details ? 'approval'
+	       AND CASE WHEN e.details->>'amount' ~ '^[0-9]{1,15}$'
+	           THEN (e.details->>'amount')::bigint BETWEEN
+	               p_threshold - p_threshold / 10 AND p_threshold
+	           ELSE false END))
+	 ORDER BY r.ord, e.id;
+$_$;
+
+
+ALTER FUNCTION audit.digest_events(p_day text, p_tz text, p_threshold bigint) OWNER TO pc_api;
+
+--
+-- Name: digest_figures(text, text, bigint); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.digest_figures(p_day text, p_tz text, p_threshold bigint) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	WITH d AS MATERIALIZED (SELECT * FROM audit.digest_events(p_day, p_tz,
+	    p_threshold))
+	SELECT jsonb_agg(jsonb_build_object('category', r.category,
+	    'alert_rule', r.alert_rule,
+	    'count', (SELECT count(*) FROM d WHERE d.category = r.category),
+	    'events', coalesce((SELECT jsonb_agg(x.id ORDER BY x.id) FROM (
+	        SELECT d.id FROM d WHERE d.category = r.category
+	         ORDER BY d.id LIMIT 500) x), '[]'::jsonb)) ORDER BY r.ord)
+	  FROM audit.digest_rules r;
+$$;
+
+
+ALTER FUNCTION audit.digest_figures(p_day text, p_tz text, p_threshold bigint) OWNER TO pc_api;
+
+--
+-- Name: digest_json(text, text, bigint); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.digest_json(p_day text, p_tz text, p_threshold bigint) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+WITH b AS (SELECT * FROM audit.day_bounds(p_day, p_tz)),
+s AS (SELECT d.* FROM b JOIN audit.daily_digests d ON d.day = b.first_day),
+f AS (SELECT coalesce((SELECT s.categories FROM s),
+    audit.digest_figures(p_day, p_tz, audit.digest_threshold(p_threshold)))
+    AS fig),
+ev AS MATERIALIZED (SELECT e.id, e.at, e.event, e.actor_name, e.target,
+    e.outcome FROM audit.events e WHERE e.id IN (SELECT jsonb_array_elements(
+        x->'events')::text::bigint FROM f, jsonb_array_elements(f.fig) x))
+SELECT jsonb_build_object(
+    'day', p_day, 'timezone', coalesce((SELECT s.timezone FROM s), p_tz),
+    'computed', EXISTS (SELECT 1 FROM s),
+    'computed_at', (SELECT extract(epoch FROM s.computed_at)::bigint FROM s),
+    'refund_approval_threshold', coalesce((SELECT s.threshold FROM s),
+        audit.digest_threshold(p_threshold)),
+    'figures_sha256', (SELECT s.figures_sha256 FROM s),
+    'changed_since_computed', coalesce((SELECT s.figures_sha256 IS DISTINCT
+        FROM audit.digest_sha256(p_day, p_tz) FROM s), false),
+    'checkpoint', (SELECT CASE WHEN s.checkpoint_seq IS NULL THEN NULL
+        ELSE jsonb_build_object('seq', s.checkpoint_seq,
+        'last_event', s.checkpoint_last_event, 'head', s.checkpoint_head,
+        'sha256', s.checkpoint_sha256) END FROM s),
+    'categories', (SELECT jsonb_agg(x || jsonb_build_object('rows',
+        coalesce((SELECT jsonb_agg(jsonb_build_object('id', ev.id,
+            'at', extract(epoch FROM ev.at)::bigint, 'event', ev.event,
+            'actor', ev.actor_name, 'target', ev.target,
+            'outcome', ev.outcome) ORDER BY ev.id) FROM ev
+          WHERE ev.id IN (SELECT jsonb_array_elements(x->'events')::text::
+              bigint)), '[]'::jsonb)) ORDER BY n)
+        FROM f, jsonb_array_elements(f.fig) WITH ORDINALITY AS a(x, n)),
+    'signoff', audit.review_state(p_day, p_tz))
+  FROM b;
+$$;
+
+
+ALTER FUNCTION audit.digest_json(p_day text, p_tz text, p_threshold bigint) OWNER TO pc_api;
+
+--
+-- Name: digest_sha256(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.digest_sha256(p_day text, p_tz text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT encode(sha256(convert_to(audit.digest_figures(p_day,
+	    coalesce(d.timezone, p_tz), d.threshold)::text, 'UTF8')), 'hex')
+	  FROM audit.day_bounds(p_day, p_tz) b
+	  JOIN audit.daily_digests d ON d.day = b.first_day;
+$$;
+
+
+ALTER FUNCTION audit.digest_sha256(p_day text, p_tz text) OWNER TO pc_api;
+
+--
+-- Name: digest_threshold(bigint); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.digest_threshold(p_threshold bigint) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT least(coalesce(p_threshold, s.ceiling), s.ceiling)
+	  FROM (SELECT coalesce((SELECT value::bigint FROM meta.settings
+	      WHERE key = 'refund_approval_ceiling'), 100000) AS ceiling) s;
+$$;
+
+
+ALTER FUNCTION audit.digest_threshold(p_threshold bigint) OWNER TO pc_api;
 
 --
 -- Name: events; Type: TABLE; Schema: audit; Owner: pc_owner
@@ -1294,7 +1555,12 @@ CREATE FUNCTION audit.period_bounds(p_period text, p_tz text, OUT first_day date
     SET search_path TO 'pg_catalog'
     AS $$
 BEGIN
-	IF substr(p_period, 6, 1) = 'H' THEN
+	IF length(p_period) = 10 THEN
+		SELECT b.first_day, b.from_at, b.to_at
+		  INTO first_day, from_at, to_at
+		  FROM audit.day_bounds(p_period, p_tz) b;
+		last_day := first_day;
+	ELSIF substr(p_period, 6, 1) = 'H' THEN
 		SELECT b.first_day, b.from_at, b.to_at
 		  INTO first_day, from_at, to_at
 		  FROM audit.half_bounds(p_period, p_tz) b;
@@ -1319,7 +1585,9 @@ CREATE FUNCTION audit.period_digest(p_period text, p_tz text) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog'
     AS $$
-	SELECT CASE WHEN substr(p_period, 6, 1) = 'H'
+	SELECT CASE WHEN length(p_period) = 10
+	    THEN audit.digest_sha256(p_period, p_tz)
+	    WHEN substr(p_period, 6, 1) = 'H'
 	    THEN audit.account_review_digest(p_period, p_tz)
 	    ELSE audit.review_digest(p_period, p_tz) END;
 $$;
@@ -1574,6 +1842,168 @@ $$;
 ALTER FUNCTION audit.refuse_change() OWNER TO pc_api;
 
 --
+-- Name: report_checkpoint_line(bigint, bigint, text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.report_checkpoint_line(p_seq bigint, p_last bigint, p_head text, p_sha text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT CASE WHEN p_seq IS NULL THEN 'none (no signed checkpoint yet)'
+	    ELSE format('seq %s, last event %s, head %s, sha256 %s', p_seq,
+	        p_last, p_head, p_sha) END;
+$$;
+
+
+ALTER FUNCTION audit.report_checkpoint_line(p_seq bigint, p_last bigint, p_head text, p_sha text) OWNER TO pc_api;
+
+--
+-- Name: report_daily_text(date); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.report_daily_text(p_day date) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT concat_ws(E'\n',
+	    'payconsole automated daily review (PCI DSS 10.4.1)',
+	    format('Day: %s (%s)', to_char(d.day, 'YYYY-MM-DD'), d.timezone),
+	    format('Computed at: %s', to_char(d.computed_at AT TIME ZONE 'UTC',
+	        'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+	    format('Refund approval threshold: %s', d.threshold),
+	    format('Figures SHA-256: %s', d.figures_sha256),
+	    '',
+	    (SELECT string_agg(concat_ws(E'\n', format('%s: %s',
+	        x->>'category', x->>'count'),
+	        (SELECT string_agg('  events: ' || l.ids, E'\n' ORDER BY l.g)
+	           FROM (SELECT i.g, string_agg(i.id, ' ' ORDER BY i.n) AS ids
+	             FROM (SELECT v.id, v.n, (v.n - 1) / 20 AS g
+	               FROM jsonb_array_elements_text(x->'events')
+	                   WITH ORDINALITY AS v(id, n)) i GROUP BY i.g) l)),
+	        E'\n' ORDER BY a.n)
+	      FROM jsonb_array_elements(d.categories) WITH ORDINALITY AS a(x, n)),
+	    '',
+	    'Checkpoint at computation: ' || audit.report_checkpoint_line(
+	        d.checkpoint_seq, d.checkpoint_last_event, d.checkpoint_head,
+	        d.checkpoint_sha256),
+	    'Latest checkpoint: ' || (SELECT audit.report_checkpoint_line(
+	        c.seq, c.last_event, c.head, c.sha256)
+	      FROM audit.checkpoint_latest() c),
+	    'Sign-off: ' || coalesce((SELECT format('%s at %s', r.signed_off_name,
+	        to_char(r.signed_off_at AT TIME ZONE 'UTC',
+	        'YYYY-MM-DD"T"HH24:MI:SS"Z"')) FROM audit.reviews r
+	      WHERE r.week = to_char(d.day, 'YYYY-MM-DD')), 'not yet'),
+	    '')
+	  FROM audit.daily_digests d WHERE d.day = p_day;
+$$;
+
+
+ALTER FUNCTION audit.report_daily_text(p_day date) OWNER TO pc_api;
+
+--
+-- Name: report_delivered(text, text, text, text[], text, boolean, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.report_delivered(p_actor text, p_kind text, p_period text, p_recipients text[], p_sha256 text, p_ok boolean, p_detail text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $_$
+DECLARE
+	v_id	bigint;
+BEGIN
+	IF p_actor !~ '^cli:[a-z_][a-z0-9_.-]{0,31}$' THEN
+		RAISE EXCEPTION 'forbidden: % may not record a delivery', p_actor
+		    USING ERRCODE = 'PCA03';
+	END IF;
+	INSERT INTO audit.report_deliveries (kind, period, recipients,
+	    message_sha256, ok, detail, actor)
+	VALUES (p_kind, p_period, p_recipients, p_sha256, p_ok,
+	    left(p_detail, 200), p_actor)
+	RETURNING id INTO v_id;
+	PERFORM audit.record(NULL, p_actor, 'cli', NULL,
+	    CASE WHEN p_ok THEN 'report.mailed' ELSE 'report.mail_failed' END,
+	    p_kind || ' ' || p_period, CASE WHEN p_ok THEN 'success'
+	        ELSE 'failure' END,
+	    jsonb_build_object('delivery', v_id, 'recipients',
+	        cardinality(p_recipients), 'message_sha256', p_sha256,
+	        'detail', left(p_detail, 200)),
+	    CASE WHEN NOT p_ok THEN 'report_mail_failed' END, 'alert');
+	RETURN v_id;
+END;
+$_$;
+
+
+ALTER FUNCTION audit.report_delivered(p_actor text, p_kind text, p_period text, p_recipients text[], p_sha256 text, p_ok boolean, p_detail text) OWNER TO pc_api;
+
+--
+-- Name: report_pending(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.report_pending(p_tz text, p_day text) RETURNS TABLE(kind text, period text, subject text, body text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	SELECT 'daily', to_char(d.day, 'YYYY-MM-DD'),
+	       'payconsole daily review ' || to_char(d.day, 'YYYY-MM-DD'),
+	       audit.report_daily_text(d.day)
+	  FROM audit.daily_digests d
+	 WHERE CASE WHEN p_day IS NOT NULL
+	     THEN d.day = (SELECT b.first_day FROM audit.day_bounds(p_day,
+	         p_tz) b)
+	     ELSE NOT EXISTS (SELECT 1 FROM audit.report_deliveries r
+	         WHERE r.kind = 'daily' AND r.ok
+	           AND r.period = to_char(d.day, 'YYYY-MM-DD')) END
+	UNION ALL
+	SELECT 'weekly', w.week, 'payconsole weekly review ' || w.week,
+	       audit.report_weekly_text(w.week, p_tz)
+	  FROM (SELECT to_char(m.monday - 7 * n, 'IYYY-"W"IW') AS week
+	    FROM (SELECT date_trunc('week', now() AT TIME ZONE p_tz)::date
+	        AS monday, coalesce((SELECT min(e.at) FROM audit.events e)
+	        AT TIME ZONE p_tz, now() AT TIME ZONE p_tz)::date AS first_day) m,
+	        generate_series(1, 4) n
+	   WHERE m.monday - 7 * n + 6 >= m.first_day) w
+	 WHERE p_day IS NULL AND NOT EXISTS (SELECT 1
+	     FROM audit.report_deliveries r
+	    WHERE r.kind = 'weekly' AND r.ok AND r.period = w.week)
+	 ORDER BY 1, 2;
+$$;
+
+
+ALTER FUNCTION audit.report_pending(p_tz text, p_day text) OWNER TO pc_api;
+
+--
+-- Name: report_weekly_text(text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.report_weekly_text(p_week text, p_tz text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+	WITH t AS (SELECT x.metric, x.value FROM audit.review_rows(p_week, p_tz) x
+	    WHERE x.section = 'total'),
+	s AS (SELECT audit.review_state(p_week, p_tz) AS j)
+	SELECT concat_ws(E'\n',
+	    'payconsole weekly access review summary',
+	    format('Week: %s (%s to %s, %s)', p_week, s.j->>'from', s.j->>'to',
+	        p_tz),
+	    '',
+	    (SELECT string_agg(format('%s: %s', t.metric, t.value), E'\n')
+	      FROM t),
+	    '',
+	    format('Figures SHA-256: %s', audit.review_digest(p_week, p_tz)),
+	    'Latest checkpoint: ' || (SELECT audit.report_checkpoint_line(
+	        c.seq, c.last_event, c.head, c.sha256)
+	      FROM audit.checkpoint_latest() c),
+	    'Sign-off: ' || coalesce(s.j->>'signed_off_by', 'not yet'),
+	    'Confirmation: ' || coalesce(s.j->>'confirmed_by', 'not yet'),
+	    '')
+	  FROM s;
+$$;
+
+
+ALTER FUNCTION audit.report_weekly_text(p_week text, p_tz text) OWNER TO pc_api;
+
+--
 -- Name: review_confirm(bytea, inet, text, text, text); Type: FUNCTION; Schema: audit; Owner: pc_api
 --
 
@@ -1710,14 +2140,20 @@ CREATE FUNCTION audit.review_list(p_tz text, p_weeks integer DEFAULT 12) RETURNS
     AS $$
 WITH m AS (
 	SELECT date_trunc('week', now() AT TIME ZONE p_tz)::date AS monday,
+	    (now() AT TIME ZONE p_tz)::date AS today,
 	    coalesce((SELECT min(e.at) FROM audit.events e) AT TIME ZONE p_tz,
 	        now() AT TIME ZONE p_tz)::date AS first_day
 )
-SELECT jsonb_build_object('weeks', coalesce(jsonb_agg(
-    audit.review_state(w.week, p_tz) ORDER BY w.n), '[]'::jsonb))
+SELECT jsonb_build_object('weeks', coalesce((SELECT jsonb_agg(
+    audit.review_state(w.week, p_tz) ORDER BY w.n)
   FROM (SELECT n, to_char(m.monday - 7 * n, 'IYYY-"W"IW') AS week
 	FROM m, generate_series(0, greatest(least(p_weeks, 104), 1) - 1) n
-	WHERE m.monday - 7 * n + 6 >= m.first_day) w;
+	WHERE m.monday - 7 * n + 6 >= m.first_day) w), '[]'::jsonb),
+    'days', coalesce((SELECT jsonb_agg(
+    audit.review_state(to_char(m.today - n, 'YYYY-MM-DD'), p_tz) ORDER BY n)
+  FROM m, generate_series(1, 31) n WHERE m.today - n >= m.first_day),
+    '[]'::jsonb))
+  FROM m;
 $$;
 
 
@@ -1838,13 +2274,28 @@ CREATE FUNCTION audit.review_signoff(p_token bytea, p_source inet, p_week text, 
 DECLARE
 	b	record;
 	u	auth.users%ROWTYPE;
+	d	audit.daily_digests%ROWTYPE;
 	v_sha	text;
 BEGIN
 	u := auth.actor(p_token, ARRAY['auditor'], false);
 	SELECT * INTO b FROM audit.period_bounds(p_week, p_tz);
 	IF now() < b.to_at THEN
-		RETURN CASE WHEN substr(p_week, 6, 1) = 'H'
-		    THEN 'period_not_finished' ELSE 'week_not_finished' END;
+		RETURN CASE WHEN substr(p_week, 6, 1) = 'W'
+		    THEN 'week_not_finished' ELSE 'period_not_finished' END;
+	END IF;
+	IF length(p_week) = 10 THEN
+		SELECT * INTO d FROM audit.daily_digests x
+		 WHERE x.day = b.first_day;
+		IF NOT FOUND THEN
+			RETURN 'digest_not_ready';
+		END IF;
+		IF EXISTS (SELECT 1 FROM audit.digest_events(p_week,
+		    d.timezone, d.threshold) e WHERE e.actor_id = u.id) THEN
+			PERFORM audit.record(u.id, u.username, u.role, p_source,
+			    'review.signed_off', p_week, 'denied',
+			    jsonb_build_object('reason', 'own_action'));
+			RETURN 'self_forbidden';
+		END IF;
 	END IF;
 	v_sha := audit.period_digest(p_week, p_tz);
 	INSERT INTO audit.reviews (week, signed_off_by, signed_off_name,
@@ -1882,12 +2333,19 @@ SELECT jsonb_build_object(
     'confirmed_by', r.confirmed_name,
     'confirmed_at', extract(epoch FROM r.confirmed_at)::bigint,
     'confirm_comment', r.confirm_comment,
-    'complete', r.confirmed_at IS NOT NULL,
-    'overdue', now() >= b.to_at AND r.confirmed_at IS NULL,
+    'complete', CASE WHEN k.day THEN r.week IS NOT NULL
+        ELSE r.confirmed_at IS NOT NULL END,
+    'overdue', CASE WHEN k.day
+        THEN now() >= b.to_at + interval '3 days' AND r.week IS NULL
+        ELSE now() >= b.to_at AND r.confirmed_at IS NULL END,
     'changed_since_signoff', CASE WHEN r.week IS NULL THEN false
         ELSE r.figures_sha256 IS DISTINCT FROM audit.period_digest(p_week,
             coalesce(r.timezone, p_tz)) END)
-  FROM audit.period_bounds(p_week, p_tz) b
+    || CASE WHEN k.day THEN jsonb_build_object('computed', EXISTS (
+        SELECT 1 FROM audit.daily_digests d WHERE d.day = b.first_day))
+        ELSE '{}'::jsonb END
+  FROM (SELECT length(p_week) = 10 AS day) k,
+       audit.period_bounds(p_week, p_tz) b
   LEFT JOIN audit.reviews r ON r.week = p_week;
 $$;
 
@@ -4618,6 +5076,44 @@ ALTER TABLE audit.chain ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: daily_digests; Type: TABLE; Schema: audit; Owner: pc_owner
+--
+
+CREATE TABLE audit.daily_digests (
+    day date NOT NULL,
+    timezone text NOT NULL,
+    threshold bigint NOT NULL,
+    computed_at timestamp with time zone DEFAULT now() NOT NULL,
+    categories jsonb NOT NULL,
+    figures_sha256 text NOT NULL,
+    checkpoint_seq bigint,
+    checkpoint_last_event bigint,
+    checkpoint_head text,
+    checkpoint_sha256 text
+);
+
+
+ALTER TABLE audit.daily_digests OWNER TO pc_owner;
+
+--
+-- Name: digest_rules; Type: TABLE; Schema: audit; Owner: pc_owner
+--
+
+CREATE TABLE audit.digest_rules (
+    category text NOT NULL,
+    ord integer NOT NULL,
+    events text[],
+    outcome text,
+    reasons text[],
+    near_threshold boolean DEFAULT false NOT NULL,
+    alert_rule text,
+    CONSTRAINT digest_rules_category_check CHECK ((category ~ '^[a-z_]{1,40}$'::text))
+);
+
+
+ALTER TABLE audit.digest_rules OWNER TO pc_owner;
+
+--
 -- Name: events_id_seq; Type: SEQUENCE; Schema: audit; Owner: pc_owner
 --
 
@@ -4693,6 +5189,48 @@ ALTER TABLE audit.purges ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: report_deliveries; Type: TABLE; Schema: audit; Owner: pc_owner
+--
+
+CREATE TABLE audit.report_deliveries (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    period text NOT NULL,
+    recipients text[] NOT NULL,
+    message_sha256 text NOT NULL,
+    ok boolean NOT NULL,
+    detail text,
+    actor text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT report_deliveries_kind_check CHECK ((kind = ANY (ARRAY['daily'::text, 'weekly'::text]))),
+    CONSTRAINT report_deliveries_message_sha256_check CHECK ((message_sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+
+ALTER TABLE audit.report_deliveries OWNER TO pc_owner;
+
+--
+-- Name: report_deliveries_id_seq; Type: SEQUENCE; Schema: audit; Owner: pc_owner
+--
+
+CREATE SEQUENCE audit.report_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER TABLE audit.report_deliveries_id_seq OWNER TO pc_owner;
+
+--
+-- Name: report_deliveries_id_seq; Type: SEQUENCE OWNED BY; Schema: audit; Owner: pc_owner
+--
+
+ALTER SEQUENCE audit.report_deliveries_id_seq OWNED BY audit.report_deliveries.id;
+
+
+--
 -- Name: reviews; Type: TABLE; Schema: audit; Owner: pc_owner
 --
 
@@ -4711,7 +5249,7 @@ CREATE TABLE audit.reviews (
     timezone text,
     CONSTRAINT reviews_check CHECK (((confirmed_by IS NULL) OR (confirmed_by <> signed_off_by))),
     CONSTRAINT reviews_check1 CHECK (((confirmed_by IS NULL) = (confirmed_at IS NULL))),
-    CONSTRAINT reviews_week_check CHECK ((week ~ '^[0-9]{4}-(W[0-9]{2}|H[12])$'::text))
+    CONSTRAINT reviews_week_check CHECK ((week ~ '^[0-9]{4}-(W[0-9]{2}|H[12]|[01][0-9]-[0-3][0-9])$'::text))
 );
 
 
@@ -5064,6 +5602,13 @@ ALTER TABLE payments.transactions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 
 
 --
+-- Name: report_deliveries id; Type: DEFAULT; Schema: audit; Owner: pc_owner
+--
+
+ALTER TABLE ONLY audit.report_deliveries ALTER COLUMN id SET DEFAULT nextval('audit.report_deliveries_id_seq'::regclass);
+
+
+--
 -- Name: devices id; Type: DEFAULT; Schema: auth; Owner: pc_owner
 --
 
@@ -5135,6 +5680,30 @@ ALTER TABLE ONLY audit.checkpoints
 
 
 --
+-- Name: daily_digests daily_digests_pkey; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
+--
+
+ALTER TABLE ONLY audit.daily_digests
+    ADD CONSTRAINT daily_digests_pkey PRIMARY KEY (day);
+
+
+--
+-- Name: digest_rules digest_rules_ord_key; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
+--
+
+ALTER TABLE ONLY audit.digest_rules
+    ADD CONSTRAINT digest_rules_ord_key UNIQUE (ord);
+
+
+--
+-- Name: digest_rules digest_rules_pkey; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
+--
+
+ALTER TABLE ONLY audit.digest_rules
+    ADD CONSTRAINT digest_rules_pkey PRIMARY KEY (category);
+
+
+--
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
 --
 
@@ -5164,6 +5733,14 @@ ALTER TABLE ONLY audit.privileged_events
 
 ALTER TABLE ONLY audit.purges
     ADD CONSTRAINT purges_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: report_deliveries report_deliveries_pkey; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
+--
+
+ALTER TABLE ONLY audit.report_deliveries
+    ADD CONSTRAINT report_deliveries_pkey PRIMARY KEY (id);
 
 
 --
@@ -5371,6 +5948,13 @@ CREATE INDEX events_at ON audit.events USING btree (at);
 
 
 --
+-- Name: report_deliveries_period; Type: INDEX; Schema: audit; Owner: pc_owner
+--
+
+CREATE INDEX report_deliveries_period ON audit.report_deliveries USING btree (kind, period) WHERE ok;
+
+
+--
 -- Name: devices_user; Type: INDEX; Schema: auth; Owner: pc_owner
 --
 
@@ -5483,6 +6067,20 @@ CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON audit.checkpoints FOR 
 
 
 --
+-- Name: daily_digests daily_digests_append_only; Type: TRIGGER; Schema: audit; Owner: pc_owner
+--
+
+CREATE TRIGGER daily_digests_append_only BEFORE DELETE OR UPDATE ON audit.daily_digests FOR EACH ROW EXECUTE FUNCTION audit.refuse_always();
+
+
+--
+-- Name: daily_digests daily_digests_no_truncate; Type: TRIGGER; Schema: audit; Owner: pc_owner
+--
+
+CREATE TRIGGER daily_digests_no_truncate BEFORE TRUNCATE ON audit.daily_digests FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_always();
+
+
+--
 -- Name: events events_append_only; Type: TRIGGER; Schema: audit; Owner: pc_owner
 --
 
@@ -5515,6 +6113,20 @@ CREATE TRIGGER purges_insert_guard BEFORE INSERT ON audit.purges FOR EACH ROW EX
 --
 
 CREATE TRIGGER purges_no_truncate BEFORE TRUNCATE ON audit.purges FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_always();
+
+
+--
+-- Name: report_deliveries report_deliveries_append_only; Type: TRIGGER; Schema: audit; Owner: pc_owner
+--
+
+CREATE TRIGGER report_deliveries_append_only BEFORE DELETE OR UPDATE ON audit.report_deliveries FOR EACH ROW EXECUTE FUNCTION audit.refuse_always();
+
+
+--
+-- Name: report_deliveries report_deliveries_no_truncate; Type: TRIGGER; Schema: audit; Owner: pc_owner
+--
+
+CREATE TRIGGER report_deliveries_no_truncate BEFORE TRUNCATE ON audit.report_deliveries FOR EACH STATEMENT EXECUTE FUNCTION audit.refuse_always();
 
 
 --
@@ -5971,6 +6583,15 @@ GRANT ALL ON FUNCTION audit.checkpoint_head(OUT seq bigint, OUT last_event bigin
 
 
 --
+-- Name: FUNCTION checkpoint_latest(OUT seq bigint, OUT last_event bigint, OUT head text, OUT sha256 text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.checkpoint_latest(OUT seq bigint, OUT last_event bigint, OUT head text, OUT sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.checkpoint_latest(OUT seq bigint, OUT last_event bigint, OUT head text, OUT sha256 text) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.checkpoint_latest(OUT seq bigint, OUT last_event bigint, OUT head text, OUT sha256 text) TO pc_auth;
+
+
+--
 -- Name: TABLE checkpoints; Type: ACL; Schema: audit; Owner: pc_owner
 --
 
@@ -6000,6 +6621,75 @@ GRANT ALL ON FUNCTION audit.control_check(p_verify boolean) TO pc_auth;
 
 REVOKE ALL ON FUNCTION audit.control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text, p_since timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION audit.control_failure(p_rule text, p_failing boolean, p_details jsonb, p_key text, p_since timestamp with time zone) TO pc_auth;
+
+
+--
+-- Name: FUNCTION day_bounds(p_day text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.day_bounds(p_day text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.day_bounds(p_day text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.day_bounds(p_day text, p_tz text, OUT first_day date, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone) TO pc_auth;
+
+
+--
+-- Name: FUNCTION digest_compute(p_day date, p_tz text, p_threshold bigint); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.digest_compute(p_day date, p_tz text, p_threshold bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION digest_due(p_tz text, p_threshold bigint); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.digest_due(p_tz text, p_threshold bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.digest_due(p_tz text, p_threshold bigint) TO pc_auth;
+
+
+--
+-- Name: FUNCTION digest_events(p_day text, p_tz text, p_threshold bigint); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.digest_events(p_day text, p_tz text, p_threshold bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.digest_events(p_day text, p_tz text, p_threshold bigint) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.digest_events(p_day text, p_tz text, p_threshold bigint) TO pc_auth;
+
+
+--
+-- Name: FUNCTION digest_figures(p_day text, p_tz text, p_threshold bigint); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.digest_figures(p_day text, p_tz text, p_threshold bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.digest_figures(p_day text, p_tz text, p_threshold bigint) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.digest_figures(p_day text, p_tz text, p_threshold bigint) TO pc_auth;
+
+
+--
+-- Name: FUNCTION digest_json(p_day text, p_tz text, p_threshold bigint); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.digest_json(p_day text, p_tz text, p_threshold bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.digest_json(p_day text, p_tz text, p_threshold bigint) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.digest_json(p_day text, p_tz text, p_threshold bigint) TO pc_auth;
+
+
+--
+-- Name: FUNCTION digest_sha256(p_day text, p_tz text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.digest_sha256(p_day text, p_tz text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.digest_sha256(p_day text, p_tz text) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.digest_sha256(p_day text, p_tz text) TO pc_auth;
+
+
+--
+-- Name: FUNCTION digest_threshold(p_threshold bigint); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.digest_threshold(p_threshold bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.digest_threshold(p_threshold bigint) TO pc_auditor;
+GRANT ALL ON FUNCTION audit.digest_threshold(p_threshold bigint) TO pc_auth;
 
 
 --
@@ -6128,6 +6818,43 @@ REVOKE ALL ON FUNCTION audit.refuse_always() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION audit.refuse_change() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_checkpoint_line(p_seq bigint, p_last bigint, p_head text, p_sha text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.report_checkpoint_line(p_seq bigint, p_last bigint, p_head text, p_sha text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_daily_text(p_day date); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.report_daily_text(p_day date) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION report_delivered(p_actor text, p_kind text, p_period text, p_recipients text[], p_sha256 text, p_ok boolean, p_detail text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.report_delivered(p_actor text, p_kind text, p_period text, p_recipients text[], p_sha256 text, p_ok boolean, p_detail text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.report_delivered(p_actor text, p_kind text, p_period text, p_recipients text[], p_sha256 text, p_ok boolean, p_detail text) TO pc_ops;
+
+
+--
+-- Name: FUNCTION report_pending(p_tz text, p_day text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.report_pending(p_tz text, p_day text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.report_pending(p_tz text, p_day text) TO pc_ops;
+
+
+--
+-- Name: FUNCTION report_weekly_text(p_week text, p_tz text); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.report_weekly_text(p_week text, p_tz text) FROM PUBLIC;
 
 
 --
@@ -6836,6 +7563,26 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE audit.chain TO pc_api;
 
 
 --
+-- Name: TABLE daily_digests; Type: ACL; Schema: audit; Owner: pc_owner
+--
+
+GRANT SELECT,INSERT ON TABLE audit.daily_digests TO pc_api;
+GRANT SELECT ON TABLE audit.daily_digests TO pc_auditor;
+GRANT SELECT ON TABLE audit.daily_digests TO pc_auth;
+GRANT SELECT ON TABLE audit.daily_digests TO pc_ops;
+
+
+--
+-- Name: TABLE digest_rules; Type: ACL; Schema: audit; Owner: pc_owner
+--
+
+GRANT SELECT ON TABLE audit.digest_rules TO pc_api;
+GRANT SELECT ON TABLE audit.digest_rules TO pc_auditor;
+GRANT SELECT ON TABLE audit.digest_rules TO pc_auth;
+GRANT SELECT ON TABLE audit.digest_rules TO pc_ops;
+
+
+--
 -- Name: TABLE note_rules; Type: ACL; Schema: audit; Owner: pc_owner
 --
 
@@ -6859,6 +7606,23 @@ GRANT SELECT ON TABLE audit.privileged_events TO pc_auth;
 GRANT SELECT ON TABLE audit.purges TO pc_auditor;
 GRANT SELECT ON TABLE audit.purges TO pc_ops;
 GRANT SELECT,INSERT,UPDATE ON TABLE audit.purges TO pc_api;
+
+
+--
+-- Name: TABLE report_deliveries; Type: ACL; Schema: audit; Owner: pc_owner
+--
+
+GRANT SELECT,INSERT ON TABLE audit.report_deliveries TO pc_api;
+GRANT SELECT ON TABLE audit.report_deliveries TO pc_auditor;
+GRANT SELECT ON TABLE audit.report_deliveries TO pc_auth;
+GRANT SELECT ON TABLE audit.report_deliveries TO pc_ops;
+
+
+--
+-- Name: SEQUENCE report_deliveries_id_seq; Type: ACL; Schema: audit; Owner: pc_owner
+--
+
+GRANT USAGE ON SEQUENCE audit.report_deliveries_id_seq TO pc_api;
 
 
 --

@@ -10,6 +10,7 @@
  *   payconsole-admin [-d SITE] audit verify [--checkpoints FILE
  *       --pubkey PUBLIC-KEY]
  *   payconsole-admin [-d SITE] evidence --from DATE --to DATE --out FILE
+ *   payconsole-admin [-d SITE] reports mail [--day YYYY-MM-DD]
  *   payconsole-admin [-d SITE] seed-demo OUT.json N
  *   payconsole-admin [-d SITE] check-config
  *   payconsole-admin [-d SITE] migrate
@@ -28,6 +29,7 @@
  * here, and by the database unless its owner allowed seeding.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +49,13 @@
 #include <openssl/rand.h>
 
 #include "bytea.h"
+#include "civilday.h"
 #include "ckpt.h"
 #include "enrolcode.h"
 #include "evidence.h"
 #include "fsdir.h"
 #include "jsonw.h"
+#include "mailmsg.h"
 #include "password.h"
 #include "policy.h"
 #include "qs.h"
@@ -159,6 +164,10 @@ static void	admin_rotate_verify(struct admin_ctx *, const struct pc_kek *,
 		    int, const char *);
 static int	admin_reseal(struct admin_ctx *, const struct pc_kek *,
 		    const char *, const char *, char *, size_t);
+static int	admin_cmd_reports_mail(struct admin_ctx *, int, char **);
+static int	admin_report_mail(struct admin_ctx *, PGresult *, int);
+static int	admin_sendmail(const char *, const char *, size_t, char *,
+		    size_t);
 
 /*
  * What main() loads before a command runs: everything (the default), or
@@ -212,6 +221,10 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "checkpoint-keygen", admin_cmd_checkpoint_keygen, 1, 1,
 	    " NEW-KEY-FILE   (Ed25519, mode 0600; prints the public key)",
 	    ADMIN_LOAD_ALL },
+	{ "reports mail", admin_cmd_reports_mail, 0, 2,
+	    " [--day YYYY-MM-DD]   (the daily digests and weekly summaries\n"
+	    "      not yet delivered, or one day's digest again, to "
+	    "report_recipients)", ADMIN_LOAD_ALL },
 	{ "seed-demo", admin_seed_demo, 2, 2,
 	    " OUT.json N   (development policies only)", ADMIN_LOAD_ALL },
 	{ "check-config", admin_cmd_check_config, 0, 0,
@@ -892,6 +905,175 @@ admin_cmd_unlock(struct admin_ctx *ctx, int argc, char **argv)
 	PQclear(admin_exec(ctx, "COMMIT", 0, NULL, 0));
 	printf("unlocked %s\n", argv[0]);
 	return (0);
+}
+
+/*
+ * reports mail: each daily digest and weekly summary no delivery has
+ * reached yet (audit.report_pending()), or with --day that day's digest
+ * again, as one message to every recipient of report_recipients through
+ * report_sendmail -oi -t. Each outcome is recorded with the message's
+ * SHA-256 (audit.report_delivered(); a failure raises the alert
+ * report_mail_failed). stdout: kind, period, ok|failed, SHA-256 per
+ * report. Exit 1 when any delivery failed.
+ */
+static int
+admin_cmd_reports_mail(struct admin_ctx *ctx, int argc, char **argv)
+{
+	PGresult	*res;
+	const char	*p[2];
+	int		 i, failed, y, m, d;
+
+	p[1] = NULL;
+	if (argc == 2 && strcmp(argv[0], "--day") == 0)
+		p[1] = argv[1];
+	else if (argc != 0)
+		admin_usage();
+	if (p[1] != NULL &&
+	    pc_civilday_parse(p[1], strlen(p[1]), &y, &m, &d) == -1)
+		admin_fatal("--day: name a day as YYYY-MM-DD");
+	if (!pc_mailmsg_recipients_ok(ctx->policy.report_recipients))
+		admin_fatal("report_recipients is not set in policy.conf");
+	admin_connect(ctx, "pc_ops");
+	p[0] = ctx->policy.timezone;
+	res = admin_exec(ctx, "SELECT kind, period, subject, body "
+	    "FROM audit.report_pending($1, $2)", 2, p, 0);
+	if (p[1] != NULL && PQntuples(res) == 0)
+		admin_fatal("no digest for %s (made 5 minutes after the day "
+		    "ends, within 31 days)", p[1]);
+	failed = 0;
+	for (i = 0; i < PQntuples(res); i++)
+		failed += admin_report_mail(ctx, res, i);
+	PQclear(res);
+	admin_flush();
+	return (failed > 0);
+}
+
+/* One report, sent and recorded; 1 when its delivery failed. */
+static int
+admin_report_mail(struct admin_ctx *ctx, PGresult *res, int row)
+{
+	struct pc_mailmsg	 m;
+	const char		*p[7];
+	uint8_t			 h[EVP_MAX_MD_SIZE];
+	unsigned int		 hl;
+	char			*msg, host[64], from[128], msgid[128];
+	char			 rcpt[520], hex[2 * EVP_MAX_MD_SIZE + 3];
+	char			 detail[64];
+	size_t			 len, cap;
+	int			 ok;
+
+	/* From the host's name, when it is one an address can carry. */
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	(void)snprintf(from, sizeof(from), "payconsole@%s", host);
+	if (!pc_mailmsg_recipients_ok(from))
+		(void)snprintf(from, sizeof(from), "payconsole@localhost");
+	memset(&m, 0, sizeof(m));
+	m.from = from;
+	m.to = ctx->policy.report_recipients;
+	m.subject = PQgetvalue(res, row, 2);
+	m.date = time(NULL);
+	(void)snprintf(msgid, sizeof(msgid), "%s.%s.%lld.%ld@payconsole",
+	    PQgetvalue(res, row, 0), PQgetvalue(res, row, 1),
+	    (long long)m.date, (long)getpid());
+	m.msgid = msgid;
+	m.body = PQgetvalue(res, row, 3);
+	if ((msg = pc_mailmsg_build(&m, &len, &cap)) == NULL)
+		admin_fatal("%s %s: the report cannot be made into a message",
+		    PQgetvalue(res, row, 0), PQgetvalue(res, row, 1));
+	if (EVP_Digest(msg, len, h, &hl, EVP_sha256(), NULL) != 1)
+		admin_fatal("SHA-256 failed");
+	admin_hex(h, hl, hex, sizeof(hex));
+	ok = admin_sendmail(ctx->policy.report_sendmail, msg, len, detail,
+	    sizeof(detail)) == 0;
+	pc_mailmsg_free(msg, cap);
+
+	/* Addresses are [A-Za-z0-9._+@-]: the list is an array literal. */
+	(void)snprintf(rcpt, sizeof(rcpt), "{%s}",
+	    ctx->policy.report_recipients);
+	p[0] = ctx->actor;
+	p[1] = PQgetvalue(res, row, 0);
+	p[2] = PQgetvalue(res, row, 1);
+	p[3] = rcpt;
+	p[4] = hex + 2;
+	p[5] = ok ? "true" : "false";
+	p[6] = detail;
+	PQclear(admin_exec(ctx, "SELECT audit.report_delivered($1, $2, $3, "
+	    "$4::text[], $5, $6::boolean, $7)", 7, p, 1));
+	printf("%s\t%s\t%s\t%s\n", p[1], p[2], ok ? "ok" : "failed", p[4]);
+	if (!ok)
+		fprintf(stderr, "payconsole-admin: %s %s not delivered: %s\n",
+		    p[1], p[2], detail);
+	return (!ok);
+}
+
+/*
+ * The message to path -oi -t on its standard input (its output goes to
+ * our stderr: stdout is the result); 0 when it exited 0, else -1 with
+ * what happened in detail.
+ */
+static int
+admin_sendmail(const char *path, const char *msg, size_t len, char *detail,
+    size_t dlen)
+{
+	struct sigaction	sa, old;
+	ssize_t			n;
+	size_t			off;
+	pid_t			pid;
+	int			fd[2], status, werr;
+
+	(void)snprintf(detail, dlen, "delivered");
+	if (pipe(fd) == -1)
+		admin_fatal("pipe: %s", strerror(errno));
+	admin_flush();
+	if ((pid = fork()) == -1)
+		admin_fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(fd[0], STDIN_FILENO) == -1 ||
+		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+			_exit(127);
+		(void)close(fd[0]);
+		(void)close(fd[1]);
+		execl(path, path, "-oi", "-t", (char *)NULL);
+		_exit(127);
+	}
+	(void)close(fd[0]);
+	/* A sendmail that exits early must not kill us with SIGPIPE. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, &old);
+	werr = 0;
+	for (off = 0; off < len; off += (size_t)n) {
+		if ((n = write(fd[1], msg + off, len - off)) == -1) {
+			if (errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			werr = errno;
+			break;
+		}
+	}
+	(void)close(fd[1]);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			admin_fatal("waitpid: %s", strerror(errno));
+	}
+	(void)sigaction(SIGPIPE, &old, NULL);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && werr == 0)
+		return (0);
+	if (WIFSIGNALED(status))
+		(void)snprintf(detail, dlen, "sendmail killed by signal %d",
+		    WTERMSIG(status));
+	else if (WEXITSTATUS(status) == 127)
+		(void)snprintf(detail, dlen, "sendmail could not be run");
+	else if (WEXITSTATUS(status) != 0)
+		(void)snprintf(detail, dlen, "sendmail exit %d",
+		    WEXITSTATUS(status));
+	else
+		(void)snprintf(detail, dlen, "writing to sendmail: %s",
+		    strerror(werr));
+	return (-1);
 }
 
 /*

@@ -348,9 +348,9 @@ static void
 pc_audit_bg_query(enum pc_audit_bg_kind kind)
 {
 	struct pc_audit_bg	*bg;
-	const char		*v[2];
-	int			len[2], fmt[2];
-	char			seen[24], days[16];
+	const char		*v[4];
+	int			len[4], fmt[4];
+	char			seen[24], days[16], limit[16];
 
 	if (kind == PC_BG_STARTED) {
 		pc_audit_bg_started();
@@ -366,16 +366,23 @@ pc_audit_bg_query(enum pc_audit_bg_kind kind)
 	len[0] = (int)strlen(seen);
 	v[1] = days;
 	len[1] = (int)strlen(days);
-	fmt[0] = fmt[1] = 0;
+	/* PCI DSS 10.4.1: the digest of each finished site-local day. */
+	(void)snprintf(limit, sizeof(limit), "%u",
+	    (unsigned int)pc_policy.refund_approval_threshold);
+	v[2] = pc_policy.timezone;
+	len[2] = (int)strlen(pc_policy.timezone);
+	v[3] = limit;
+	len[3] = (int)strlen(limit);
+	fmt[0] = fmt[1] = fmt[2] = fmt[3] = 0;
 	if (!kore_pgsql_query_param_fields(&bg->sql, kind == PC_BG_ALERTS ?
 	    "SELECT id, rule, severity, key, count FROM audit.alerts "
 	    "WHERE id > $1::bigint AND $1::bigint >= 0 "
 	    "UNION ALL SELECT coalesce(max(id), 0), NULL, NULL, NULL, NULL "
 	    "FROM audit.alerts ORDER BY 1" :
 	    "SELECT audit.seal(), approvals.expire_due(), "
-	    "auth.attempts_sweep(), auth.disable_inactive($2::integer) "
-	    "WHERE $1::bigint IS NOT NULL",
-	    KORE_PGSQL_FORMAT_TEXT, kind == PC_BG_ALERTS ? 1 : 2, v, len, fmt))
+	    "auth.attempts_sweep(), auth.disable_inactive($2::integer), "
+	    "audit.digest_due($3, $4::bigint) WHERE $1::bigint IS NOT NULL",
+	    KORE_PGSQL_FORMAT_TEXT, kind == PC_BG_ALERTS ? 1 : 4, v, len, fmt))
 		pc_audit_bg_drop(bg);
 }
 

@@ -3,9 +3,44 @@
  */
 #include <string.h>
 
+#include "civilday.h"
 #include "halfyear.h"
 #include "isoweek.h"
 #include "perm.h"
+
+static int	pc_perm_period(const char *, const char *, size_t *,
+		    int64_t *);
+
+/*
+ * A period segment that matches any name (":half", ":day"): returns the
+ * pattern's length with the segment's in *n and the period's id, 0 when
+ * it names none (the handler's 400); -1 when the path has no segment
+ * there; 0 when the pattern is no period segment.
+ */
+static int
+pc_perm_period(const char *p, const char *s, size_t *n, int64_t *id)
+{
+	int	y, a, b;
+	size_t	k;
+
+	if (strncmp(p, ":half", 5) == 0 && (p[5] == '/' || p[5] == '\0'))
+		k = 5;
+	else if (strncmp(p, ":day", 4) == 0 && (p[4] == '/' || p[4] == '\0'))
+		k = 4;
+	else
+		return (0);
+	for (*n = 0; s[*n] != '\0' && s[*n] != '/'; (*n)++) {
+		if (*n >= PC_PERM_SEGMENT_MAX)
+			return (-1);
+	}
+	if (*n == 0)
+		return (-1);
+	if (k == 5 && pc_halfyear_parse(s, *n, &y, &a) == 0)
+		*id = (int64_t)y * 10 + a;
+	if (k == 4 && pc_civilday_parse(s, *n, &y, &a, &b) == 0)
+		*id = (int64_t)y * 10000 + a * 100 + b;
+	return ((int)k);
+}
 
 uint8_t
 pc_perm_role(const char *role)
@@ -42,7 +77,7 @@ pc_perm_path_match(const char *pattern, const char *path, int64_t *id)
 	const char	*p, *s;
 	size_t		n;
 	int64_t		v;
-	int		y, w, h;
+	int		y, w, k;
 
 	*id = 0;
 	p = pattern;
@@ -76,18 +111,11 @@ pc_perm_path_match(const char *pattern, const char *path, int64_t *id)
 			continue;
 		}
 		/* Any segment: a malformed period is the handler's 400. */
-		if (strncmp(p, ":half", 5) == 0 &&
-		    (p[5] == '/' || p[5] == '\0')) {
-			for (n = 0; s[n] != '\0' && s[n] != '/'; n++) {
-				if (n >= PC_PERM_SEGMENT_MAX)
-					return (0);
-			}
-			if (n == 0)
-				return (0);
-			if (pc_halfyear_parse(s, n, &y, &h) == 0)
-				*id = (int64_t)y * 10 + h;
+		if ((k = pc_perm_period(p, s, &n, id)) == -1)
+			return (0);
+		if (k > 0) {
 			s += n;
-			p += 5;
+			p += k;
 			continue;
 		}
 		if (*p != *s)

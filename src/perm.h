@@ -40,10 +40,11 @@ enum pc_perm_verdict pc_perm_decide(uint8_t roles, uint8_t flags,
 /*
  * Match a path against a pattern whose segments are literal, ":id"
  * (1 to 18 decimal digits, no leading zero), ":week" (an ISO week that
- * exists, "2026-W47", given as the id 202647) or ":half" (any segment of
+ * exists, "2026-W47", given as the id 202647), ":half" (any segment of
  * 1 to PC_PERM_SEGMENT_MAX bytes; the id is 20261 for "2026-H1", 0 when
- * it names no half-year, for the handler to refuse with 400). Returns 1
- * and the id (0 if the pattern has none) or 0.
+ * it names no half-year, for the handler to refuse with 400) or ":day"
+ * (the same, the id 20261128 for "2026-11-28"). Returns 1 and the id
+ * (0 if the pattern has none) or 0.
  */
 #define PC_PERM_SEGMENT_MAX	32
 

@@ -39,6 +39,7 @@
 
 #include <openssl/evp.h>
 
+#include "mailmsg.h"
 #include "policy.h"
 
 #define PC_POLICY_LINE_MAX	1024
@@ -193,6 +194,10 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	PC_UINT("inactive_disable_days", inactive_disable_days, 1, 90),
 	PC_UINT("control_check_seconds", control_check_seconds, 1, 3600),
 	PC_UINT("chain_verify_seconds", chain_verify_seconds, 1, 86400),
+	PC_STRING("report_recipients", report_recipients, 511,
+	    pc_mailmsg_recipients_ok, "comma-separated addresses "
+	    "local@domain (at most 16), without blanks"),
+	PC_PATH("report_sendmail", report_sendmail, 0),
 };
 
 #define PC_POLICY_NKEYS	(sizeof(pc_policy_keys) / sizeof(pc_policy_keys[0]))
@@ -232,6 +237,8 @@ pc_policy_defaults(struct pc_policy *p)
 	p->inactive_disable_days = 90;
 	p->control_check_seconds = 30;
 	p->chain_verify_seconds = 600;
+	(void)snprintf(p->report_sendmail, sizeof(p->report_sendmail), "%s",
+	    "/usr/sbin/sendmail");
 
 	(void)snprintf(p->db_name, sizeof(p->db_name), "%s", "payconsole");
 	p->db_timeout_seconds = 5;

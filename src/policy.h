@@ -115,6 +115,16 @@ struct pc_policy {
 	uint32_t		control_check_seconds;	/* 1..3600, default 30 */
 	uint32_t		chain_verify_seconds;	/* 1..86400, default 600 */
 
+	/*
+	 * PCI DSS 10.4.1: payconsole-admin reports mail sends each daily
+	 * digest and weekly summary to every one of report_recipients
+	 * (comma-separated addresses) through report_sendmail, the local
+	 * MTA's sendmail interface. Kore's site.conf takes no directives
+	 * of ours, so they are policy keys (as the checkpoint keys).
+	 */
+	char			report_recipients[512];
+	char			report_sendmail[PC_POLICY_PATH_MAX];
+
 	/* SHA-256 of the file as read, hex; logged at start-up. */
 	char			digest[65];
 };

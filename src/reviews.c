@@ -7,8 +7,12 @@
  *   GET  /api/reviews/accounts/:half    every account and its privilege
  *                                       history in a half-year (7.2.4)
  *   POST /api/reviews/accounts/:half/signoff, /confirm   the same two steps
+ *   GET  /api/reviews/daily/:day        a day's digest (10.4.1), per
+ *                                       category with its events
+ *   POST /api/reviews/daily/:day/signoff   an auditor marks it reviewed
  * The figures and the two-person rule live in migrations/011_reviews.sql
- * (027 for half-years); here the period name is checked (perm.c), the
+ * (027 for half-years, 030 for days); here the period name is checked
+ * (perm.c), the
  * answer written, and every view recorded before it leaves, as for the
  * rest of the trail.
  */
@@ -30,11 +34,19 @@ enum pc_review_kind {
 	PC_REVIEW_SIGNOFF,
 	PC_REVIEW_CONFIRM,
 	PC_REVIEW_ACCOUNTS,
+	PC_REVIEW_DAILY,
+};
+
+/* What a period name names. */
+enum pc_review_period {
+	PC_PERIOD_WEEK = 0,
+	PC_PERIOD_HALF,
+	PC_PERIOD_DAY,
 };
 
 struct pc_review {
 	enum pc_review_kind	kind;
-	int			half;	/* a half-year, not a week */
+	enum pc_review_period	period;
 	int			csv;
 	struct pc_dbq		q;
 	struct pc_dbq		rec;
@@ -45,24 +57,30 @@ struct pc_review {
 	size_t			out_len;
 };
 
-/* The sign-off functions' verdicts other than "ok", answered 409. */
+/* The sign-off functions' verdicts other than "ok", and their answers. */
 static const struct {
 	const char	*code;
+	int		status;
 	const char	*msg;
 } pc_review_refusals[] = {
-	{ "week_not_finished",
+	{ "week_not_finished", 409,
 	    "A week can be signed off only once it has ended." },
-	{ "period_not_finished",
-	    "A half-year can be signed off only once it has ended." },
-	{ "already_signed_off", "This week has already been signed off." },
-	{ "not_signed_off", "An auditor must sign this week off first." },
-	{ "already_confirmed", "This week has already been confirmed." },
-	{ "same_person",
+	{ "period_not_finished", 409,
+	    "A period can be signed off only once it has ended." },
+	{ "already_signed_off", 409,
+	    "This period has already been signed off." },
+	{ "not_signed_off", 409, "An auditor must sign this week off first." },
+	{ "already_confirmed", 409, "This week has already been confirmed." },
+	{ "same_person", 409,
 	    "The confirmation must come from a different person." },
-	{ "signer_administered_by_you", "You created or changed the "
+	{ "signer_administered_by_you", 409, "You created or changed the "
 	    "signer's account: another person must confirm." },
-	{ "review_changed", "The figures changed after the sign-off: the "
+	{ "review_changed", 409, "The figures changed after the sign-off: the "
 	    "week must be reviewed again." },
+	{ "digest_not_ready", 409, "This day's digest has not been made "
+	    "yet: it is made 5 minutes after the day ends." },
+	{ "self_forbidden", 403, "The digest lists an action of yours: "
+	    "another auditor must review this day." },
 };
 
 static void	pc_review_free(void *);
@@ -72,7 +90,8 @@ static int	pc_review_verdict(struct http_request *, struct pc_review *,
 		    const char *);
 static int	pc_review_csv(struct http_request *, struct pc_review *);
 static int	pc_review_period(struct http_request *, struct pc_review *);
-static int	pc_review(struct http_request *, enum pc_review_kind, int);
+static int	pc_review(struct http_request *, enum pc_review_kind,
+		    enum pc_review_period);
 
 static int	pc_review_step_prepare(struct http_request *);
 static int	pc_review_step_query(struct http_request *);
@@ -125,7 +144,7 @@ pc_review_period(struct http_request *req, struct pc_review *v)
 	int64_t		id;
 
 	id = pc_req_get(req)->path_id;
-	if (!v->half) {
+	if (v->period == PC_PERIOD_WEEK) {
 		/* perm.c only matches a week that exists: 2026-W47 is 202647. */
 		(void)snprintf(v->week, sizeof(v->week), "%04d-W%02d",
 		    (int)(id / 100), (int)(id % 100));
@@ -134,11 +153,19 @@ pc_review_period(struct http_request *req, struct pc_review *v)
 	/* perm.c matches any segment; 2026-H1 is 20261, anything else 0. */
 	if (id <= 0) {
 		pc_http_error(req, 400, "invalid_period",
-		    "Name a half-year as YYYY-H1 or YYYY-H2.");
+		    v->period == PC_PERIOD_HALF ?
+		    "Name a half-year as YYYY-H1 or YYYY-H2." :
+		    "Name a day that exists as YYYY-MM-DD.");
 		return (0);
 	}
-	(void)snprintf(v->week, sizeof(v->week), "%04d-H%d",
-	    (int)(id / 10), (int)(id % 10));
+	if (v->period == PC_PERIOD_HALF) {
+		(void)snprintf(v->week, sizeof(v->week), "%04d-H%d",
+		    (int)(id / 10), (int)(id % 10));
+	} else {
+		/* 2026-11-28 is 20261128. */
+		(void)snprintf(v->week, sizeof(v->week), "%04d-%02d-%02d",
+		    (int)(id / 10000), (int)(id / 100 % 100), (int)(id % 100));
+	}
 	return (1);
 }
 
@@ -185,15 +212,22 @@ pc_review_step_prepare(struct http_request *req)
 		    strlen(pc_policy.timezone));
 		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	case PC_REVIEW_ACCOUNTS:
+	case PC_REVIEW_DAILY:
 		if (req->query_string != NULL &&
 		    req->query_string[0] != '\0' &&
 		    strcmp(req->query_string, "format=json") != 0)
 			goto bad;
-		pc_dbq_init(&v->q, db,
-		    "SELECT audit.account_review_json($1, $2)::text");
+		/* A day not made yet is shown with the policy's threshold. */
+		(void)snprintf(v->details, sizeof(v->details), "%u",
+		    (unsigned int)pc_policy.refund_approval_threshold);
+		pc_dbq_init(&v->q, db, v->kind == PC_REVIEW_DAILY ?
+		    "SELECT audit.digest_json($1, $2, $3::bigint)::text" :
+		    "SELECT audit.account_review_json($1, $2)::text "
+		    "WHERE $3::bigint IS NOT NULL");
 		pc_dbq_param(&v->q, v->week, strlen(v->week));
 		pc_dbq_param(&v->q, pc_policy.timezone,
 		    strlen(pc_policy.timezone));
+		pc_dbq_param(&v->q, v->details, strlen(v->details));
 		return (pc_req_step(req, PC_REVIEW_S_QUERY));
 	case PC_REVIEW_SIGNOFF:
 	case PC_REVIEW_CONFIRM:
@@ -290,7 +324,8 @@ pc_review_verdict(struct http_request *req, struct pc_review *v,
 	if (strcmp(s, "ok") == 0) {
 		(void)snprintf(v->details, sizeof(v->details),
 		    "{\"%s\":\"%s\",\"status\":\"%s\"}",
-		    v->half ? "period" : "week", v->week,
+		    v->period == PC_PERIOD_WEEK ? "week" :
+		    v->period == PC_PERIOD_HALF ? "period" : "day", v->week,
 		    v->kind == PC_REVIEW_SIGNOFF ? "signed_off" : "confirmed");
 		pc_http_json(req, 201, v->details, strlen(v->details));
 		return (0);
@@ -298,7 +333,8 @@ pc_review_verdict(struct http_request *req, struct pc_review *v,
 	for (i = 0; i < sizeof(pc_review_refusals) /
 	    sizeof(pc_review_refusals[0]); i++) {
 		if (strcmp(s, pc_review_refusals[i].code) == 0) {
-			pc_http_error(req, 409, pc_review_refusals[i].code,
+			pc_http_error(req, pc_review_refusals[i].status,
+			    pc_review_refusals[i].code,
 			    pc_review_refusals[i].msg);
 			return (0);
 		}
@@ -359,54 +395,67 @@ pc_review_step_answer(struct http_request *req)
 }
 
 static int
-pc_review(struct http_request *req, enum pc_review_kind kind, int half)
+pc_review(struct http_request *req, enum pc_review_kind kind,
+    enum pc_review_period period)
 {
 	struct pc_review	*v;
 
 	v = pc_review_get(req);
 	v->kind = kind;
-	v->half = half;
+	v->period = period;
 	return (http_state_run(pc_review_states, PC_REVIEW_NSTATES, req));
 }
 
 int
 pc_h_reviews(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_LIST, 0));
+	return (pc_review(req, PC_REVIEW_LIST, PC_PERIOD_WEEK));
 }
 
 int
 pc_h_review_week(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_WEEK, 0));
+	return (pc_review(req, PC_REVIEW_WEEK, PC_PERIOD_WEEK));
 }
 
 int
 pc_h_review_signoff(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_SIGNOFF, 0));
+	return (pc_review(req, PC_REVIEW_SIGNOFF, PC_PERIOD_WEEK));
 }
 
 int
 pc_h_review_confirm(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_CONFIRM, 0));
+	return (pc_review(req, PC_REVIEW_CONFIRM, PC_PERIOD_WEEK));
 }
 
 int
 pc_h_review_accounts(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_ACCOUNTS, 1));
+	return (pc_review(req, PC_REVIEW_ACCOUNTS, PC_PERIOD_HALF));
 }
 
 int
 pc_h_review_accounts_signoff(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_SIGNOFF, 1));
+	return (pc_review(req, PC_REVIEW_SIGNOFF, PC_PERIOD_HALF));
 }
 
 int
 pc_h_review_accounts_confirm(struct http_request *req)
 {
-	return (pc_review(req, PC_REVIEW_CONFIRM, 1));
+	return (pc_review(req, PC_REVIEW_CONFIRM, PC_PERIOD_HALF));
+}
+
+int
+pc_h_review_daily(struct http_request *req)
+{
+	return (pc_review(req, PC_REVIEW_DAILY, PC_PERIOD_DAY));
+}
+
+int
+pc_h_review_daily_signoff(struct http_request *req)
+{
+	return (pc_review(req, PC_REVIEW_SIGNOFF, PC_PERIOD_DAY));
 }

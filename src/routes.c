@@ -92,6 +92,10 @@ static const struct pc_route pc_routes[] = {
 	    pc_h_review_accounts_signoff },
 	{ POST,	"/api/reviews/accounts/:half/confirm", ADMIN | AUDIT, 0,
 	    pc_h_review_accounts_confirm },
+	{ GET,	"/api/reviews/daily/:day",	ADMIN | AUDIT, 0,
+	    pc_h_review_daily },
+	{ POST,	"/api/reviews/daily/:day/signoff", AUDIT, 0,
+	    pc_h_review_daily_signoff },
 };
 
 static int	pc_dispatch_route(struct http_request *,

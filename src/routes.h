@@ -35,6 +35,8 @@ int	pc_h_review_confirm(struct http_request *);
 int	pc_h_review_accounts(struct http_request *);
 int	pc_h_review_accounts_signoff(struct http_request *);
 int	pc_h_review_accounts_confirm(struct http_request *);
+int	pc_h_review_daily(struct http_request *);
+int	pc_h_review_daily_signoff(struct http_request *);
 int	pc_h_login(struct http_request *);
 int	pc_h_logout(struct http_request *);
 int	pc_h_me(struct http_request *);

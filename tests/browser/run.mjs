@@ -652,6 +652,21 @@ async function scenarioAuditor() {
 	    .locator('rect.bar').count(), 7, 'seven days');
 	await shots.take(page, 'review-current-week');
 
+	// Daily reviews: yesterday's digest, one row per category.
+	await page.click('#nav-reviews');
+	await page.waitForSelector('#reviews-list table');
+	const days = await page.locator('#reviews-list tr[data-day]')
+	    .evaluateAll((trs) => trs.map((tr) => tr.dataset.day));
+	assert(days.length > 0, 'days listed (an event two days ago)');
+	await page.click(`#reviews-list a[href="#/reviews/${days[0]}"]`);
+	await page.waitForSelector('#daily-review tr[data-category]');
+	assertEq(await page.locator('#daily-review tr[data-category]').count(),
+	    8, 'daily review categories');
+	assertEq(await text(page, 'main h1'), fill(JA.dr_title,
+	    { day: days[0] }), 'day opened');
+	await shots.take(page, 'review-day');
+	result({ days: days.length });
+
 	// Finished weeks, newest first (from the Python side): the first one
 	// without a sign-off is signed here, through the week picker.
 	let week = null;

@@ -316,6 +316,21 @@ def create_user(role="operator", display_name=None, username=None,
     return user
 
 
+def checkpoint_keygen(name):
+    """A new checkpoint signing key in the stack's keys/ through the CLI,
+    recorded for the secret scan: (key path, public key path)."""
+    key = os.path.join(STACK, "keys", "%s.key" % name)
+    pub = os.path.join(STACK, "keys", "%s.pub" % name)
+    r = subprocess.run([ADMIN, "-d", STACK, "checkpoint-keygen", key],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(key) as f:
+        record_secret("checkpoint_key", "".join(f.read().splitlines()[1:-1]))
+    with open(pub, "w") as f:
+        f.write(r.stdout)
+    return key, pub
+
+
 @pytest.fixture
 def new_user():
     """new_user(role="operator") -> dict with username, role, password,

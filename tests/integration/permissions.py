@@ -76,6 +76,9 @@ MATRIX = [
      lambda t: {}),
     ("POST", "/api/reviews/accounts/{half}/confirm", {"admin", "auditor"},
      lambda t: {}),
+    ("GET", "/api/reviews/daily/{day}", {"admin", "auditor"}, None),
+    # {} is malformed: an allowed caller gets 400 and nothing is signed.
+    ("POST", "/api/reviews/daily/{day}/signoff", {"auditor"}, lambda t: {}),
     # Last: it ends the session the rows above use.
     ("POST", "/api/logout", SIGNED_IN, lambda t: {}),
 ]

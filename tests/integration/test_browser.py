@@ -82,6 +82,18 @@ def finished_weeks(n=12):
     return weeks
 
 
+def past_day_event():
+    """One event two days ago (Tokyo), so that the daily reviews list at
+    least one finished day (the list starts at the first event's day)."""
+    when = datetime.datetime.now(ZoneInfo(TIMEZONE)) - \
+        datetime.timedelta(days=2)
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO audit.events (at, actor_name, target, "
+                    "source, event, outcome) VALUES (%s, 'br_past', "
+                    "'br_past', '127.0.0.1', 'login.outside_hours', "
+                    "'denied')", (when,))
+
+
 def ensure_node_modules():
     """npm ci when tests/browser/node_modules is missing (make test runs
     it too); playwright-core only: it never downloads a browser."""
@@ -185,6 +197,7 @@ def test_browser_suite(make_server, no_source_blocks):
     accounts.append(("devices_admin_en", "admin"))
     users = {name: create_user(role) for name, role in accounts}
     refund_txns = refund_transactions()
+    past_day_event()
     for srv in servers:
         srv.wait_ready()
 

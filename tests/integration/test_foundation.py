@@ -181,6 +181,9 @@ EXECUTE_MATRIX = {
         "audit.half_bounds", "audit.period_bounds", "audit.period_digest",
         "audit.account_review_accounts", "audit.account_review_history",
         "audit.account_review_digest", "audit.account_review_json",
+        "audit.day_bounds", "audit.digest_threshold", "audit.digest_events",
+        "audit.digest_figures", "audit.digest_sha256",
+        "audit.checkpoint_latest", "audit.digest_json", "audit.digest_due",
         "meta.inventory"},
     "pc_payments": {
         "approvals.approve", "approvals.list", "approvals.reject",
@@ -195,12 +198,16 @@ EXECUTE_MATRIX = {
         "audit.period_digest", "audit.account_review_accounts",
         "audit.account_review_history", "audit.account_review_digest",
         "audit.account_review_json", "meta.inventory",
+        "audit.day_bounds", "audit.digest_threshold", "audit.digest_events",
+        "audit.digest_figures", "audit.digest_sha256",
+        "audit.checkpoint_latest", "audit.digest_json",
         "payments.refund_list", "payments.txn_json"},
     "pc_ops": {
         "audit.chain_anchor", "audit.event_digest", "audit.export_range",
         "audit.note_cli", "audit.purge", "audit.purge_range", "audit.seal",
         "audit.verify", "auth.bootstrap_account", "auth.seed_account",
-        "auth.seed_credentials"},
+        "auth.seed_credentials", "audit.report_pending",
+        "audit.report_delivered"},
 }
 APP_SCHEMAS = ("auth", "payments", "audit", "meta", "approvals")
 

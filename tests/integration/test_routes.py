@@ -40,7 +40,8 @@ def table_routes():
                 who |= ROLE_BITS[bit.strip()]
         public = "PUBLIC" in flags
         out.append((method, path.replace(":id", "{id}")
-                    .replace(":week", "{week}").replace(":half", "{half}"),
+                    .replace(":week", "{week}").replace(":half", "{half}")
+                    .replace(":day", "{day}"),
                     PUBLIC if public else frozenset(who), handler))
     return out
 

@@ -183,7 +183,8 @@ def test_permission_matrix(users_server, request, who):
     wrong = []
     for method, path, allowed, body in MATRIX:
         path = path.replace("{id}", str(tid)).replace(
-            "{week}", "2026-W01").replace("{half}", "2026-H1")
+            "{week}", "2026-W01").replace("{half}", "2026-H1").replace(
+            "{day}", "2026-01-01")
         data = body(tid) if body else None
         if sess is None:
             r = api(srv, method, path, body=data)

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { filterProblem, isOtp, isWeek,
+import { filterProblem, isDay, isOtp, isWeek,
     refundProblem } from '../../assets/validate.mjs';
 
 test('a one-time code is six digits, spaces around ignored', () => {
@@ -17,6 +17,14 @@ test('a review week is YYYY-Www', () => {
 	assert.equal(isWeek('2024-W05'), true);
 	for (const bad of ['2024-W5', '2024W05', '24-W05', '2024-w05', ''])
 		assert.equal(isWeek(bad), false, bad);
+});
+
+test('a review day is YYYY-MM-DD, a day that exists', () => {
+	for (const ok of ['2026-11-28', '2024-02-29', '2000-02-29'])
+		assert.equal(isDay(ok), true, ok);
+	for (const bad of ['2026-02-29', '2100-02-29', '2026-13-01',
+	    '2026-11-31', '2026-11-00', '2026-1-28', '2026-W47', '', '20261128'])
+		assert.equal(isDay(bad), false, bad);
 });
 
 function problem(query) {
