@@ -68,6 +68,11 @@ static const struct pc_bundle_file pc_bundle_file_tab[] = {
 	    { "PPC-5", "PPC-10", "PPC-12" }, { "10.4.1" } },
 	{ "reviews/weekly.csv", "the same reviews as CSV",
 	    { "PPC-5", "PPC-10", "PPC-12" }, { "10.4.1" } },
+	{ "reviews/daily.json", "the daily digests of the period's days "
+	    "(the automated review of the trail) with their sign-offs",
+	    { "PPC-3", "PPC-5", "PPC-12" }, { "10.4.1", "10.4.1.1" } },
+	{ "reviews/daily.csv", "the same days as CSV",
+	    { "PPC-3", "PPC-5", "PPC-12" }, { "10.4.1", "10.4.1.1" } },
 	{ "reviews/accounts.json", "the half-year account reviews of the "
 	    "halves the period touches, with sign-off and confirmation",
 	    { "PPC-10", "PPC-16" }, { "7.2.4", "8.2.6", "7.2.1" } },

@@ -53,7 +53,7 @@
 #include "fsdir.h"
 #include "jsonw.h"
 
-#define EV_PARTS_MAX	16
+#define EV_PARTS_MAX	24
 #define EV_FETCH	"FETCH FORWARD 5000 FROM "
 
 /* The weeks (kind W) or halves (H) that the period's days touch. */
@@ -63,6 +63,13 @@
     "to_char(d, 'YYYY') || '-H' || CASE WHEN extract(month FROM d) <= 6 " \
     "THEN '1' ELSE '2' END END FROM generate_series($1::date, $2::date, " \
     "interval '1 day') AS d)"
+
+/* The period's days that have a daily digest or a day's sign-off. */
+#define EV_DAILY_SQL \
+    " FROM generate_series($1::date, $2::date, interval '1 day') AS g(d) " \
+    "LEFT JOIN audit.daily_digests dd ON dd.day = g.d::date " \
+    "LEFT JOIN audit.reviews r ON r.week = to_char(g.d, 'YYYY-MM-DD') " \
+    "WHERE dd.day IS NOT NULL OR r.week IS NOT NULL"
 
 struct ev_part {
 	FILE		*fp;
@@ -112,6 +119,8 @@ static int	ev_chain(struct pc_evidence *, struct ev_state *,
 static int	ev_checkpoints(struct pc_evidence *, struct ev_state *);
 static int	ev_pubkey(struct pc_evidence *, struct ev_state *);
 static int	ev_reviews(struct pc_evidence *, struct ev_state *);
+static int	ev_csv(struct pc_evidence *, struct ev_state *, const char *,
+		    PGresult *);
 static int	ev_tables(struct pc_evidence *, struct ev_state *);
 static int	ev_policy(struct pc_evidence *, struct ev_state *);
 static int	ev_migrations(struct pc_evidence *, struct ev_state *);
@@ -129,7 +138,7 @@ static int	(*const ev_steps[])(struct pc_evidence *, struct ev_state *) = {
 				   names its digest) */
 	ev_events,		/* events.jsonl, chain.json */
 	ev_checkpoints,		/* checkpoints/checkpoints.log */
-	ev_reviews,		/* reviews/weekly.json|csv, accounts.json */
+	ev_reviews,		/* reviews/weekly|daily.json|csv, accounts.json */
 	ev_tables,		/* alerts.json, personal-data.json */
 	ev_policy,		/* policy/policy.conf, policy/history.json */
 	ev_migrations,		/* schema/migrations.json */
@@ -586,31 +595,16 @@ ev_pubkey(struct pc_evidence *ev, struct ev_state *st)
 	return (rc == 0 ? 0 : ev_fail(ev, "the public key cannot be written"));
 }
 
-/* Weekly reviews (JSON and CSV) and half-year account reviews. */
+/* A query's rows as CSV, its column names first; the result freed. */
 static int
-ev_reviews(struct pc_evidence *ev, struct ev_state *st)
+ev_csv(struct pc_evidence *ev, struct ev_state *st, const char *name,
+    PGresult *res)
 {
 	struct pc_csvw	 w;
-	PGresult	*res;
-	const char	*p[3];
 	char		*csv;
 	size_t		 len;
 	int		 i, j, n, nf;
 
-	p[0] = ev->period.from;
-	p[1] = ev->period.to;
-	p[2] = "W";
-	if (ev_doc(ev, st, "reviews/weekly.json", ev->db, "SELECT "
-	    "jsonb_pretty(coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.week), "
-	    "'[]'::jsonb))" EV_PERIODS_SQL, 3, p) == -1)
-		return (-1);
-	res = ev_query(ev, ev->db, "SELECT r.week, r.signed_off_by::text, "
-	    "r.signed_off_name, r.signed_off_at::text, r.signoff_comment, "
-	    "r.confirmed_by::text, r.confirmed_name, r.confirmed_role, "
-	    "r.confirmed_at::text, r.confirm_comment, r.figures_sha256, "
-	    "r.timezone" EV_PERIODS_SQL " ORDER BY r.week", 3, p);
-	if (res == NULL)
-		return (-1);
 	pc_csvw_init(&w);
 	nf = PQnfields(res);
 	for (j = 0; j < nf; j++)
@@ -625,7 +619,48 @@ ev_reviews(struct pc_evidence *ev, struct ev_state *st)
 	}
 	PQclear(res);
 	csv = pc_csvw_finish(&w, &len);
-	if (ev_put_text(ev, st, "reviews/weekly.csv", csv, len, 0) == -1)
+	return (ev_put_text(ev, st, name, csv, len, 0));
+}
+
+/*
+ * Weekly reviews (JSON and CSV), the daily digests with their sign-offs
+ * (JSON and CSV) and half-year account reviews.
+ */
+static int
+ev_reviews(struct pc_evidence *ev, struct ev_state *st)
+{
+	PGresult	*res;
+	const char	*p[3];
+
+	p[0] = ev->period.from;
+	p[1] = ev->period.to;
+	p[2] = "W";
+	if (ev_doc(ev, st, "reviews/weekly.json", ev->db, "SELECT "
+	    "jsonb_pretty(coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.week), "
+	    "'[]'::jsonb))" EV_PERIODS_SQL, 3, p) == -1)
+		return (-1);
+	res = ev_query(ev, ev->db, "SELECT r.week, r.signed_off_by::text, "
+	    "r.signed_off_name, r.signed_off_at::text, r.signoff_comment, "
+	    "r.confirmed_by::text, r.confirmed_name, r.confirmed_role, "
+	    "r.confirmed_at::text, r.confirm_comment, r.figures_sha256, "
+	    "r.timezone" EV_PERIODS_SQL " ORDER BY r.week", 3, p);
+	if (res == NULL || ev_csv(ev, st, "reviews/weekly.csv", res) == -1)
+		return (-1);
+
+	if (ev_doc(ev, st, "reviews/daily.json", ev->db, "SELECT "
+	    "jsonb_pretty(coalesce(jsonb_agg(jsonb_build_object('day', "
+	    "to_char(g.d, 'YYYY-MM-DD'), 'digest', to_jsonb(dd), 'signoff', "
+	    "to_jsonb(r)) ORDER BY g.d), '[]'::jsonb))" EV_DAILY_SQL, 2,
+	    p) == -1)
+		return (-1);
+	res = ev_query(ev, ev->db, "SELECT to_char(g.d, 'YYYY-MM-DD') AS day, "
+	    "dd.timezone, dd.computed_at::text, dd.figures_sha256, "
+	    "dd.threshold::text, dd.checkpoint_seq::text, "
+	    "dd.checkpoint_sha256, r.signed_off_by::text, r.signed_off_name, "
+	    "r.signed_off_at::text, r.signoff_comment, "
+	    "r.figures_sha256 AS signed_figures_sha256" EV_DAILY_SQL
+	    " ORDER BY g.d", 2, p);
+	if (res == NULL || ev_csv(ev, st, "reviews/daily.csv", res) == -1)
 		return (-1);
 
 	p[2] = "H";

@@ -32,6 +32,7 @@ REQUIREMENTS = os.path.join(TOP, "..", "shared", "docs", "REQUIREMENTS.md")
 FILES = ["index.json", "README.txt", "events.jsonl", "chain.json",
          "checkpoints/checkpoints.log", "checkpoints/checkpoint.pub",
          "reviews/weekly.json", "reviews/weekly.csv",
+         "reviews/daily.json", "reviews/daily.csv",
          "reviews/accounts.json", "alerts.json", "personal-data.json",
          "policy/policy.conf", "policy/history.json",
          "schema/migrations.json"]
@@ -108,6 +109,9 @@ class Site:
             self.edge(cur, "edge-before", local_midnight(self.first) +
                       " - interval '1 microsecond'")
             self.edge(cur, "edge-first", local_midnight(self.first))
+            # The daily digests of the days that have ended (worker 1
+            # makes them too, on its own schedule).
+            cur.execute("SELECT audit.digest_due(%s, NULL)", (TZ,))
             # The week's review, signed off (the API signs only weeks
             # that have ended; the bundle shows what the table holds).
             cur.execute("SELECT id FROM auth.users WHERE username = %s",
@@ -323,6 +327,24 @@ def test_reviews_alerts_policy_and_schema(site):
     assert len(rows) == 2 and rows[1][0] == site.week
     assert rows[1][rows[0].index("signoff_comment")] == "all reviewed"
     assert json.loads(got["reviews/accounts.json"][1]) == []
+    # Daily digests (issue 16 part 3) of the period's days, as stored,
+    # with their sign-offs; the CSV has the same days.
+    daily = json.loads(got["reviews/daily.json"][1])
+    with site.su() as conn, conn.cursor() as cur:
+        cur.execute("SELECT day::text, figures_sha256 FROM "
+                    "audit.daily_digests WHERE day BETWEEN %s AND %s "
+                    "ORDER BY day", (site.first, site.today))
+        stored = cur.fetchall()
+    assert (site.first.isoformat(),) in [(d,) for d, _ in stored]
+    assert [(d["day"], d["digest"]["figures_sha256"]) for d in daily
+            if d["digest"]] == stored
+    assert all(site.first.isoformat() <= d["day"] <= site.today.isoformat()
+               for d in daily)
+    rows = list(csv.reader(io.StringIO(got["reviews/daily.csv"][1]
+                                       .decode())))
+    assert rows[0][:4] == ["day", "timezone", "computed_at",
+                           "figures_sha256"]
+    assert [r[0] for r in rows[1:]] == [d["day"] for d in daily]
     alerts = json.loads(got["alerts.json"][1])
     keys = [a["key"] for a in alerts]
     assert "evid-in" in keys and "evid-old" not in keys
