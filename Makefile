@@ -68,7 +68,7 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
-		   haproxy
+		   haproxy rsyslog rsyslog-openssl
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
