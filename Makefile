@@ -46,7 +46,8 @@ APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
 		   src/db.c src/allowlist.c src/routes.c src/request.c src/auth.c \
 		   src/factor.c src/factor_totp.c \
 		   src/hashjob.c src/users.c src/selfsvc.c src/payments.c \
-		   src/audit.c src/checkpoint.c src/control.c src/reviews.c src/approvals.c \
+		   src/audit.c src/checkpoint.c src/control.c src/siem.c src/reviews.c \
+		   src/approvals.c \
 		   src/enrol.c src/refusals.c src/srcblock.c src/devices.c
 ADMIN_SRC	 = src/admin.c
 PURE_SRC	 = $(filter-out $(APP_SRC) $(ADMIN_SRC), $(wildcard src/*.c))
