@@ -192,6 +192,7 @@ void
 kore_worker_teardown(void)
 {
 	pc_audit_worker_stop();
+	pc_siem_worker_stop();
 	pc_checkpoint_worker_stop();
 }
 

@@ -37,6 +37,9 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -74,6 +77,7 @@ static int	pc_siem_connect(const char **);
 static int	pc_siem_connect_local(const char **);
 static int	pc_siem_connect_tls(const char **);
 static int	pc_siem_wait(int, short);
+static int	pc_siem_peer_check(SSL *);
 static int	pc_siem_alive(void);
 static void	pc_siem_close(void);
 static int	pc_siem_send(PGresult *, int, const char **);
@@ -192,6 +196,40 @@ pc_siem_worker_init(void)
 		    "siem_socket");
 	kore_timer_add(pc_siem_tick,
 	    (u_int64_t)pc_policy.siem_interval_seconds * 1000, NULL, 0);
+}
+
+/*
+ * A clean stop acknowledges what the sink took in the last round (the
+ * query is synchronous: the event loop has ended), so the next start
+ * does not send it again.
+ */
+void
+pc_siem_worker_stop(void)
+{
+	struct kore_pgsql	sql;
+	const char		*v[1];
+	char			ack[24];
+	int			len[1], fmt[1];
+
+	if (worker == NULL || worker->id != 1 || pc_siem_fd == -1)
+		return;
+	if (pc_siem_sent > 0 && pc_siem_alive()) {
+		(void)snprintf(ack, sizeof(ack), "%" PRId64, pc_siem_sent);
+		v[0] = ack;
+		len[0] = (int)strlen(ack);
+		fmt[0] = 0;
+		kore_pgsql_init(&sql);
+		if (!kore_pgsql_setup(&sql, PC_DB_AUTH, KORE_PGSQL_SYNC) ||
+		    !kore_pgsql_query_param_fields(&sql, "SELECT 1 FROM "
+		    "audit.siem_next($1::bigint, 1)", KORE_PGSQL_FORMAT_TEXT,
+		    1, v, len, fmt))
+			kore_log(LOG_WARNING, "siem: the last batch was not "
+			    "acknowledged: it is sent again at the next start");
+		kore_pgsql_cleanup(&sql);
+	}
+	if (pc_siem_ssl != NULL)
+		(void)SSL_shutdown(pc_siem_ssl);
+	pc_siem_close();
 }
 
 static void
@@ -417,6 +455,25 @@ pc_siem_wait(int fd, short events)
 	return (poll(&pfd, 1, PC_SIEM_IO_MS) == 1 ? 0 : -1);
 }
 
+/*
+ * The certificate must name the collector as siem_collector does: an
+ * address literal as an IP SAN (and no SNI, RFC 6066), else a DNS name.
+ */
+static int
+pc_siem_peer_check(SSL *ssl)
+{
+	struct in6_addr	a6;
+
+	if (inet_pton(AF_INET, pc_siem_peer, &a6) == 1 ||
+	    inet_pton(AF_INET6, pc_siem_peer, &a6) == 1)
+		return (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    pc_siem_peer) == 1 ? 0 : -1);
+	if (SSL_set_tlsext_host_name(ssl, pc_siem_peer) != 1 ||
+	    SSL_set1_host(ssl, pc_siem_peer) != 1)
+		return (-1);
+	return (0);
+}
+
 /* TCP with a bounded connect, then TLS with the name checked. */
 static int
 pc_siem_connect_tls(const char **why)
@@ -455,8 +512,7 @@ pc_siem_connect_tls(const char **why)
 	    sizeof(tv)) == -1 ||
 	    (pc_siem_ssl = SSL_new(pc_siem_ctx)) == NULL ||
 	    SSL_set_fd(pc_siem_ssl, pc_siem_fd) != 1 ||
-	    SSL_set_tlsext_host_name(pc_siem_ssl, pc_siem_peer) != 1 ||
-	    SSL_set1_host(pc_siem_ssl, pc_siem_peer) != 1) {
+	    pc_siem_peer_check(pc_siem_ssl) == -1) {
 		*why = "TLS set-up failed";
 		pc_siem_close();
 		return (-1);

@@ -12,5 +12,7 @@ int	pc_siem_parent_init(char *err, size_t errlen);
 void	pc_siem_parent_teardown(void);
 /* Worker 1 streams; the others drop what the parent prepared. */
 void	pc_siem_worker_init(void);
+/* Worker 1, at a clean stop: the last round acknowledged. */
+void	pc_siem_worker_stop(void);
 
 #endif
