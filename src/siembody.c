@@ -64,7 +64,17 @@ static const char *const pc_siembody_id_families[] = {
 };
 
 static enum pc_siembody_kind pc_siembody_key_kind(const char *);
-static void	pc_siembody_walk(json_t *, enum pc_siembody_kind);
+/* One container being walked: an object's next member, an array's. */
+struct pc_siembody_frame {
+	json_t			*v;
+	void			*iter;
+	size_t			 i;
+	enum pc_siembody_kind	 kind;
+};
+
+static int	pc_siembody_walk(json_t *);
+static void	pc_siembody_push(struct pc_siembody_frame *, size_t *,
+		    json_t *, enum pc_siembody_kind);
 static void	pc_siembody_string(json_t *, enum pc_siembody_kind);
 static char	*pc_siembody_details(const char *);
 static void	pc_siembody_masked(struct pc_jsonw *, const char *,
@@ -104,23 +114,62 @@ pc_siembody_string(json_t *s, enum pc_siembody_kind kind)
 	(void)json_string_set(s, n == -1 ? "***" : out);
 }
 
-/* Every string under v; kind is what its member's name says it holds. */
-static void
-pc_siembody_walk(json_t *v, enum pc_siembody_kind kind)
+/*
+ * Every string under root, without recursion: a stack of the containers
+ * being walked (jsonin.c bounds their depth). A member's kind is what its
+ * name says it holds; an array's elements take the array's. 0, or -1
+ * when deeper than the stack (then nothing of it may leave).
+ */
+static int
+pc_siembody_walk(json_t *root)
 {
-	const char	*key;
-	json_t		*m;
-	size_t		i;
+	struct pc_siembody_frame	st[PC_JSONIN_MAX_DEPTH + 1];
+	struct pc_siembody_frame	*f;
+	enum pc_siembody_kind		kind;
+	json_t				*m;
+	size_t				n;
 
-	if (json_is_string(v)) {
-		pc_siembody_string(v, kind);
-	} else if (json_is_object(v)) {
-		json_object_foreach(v, key, m)
-			pc_siembody_walk(m, pc_siembody_key_kind(key));
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, m)
-			pc_siembody_walk(m, kind);
+	n = 0;
+	pc_siembody_push(st, &n, root, PC_SIEMBODY_KEEP);
+	while (n > 0) {
+		f = &st[n - 1];
+		if (json_is_object(f->v)) {
+			if (f->iter == NULL) {
+				n--;
+				continue;
+			}
+			m = json_object_iter_value(f->iter);
+			kind = pc_siembody_key_kind(json_object_iter_key(f->iter));
+			f->iter = json_object_iter_next(f->v, f->iter);
+		} else {
+			if (f->i >= json_array_size(f->v)) {
+				n--;
+				continue;
+			}
+			m = json_array_get(f->v, f->i++);
+			kind = f->kind;
+		}
+		if (json_is_string(m))
+			pc_siembody_string(m, kind);
+		else if (json_is_object(m) || json_is_array(m)) {
+			if (n == sizeof(st) / sizeof(st[0]))
+				return (-1);
+			pc_siembody_push(st, &n, m, kind);
+		}
 	}
+	return (0);
+}
+
+/* A container onto the walk's stack (the caller checked the room). */
+static void
+pc_siembody_push(struct pc_siembody_frame *st, size_t *n, json_t *v,
+    enum pc_siembody_kind kind)
+{
+	st[*n].v = v;
+	st[*n].iter = json_is_object(v) ? json_object_iter(v) : NULL;
+	st[*n].i = 0;
+	st[*n].kind = kind;
+	(*n)++;
 }
 
 /* The details masked, compact; NULL when they cannot be read. */
@@ -134,7 +183,10 @@ pc_siembody_details(const char *details)
 	if (details == NULL || pc_jsonin_parse(&in, details,
 	    strlen(details)) != PC_JSONIN_OK)
 		return (NULL);
-	pc_siembody_walk(in.root, PC_SIEMBODY_KEEP);
+	if (pc_siembody_walk(in.root) == -1) {
+		pc_jsonin_free(&in);
+		return (NULL);
+	}
 	/* Into our own buffer: jansson's would need jsonin.c's free. */
 	out = NULL;
 	n = json_dumpb(in.root, NULL, 0, PC_SIEMBODY_DUMP);

@@ -56,7 +56,7 @@ pc_syslog5424_field(struct pc_syslog5424_out *o, const char *s, size_t max)
 		pc_syslog5424_put(o, "-", 1);
 		return;
 	}
-	for (i = 0; s[i] != '\0' && i < max; i++) {
+	for (i = 0; i < max && s[i] != '\0'; i++) {
 		c = s[i];
 		if ((unsigned char)c < 33 || (unsigned char)c > 126)
 			c = '_';

@@ -61,7 +61,22 @@ static const struct body_case	body_cases[] = {
 	  "\"target\":\"tx_77\",\"outcome\":\"success\",\"details\":"
 	  "{\"reason\":\"[card number removed]\",\"amount\":500,"
 	  "\"comment\":\"J*** D***\"}}" },
-	/* Unreadable details are left out, marked. */
+	/* As deep as jsonin.c takes (10 containers): walked to the bottom. */
+	{ { 5, 5, "t", NULL, NULL, NULL, NULL, "server.started", NULL,
+	    "info", "{\"username\": [[[[[[[[[\"bob\"]]]]]]]]], "
+	    "\"x\": [[[[[[[[[\"4111111111111111\"]]]]]]]]]}" },
+	  "{\"id\":5,\"seq\":5,\"at\":\"t\",\"actor_id\":null,"
+	  "\"actor_name\":null,\"actor_role\":null,\"source\":null,"
+	  "\"event\":\"server.started\",\"target\":null,\"outcome\":\"info\","
+	  "\"details\":{\"username\":[[[[[[[[[\"b***\"]]]]]]]]],"
+	  "\"x\":[[[[[[[[[\"[card number removed]\"]]]]]]]]]}}" },
+	/* One deeper, or not an object: left out, marked. */
+	{ { 6, 6, "t", NULL, NULL, NULL, NULL, "server.started", NULL,
+	    "info", "{\"x\": [[[[[[[[[[\"4111111111111111\"]]]]]]]]]]}" },
+	  "{\"id\":6,\"seq\":6,\"at\":\"t\",\"actor_id\":null,"
+	  "\"actor_name\":null,\"actor_role\":null,\"source\":null,"
+	  "\"event\":\"server.started\",\"target\":null,\"outcome\":\"info\","
+	  "\"details\":{\"unreadable\":true}}" },
 	{ { 4, 4, "t", NULL, NULL, NULL, NULL, "server.started", NULL,
 	    "info", "[1, 2]" },
 	  "{\"id\":4,\"seq\":4,\"at\":\"t\",\"actor_id\":null,"
