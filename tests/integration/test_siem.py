@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -26,8 +27,9 @@ import uuid
 import pytest
 import requests
 
+import stack
 from conftest import (STACK, Server, create_db, create_user, db, drop_db,
-                      policy_text)
+                      policy_text, seal_all)
 from people import STEP, post_login, sign_in
 
 TAG = uuid.uuid4().hex[:8]
@@ -78,7 +80,7 @@ class Collector:
     to tls.log, each line the message as received (%rawmsg%)."""
 
     def __init__(self, ca):
-        self.port = free_port()
+        self.port = stack.free_port()
         self.local = os.path.join(WORK, "local.log")
         self.tls = os.path.join(WORK, "tls.log")
         self.conf = os.path.join(WORK, "rsyslog.conf")
@@ -154,17 +156,7 @@ input(type="imtcp" port="%(port)d" Ruleset="tls")
         return out
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def port_open(port):
-    import socket
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
         return True
@@ -178,13 +170,9 @@ def superuser():
     return db("postgres", dbname=DBNAME)
 
 
-def seal_all():
-    """Seal every committed event now; the newest sealed id."""
-    with superuser() as conn, conn.cursor() as cur:
-        cur.execute("SELECT audit.seal_due(interval '0 seconds', 10000, "
-                    "true)")
-        cur.execute("SELECT max(event_id) FROM audit.chain")
-        return cur.fetchone()[0]
+def seal():
+    """Every committed event sealed now; the newest sealed id."""
+    return seal_all(DBNAME)
 
 
 def chain(after=0, through=None):
@@ -333,7 +321,7 @@ def test_local_every_event_in_order_masked(local_srv, collector):
                          "cardholder_email": "taro@example.com",
                          "card_last4": "1111"}),))
         card_event = cur.fetchone()[0]
-    through = seal_all()
+    through = seal()
     msgs = wait_received(collector, "local", through)
     assert_no_gap(msgs, 0, through)
     ids = [m["id"] for m in msgs]
@@ -364,7 +352,7 @@ def test_local_collector_down_then_back(local_srv, collector):
     """The collector stopped: nothing is lost while it is away, the alarm
     opens after siem_down_seconds; started again: every missing event
     arrives, no gap, none twice, and the alarm clears."""
-    through = seal_all()
+    through = seal()
     wait_received(collector, "local", through)
     before = alarm()[0] if alarm() else 0
     collector.stop()
@@ -372,7 +360,7 @@ def test_local_collector_down_then_back(local_srv, collector):
         user = create_user("operator", site=local_srv.dir)
         for _ in range(3):
             post_login(local_srv, user["username"], "nope", "000000")
-        missing = seal_all()
+        missing = seal()
         assert missing > through
         opened = wait_alarm(True, after=before)
         assert max(m["id"] for m in collector.messages("local")) < missing
@@ -401,7 +389,7 @@ def test_tls_stream_survives_a_collector_restart(tls_srv, collector):
         start = cur.fetchone()[0]
     user = create_user("auditor", site=tls_srv.dir)
     post_login(tls_srv, user["username"], "nope", "000000")
-    through = seal_all()
+    through = seal()
     msgs = wait_received(collector, "tls", through)
     assert min(m["id"] for m in msgs) > start
     assert_no_gap(msgs, start, through)
@@ -411,7 +399,7 @@ def test_tls_stream_survives_a_collector_restart(tls_srv, collector):
     try:
         for _ in range(3):
             post_login(tls_srv, user["username"], "nope", "000000")
-        missing = seal_all()
+        missing = seal()
         wait_alarm(True, after=before)
     finally:
         collector.start()
@@ -432,7 +420,7 @@ def test_tls_collector_with_a_certificate_of_another_ca(collector, ca):
         before = alarm()[0] if alarm() else 0
         user = create_user("operator", site=srv.dir)
         post_login(srv, user["username"], "nope", "000000")
-        seal_all()
+        seal()
         wait_alarm(True, after=before)
         assert len(collector.messages("tls")) == had
         # The chain the collector sends ends in a CA siem_ca does not hold.
