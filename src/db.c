@@ -294,8 +294,8 @@ pc_db_bg(const char *db, const char *query, int n, const char **v,
     void (*rows)(PGresult *, void *), void (*done)(int, void *), void *arg)
 {
 	struct pc_db_bg		*q;
-	int			len[PC_DBQ_MAX_PARAMS], fmt[PC_DBQ_MAX_PARAMS];
-	int			i;
+	int			len[PC_DBQ_MAX_PARAMS];
+	int			fmt[PC_DBQ_MAX_PARAMS], i;
 
 	if (n > PC_DBQ_MAX_PARAMS)
 		fatal("pc_db_bg: %d parameters", n);

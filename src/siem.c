@@ -98,7 +98,6 @@ static SSL			*pc_siem_ssl;
 static int64_t			pc_siem_sent;
 /* When the sink last failed to take anything (0: it is up). */
 static time_t			pc_siem_down;
-static const char		*pc_siem_why;
 static int			pc_siem_inflight;
 
 /* The collector's address, resolved once: the workers have no DNS. */
@@ -292,7 +291,7 @@ pc_siem_batch(PGresult *res)
 		if (pc_siem_send(res, i, &why) == -1) {
 			kore_log(LOG_WARNING, "siem: event %s not sent: %s",
 			    PQgetvalue(res, i, 1), why);
-			/* A datagram taken was delivered; a stream's maybe not. */
+			/* A datagram sent was delivered; a stream's maybe not. */
 			if (pc_policy.siem_sink == PC_POLICY_SIEM_TLS)
 				pc_siem_sent = 0;
 			pc_siem_close();
@@ -318,9 +317,8 @@ pc_siem_health(int up, const char *why)
 	}
 	if (pc_siem_down == 0)
 		pc_siem_down = now;
-	pc_siem_why = why;
 	if (now - pc_siem_down >= (time_t)pc_policy.siem_down_seconds)
-		pc_control_syslog(1, pc_siem_down, pc_siem_why);
+		pc_control_syslog(1, pc_siem_down, why);
 }
 
 static const char *
@@ -434,7 +432,8 @@ pc_siem_connect_local(const char **why)
 		return (-1);
 	}
 	memcpy(sun.sun_path, pc_siem_path, strlen(pc_siem_path));
-	if ((pc_siem_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	pc_siem_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (pc_siem_fd == -1 ||
 	    connect(pc_siem_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		*why = strerror(errno);
 		pc_siem_close();
@@ -480,6 +479,7 @@ pc_siem_connect_tls(const char **why)
 {
 	struct timeval	tv;
 	socklen_t	slen;
+	long		verify;
 	int		soerr;
 
 	pc_siem_fd = socket(pc_siem_addr.ss_family, SOCK_STREAM |
@@ -519,9 +519,10 @@ pc_siem_connect_tls(const char **why)
 	}
 	ERR_clear_error();
 	if (SSL_connect(pc_siem_ssl) != 1) {
-		*why = SSL_get_verify_result(pc_siem_ssl) != X509_V_OK ?
-		    X509_verify_cert_error_string(
-		    SSL_get_verify_result(pc_siem_ssl)) : "TLS handshake failed";
+		verify = SSL_get_verify_result(pc_siem_ssl);
+		*why = verify != X509_V_OK ?
+		    X509_verify_cert_error_string(verify) :
+		    "TLS handshake failed";
 		kore_log(LOG_WARNING, "siem: %s: %s", pc_policy.siem_collector,
 		    *why);
 		pc_siem_close();

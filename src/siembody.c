@@ -139,7 +139,8 @@ pc_siembody_walk(json_t *root)
 				continue;
 			}
 			m = json_object_iter_value(f->iter);
-			kind = pc_siembody_key_kind(json_object_iter_key(f->iter));
+			kind = pc_siembody_key_kind(
+			    json_object_iter_key(f->iter));
 			f->iter = json_object_iter_next(f->v, f->iter);
 		} else {
 			if (f->i >= json_array_size(f->v)) {
