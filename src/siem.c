@@ -9,9 +9,9 @@
  * by its path inside the chroot whenever the syslog daemon restarts.
  *
  * Each round, every siem_interval_seconds, in worker 1:
- *   1. a stream sink that has anything to read (a close_notify, a FIN,
- *      an error: a collector never writes to us) is closed, and what it
- *      took last round is not acknowledged;
+ *   1. a stream sink that has ended (a close_notify, a FIN, an error:
+ *      a collector sends no data) is closed, and what it took last
+ *      round is not acknowledged;
  *   2. audit.siem_next(ack, 200) moves audit.siem_cursor to what the
  *      sink took last round (ack) and returns the sealed events after
  *      it, in chain order;
@@ -291,11 +291,14 @@ pc_siem_batch(PGresult *res)
 		if (pc_siem_send(res, i, &why) == -1) {
 			kore_log(LOG_WARNING, "siem: event %s not sent: %s",
 			    PQgetvalue(res, i, 1), why);
-			/* A datagram sent was delivered; a stream's maybe not. */
-			if (pc_policy.siem_sink == PC_POLICY_SIEM_TLS)
-				pc_siem_sent = 0;
 			pc_siem_close();
-			pc_siem_health(0, why);
+			/* A datagram sent was delivered; a stream's maybe not. */
+			if (pc_policy.siem_sink == PC_POLICY_SIEM_TLS) {
+				pc_siem_sent = 0;
+				pc_siem_health(0, why);
+			} else
+				/* A daemon that took some is slow, not down. */
+				pc_siem_health(i > 0, why);
 			return;
 		}
 		pc_siem_sent = strtoll(PQgetvalue(res, i, 1), NULL, 10);
@@ -392,7 +395,12 @@ pc_siem_write(char *msg, size_t len, const char **why)
 	ssize_t		w;
 
 	if (pc_siem_ssl == NULL) {
+		/* A full queue: the daemon gets a moment to read, once. */
 		w = send(pc_siem_fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w == -1 && errno == EAGAIN &&
+		    pc_siem_wait(pc_siem_fd, POLLOUT) == 0)
+			w = send(pc_siem_fd, msg, len,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w != (ssize_t)len) {
 			*why = w == -1 ? strerror(errno) : "short send";
 			return (-1);
@@ -531,18 +539,32 @@ pc_siem_connect_tls(const char **why)
 	return (0);
 }
 
-/* A stream is healthy while it has nothing to read: collectors never write. */
+/*
+ * A stream is healthy while reading it gives nothing: collectors send no
+ * data. What TLS itself sends (TLS 1.3 session tickets) is read and
+ * dropped without blocking; an end (close_notify, EOF) or an error is
+ * not healthy.
+ */
 static int
 pc_siem_alive(void)
 {
-	struct pollfd	pfd;
+	char	buf[512];
+	int	n, alive;
 
 	if (pc_siem_ssl == NULL)
 		return (1);
-	pfd.fd = pc_siem_fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	return (poll(&pfd, 1, 0) == 0);
+	if (fcntl(pc_siem_fd, F_SETFL, O_NONBLOCK) == -1)
+		return (0);
+	for (;;) {
+		ERR_clear_error();
+		if ((n = SSL_read(pc_siem_ssl, buf, sizeof(buf))) > 0)
+			continue;
+		alive = SSL_get_error(pc_siem_ssl, n) == SSL_ERROR_WANT_READ;
+		break;
+	}
+	if (fcntl(pc_siem_fd, F_SETFL, 0) == -1)
+		alive = 0;
+	return (alive);
 }
 
 static void

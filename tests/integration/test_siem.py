@@ -175,6 +175,16 @@ def seal():
     return seal_all(DBNAME)
 
 
+def burst(n):
+    """n events at once, as a busy console makes them (more than one
+    round's batch of 200)."""
+    with superuser() as conn, conn.cursor() as cur:
+        cur.execute("SELECT audit.record(NULL, 'payconsole', NULL, NULL, "
+                    "'audit.burst', g::text, 'info', "
+                    "jsonb_build_object('n', g)) "
+                    "FROM generate_series(1, %s) g", (n,))
+
+
 def chain(after=0, through=None):
     """(seq, id, event, outcome) of the sealed events in (after, through]."""
     with superuser() as conn, conn.cursor() as cur:
@@ -360,6 +370,7 @@ def test_local_collector_down_then_back(local_srv, collector):
         user = create_user("operator", site=local_srv.dir)
         for _ in range(3):
             post_login(local_srv, user["username"], "nope", "000000")
+        burst(450)
         missing = seal()
         assert missing > through
         opened = wait_alarm(True, after=before)
@@ -393,12 +404,17 @@ def test_tls_stream_survives_a_collector_restart(tls_srv, collector):
     msgs = wait_received(collector, "tls", through)
     assert min(m["id"] for m in msgs) > start
     assert_no_gap(msgs, start, through)
+    # A healthy connection: each batch acknowledged, none sent twice.
+    time.sleep(3)
+    ids = [m["id"] for m in collector.messages("tls")]
+    assert len(ids) == len(set(ids))
 
     before = alarm()[0] if alarm() else 0
     collector.stop()
     try:
         for _ in range(3):
             post_login(tls_srv, user["username"], "nope", "000000")
+        burst(450)
         missing = seal()
         wait_alarm(True, after=before)
     finally:
@@ -406,6 +422,9 @@ def test_tls_stream_survives_a_collector_restart(tls_srv, collector):
     msgs = wait_received(collector, "tls", missing)
     wait_alarm(False, after=before)
     assert_no_gap(msgs, start, missing)
+    # Sent twice at most: what the dead connection took last round.
+    ids = [m["id"] for m in msgs]
+    assert len(ids) - len(set(ids)) <= 200
 
 
 def test_tls_collector_with_a_certificate_of_another_ca(collector, ca):
