@@ -46,7 +46,8 @@ APP_SRC		 = src/payconsole.c src/handlers.c src/http_util.c \
 		   src/db.c src/allowlist.c src/routes.c src/request.c src/auth.c \
 		   src/factor.c src/factor_totp.c \
 		   src/hashjob.c src/users.c src/selfsvc.c src/payments.c \
-		   src/audit.c src/checkpoint.c src/control.c src/reviews.c src/approvals.c \
+		   src/audit.c src/checkpoint.c src/control.c src/siem.c src/reviews.c \
+		   src/approvals.c \
 		   src/enrol.c src/refusals.c src/srcblock.c src/devices.c
 # The admin CLI: pure modules plus libpq and the file system, no Kore.
 ADMIN_SRC	 = src/admin.c src/evidence.c src/sitecheck.c
@@ -74,7 +75,8 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
 		   haproxy libarchive-dev xxd build-essential debhelper lintian \
-		   logrotate msmtp python3-aiosmtpd
+		   logrotate msmtp python3-aiosmtpd \
+		   rsyslog rsyslog-openssl
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10

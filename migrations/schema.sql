@@ -2440,6 +2440,54 @@ $$;
 ALTER FUNCTION audit.seal_due(p_min_age interval, p_max integer, p_wait boolean) OWNER TO pc_api;
 
 --
+-- Name: siem_next(bigint, integer); Type: FUNCTION; Schema: audit; Owner: pc_api
+--
+
+CREATE FUNCTION audit.siem_next(p_ack bigint, p_max integer) RETURNS TABLE(seq bigint, id bigint, at text, actor_id bigint, actor_name text, actor_role text, source text, event text, target text, outcome text, details text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog'
+    AS $$
+DECLARE
+	v_cur	bigint;
+BEGIN
+	IF p_max IS NULL OR p_max < 1 OR p_max > 1000 OR p_ack < 0 THEN
+		RAISE EXCEPTION 'siem_next: bad arguments'
+		    USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- One streamer at a time: a second caller waits for the first.
+	PERFORM pg_advisory_xact_lock(727274);
+	SELECT c.last_event INTO v_cur FROM audit.siem_cursor c;
+	IF v_cur IS NULL THEN
+		INSERT INTO audit.siem_cursor (last_event) VALUES (0);
+		v_cur := 0;
+	END IF;
+	IF coalesce(p_ack, 0) > v_cur THEN
+		IF p_ack > coalesce((SELECT max(c.event_id)
+		    FROM audit.chain c),
+		    (SELECT a.through_event FROM audit.chain_anchor() a)) THEN
+			RAISE EXCEPTION 'siem_next: % is not sealed yet',
+			    p_ack USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		UPDATE audit.siem_cursor SET last_event = p_ack,
+		    acked_at = now();
+		v_cur := p_ack;
+	END IF;
+	RETURN QUERY
+	SELECT c.seq, e.id,
+	    to_char(e.at AT TIME ZONE 'UTC',
+	        'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+	    e.actor_id, e.actor_name, e.actor_role, host(e.source), e.event,
+	    e.target, e.outcome, e.details::text
+	  FROM audit.chain c JOIN audit.events e ON e.id = c.event_id
+	 WHERE c.event_id > v_cur
+	 ORDER BY c.seq LIMIT p_max;
+END;
+$$;
+
+
+ALTER FUNCTION audit.siem_next(p_ack bigint, p_max integer) OWNER TO pc_api;
+
+--
 -- Name: verify(); Type: FUNCTION; Schema: audit; Owner: pc_api
 --
 
@@ -5256,6 +5304,21 @@ CREATE TABLE audit.reviews (
 ALTER TABLE audit.reviews OWNER TO pc_owner;
 
 --
+-- Name: siem_cursor; Type: TABLE; Schema: audit; Owner: pc_owner
+--
+
+CREATE TABLE audit.siem_cursor (
+    one boolean DEFAULT true NOT NULL,
+    last_event bigint NOT NULL,
+    acked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT siem_cursor_last_event_check CHECK ((last_event >= 0)),
+    CONSTRAINT siem_cursor_one_check CHECK (one)
+);
+
+
+ALTER TABLE audit.siem_cursor OWNER TO pc_owner;
+
+--
 -- Name: attempts_open; Type: TABLE; Schema: auth; Owner: pc_owner
 --
 
@@ -5749,6 +5812,14 @@ ALTER TABLE ONLY audit.report_deliveries
 
 ALTER TABLE ONLY audit.reviews
     ADD CONSTRAINT reviews_pkey PRIMARY KEY (week);
+
+
+--
+-- Name: siem_cursor siem_cursor_pkey; Type: CONSTRAINT; Schema: audit; Owner: pc_owner
+--
+
+ALTER TABLE ONLY audit.siem_cursor
+    ADD CONSTRAINT siem_cursor_pkey PRIMARY KEY (one);
 
 
 --
@@ -6942,6 +7013,14 @@ REVOKE ALL ON FUNCTION audit.seal_due(p_min_age interval, p_max integer, p_wait 
 
 
 --
+-- Name: FUNCTION siem_next(p_ack bigint, p_max integer); Type: ACL; Schema: audit; Owner: pc_api
+--
+
+REVOKE ALL ON FUNCTION audit.siem_next(p_ack bigint, p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.siem_next(p_ack bigint, p_max integer) TO pc_auth;
+
+
+--
 -- Name: FUNCTION verify(); Type: ACL; Schema: audit; Owner: pc_api
 --
 
@@ -7632,6 +7711,14 @@ GRANT USAGE ON SEQUENCE audit.report_deliveries_id_seq TO pc_api;
 GRANT SELECT ON TABLE audit.reviews TO pc_auditor;
 GRANT SELECT ON TABLE audit.reviews TO pc_auth;
 GRANT SELECT,INSERT,UPDATE ON TABLE audit.reviews TO pc_api;
+
+
+--
+-- Name: TABLE siem_cursor; Type: ACL; Schema: audit; Owner: pc_owner
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE audit.siem_cursor TO pc_api;
+GRANT SELECT ON TABLE audit.siem_cursor TO pc_auditor;
 
 
 --

@@ -22,6 +22,9 @@
  * could not before), first_seen being when it lost it and cleared now.
  * Worker 1, checkpoint_failed: pc_control_checkpoint() after each round
  * of checkpoint.c.
+ * Worker 1, syslog_down: pc_control_syslog() from siem.c's rounds while
+ * the SIEM sink has taken nothing for siem_down_seconds, and once when
+ * a batch goes through again.
  */
 #include <sys/stat.h>
 
@@ -48,18 +51,11 @@ static int	pc_control_policy_changed(char *, size_t);
 static void	pc_control_tick(void *, u_int64_t);
 static int64_t	pc_control_clock(int *, int64_t *);
 static int	pc_control_query(const char *, int, const char **,
-		    void (*)(int));
-static void	pc_control_done(struct kore_pgsql *, void *);
-static void	pc_control_tick_done(int);
+		    void (*)(int, void *));
+static void	pc_control_tick_done(int, void *);
 static void	pc_control_db_report(void *, u_int64_t);
-static void	pc_control_db_done(int);
-
-/* One background query and what to tell when it ends. */
-struct pc_control_q {
-	struct kore_pgsql	sql;
-	void			(*done)(int);
-	int			ok;
-};
+static void	pc_control_db_done(int, void *);
+static void	pc_control_syslog_done(int, void *);
 
 static int				pc_control_policy_fd = -1;
 static struct pc_clockjump_sample	pc_control_last;
@@ -72,6 +68,10 @@ static time_t				pc_control_db_from, pc_control_db_to;
 static int				pc_control_db_reporting;
 /* checkpoint_failed as last reported: -1 not yet, 0 clear, 1 failing. */
 static int				pc_control_ckpt_state = -1;
+/* syslog_down: the same, what is being reported, and whether it is. */
+static int				pc_control_syslog_state = -1;
+static int				pc_control_syslog_sending;
+static int				pc_control_syslog_inflight;
 
 /* Parent, before any worker forks or chroots. 0 or -1 with err. */
 int
@@ -238,72 +238,20 @@ pc_control_tick(void *arg, u_int64_t at)
 }
 
 static void
-pc_control_tick_done(int ok)
+pc_control_tick_done(int ok, void *arg)
 {
+	(void)arg;
 	pc_control_inflight = 0;
 	if (!ok)
 		kore_log(LOG_WARNING, "control: the checks were not recorded");
 }
 
-/*
- * One asynchronous query on pc_auth's handle; done(ok) when it ends.
- * 1 when sent, 0 when not (done is not called then).
- */
+/* One asynchronous query on pc_auth's handle; 1 when sent. */
 static int
 pc_control_query(const char *query, int n, const char **v,
-    void (*done)(int))
+    void (*done)(int, void *))
 {
-	struct pc_control_q	*q;
-	int			len[5], fmt[5], i;
-
-	if (n > 5)
-		fatal("pc_control_query: %d parameters", n);
-	for (i = 0; i < n; i++) {
-		len[i] = (int)strlen(v[i]);
-		fmt[i] = 0;
-	}
-	q = kore_calloc(1, sizeof(*q));
-	q->done = done;
-	kore_pgsql_init(&q->sql);
-	kore_pgsql_bind_callback(&q->sql, pc_control_done, q);
-	if (!kore_pgsql_setup(&q->sql, PC_DB_AUTH, KORE_PGSQL_ASYNC) ||
-	    !kore_pgsql_query_param_fields(&q->sql, query,
-	    KORE_PGSQL_FORMAT_TEXT, n, v, len, fmt)) {
-		pc_control_db(0);
-		q->sql.cb = NULL;
-		kore_pgsql_cleanup(&q->sql);
-		kore_free(q);
-		return (0);
-	}
-	return (1);
-}
-
-static void
-pc_control_done(struct kore_pgsql *sql, void *arg)
-{
-	struct pc_control_q	*q = arg;
-
-	switch (sql->state) {
-	case KORE_PGSQL_STATE_RESULT:
-		pc_control_db(1);
-		q->ok = 1;
-		kore_pgsql_continue(sql);
-		break;
-	case KORE_PGSQL_STATE_COMPLETE:
-		q->done(q->ok);
-		kore_pgsql_cleanup(sql);
-		kore_free(q);
-		break;
-	case KORE_PGSQL_STATE_ERROR:
-		kore_log(LOG_WARNING, "control: %s",
-		    sql->error ? sql->error : "?");
-		q->ok = 0;
-		kore_pgsql_continue(sql);
-		break;
-	default:
-		kore_pgsql_continue(sql);
-		break;
-	}
+	return (pc_db_bg(PC_DB_AUTH, query, n, v, NULL, done, NULL));
 }
 
 /*
@@ -376,8 +324,9 @@ pc_control_db_report(void *arg, u_int64_t at)
 
 /* Reported: forget the span; not: the next answer tries again. */
 static void
-pc_control_db_done(int ok)
+pc_control_db_done(int ok, void *arg)
 {
+	(void)arg;
 	pc_control_db_reporting = 0;
 	if (ok)
 		pc_control_db_from = pc_control_db_to = 0;
@@ -421,4 +370,59 @@ pc_control_checkpoint(const char *failed)
 		    "recorded: %s", sql.error ? sql.error : "?");
 	kore_pgsql_cleanup(&sql);
 	free(details);
+}
+
+/*
+ * Worker 1's SIEM stream (siem.c), each round while its sink is down
+ * past siem_down_seconds (failing, since when it took nothing, why) and
+ * each round it is up: an open alarm is cleared, a clear one left alone.
+ */
+void
+pc_control_syslog(int failing, time_t since, const char *why)
+{
+	struct pc_jsonw		w;
+	const char		*v[3];
+	char			at[24], *details;
+	size_t			len;
+
+	if (pc_control_syslog_inflight ||
+	    (!failing && pc_control_syslog_state == 0))
+		return;
+	(void)snprintf(at, sizeof(at), "%lld", (long long)(failing ?
+	    since : time(NULL)));
+	pc_jsonw_init(&w);
+	pc_jsonw_object_open(&w, NULL);
+	pc_jsonw_string(&w, "sink", pc_policy.siem_sink ==
+	    PC_POLICY_SIEM_TLS ? pc_policy.siem_collector :
+	    pc_policy.siem_socket);
+	pc_jsonw_string(&w, "why", why);
+	pc_jsonw_int(&w, "down_seconds", pc_policy.siem_down_seconds);
+	pc_jsonw_object_close(&w);
+	if ((details = pc_jsonw_finish(&w, &len)) == NULL)
+		return;
+	if (failing)
+		kore_log(LOG_ALERT, "syslog_down: the SIEM sink has taken "
+		    "nothing for %lld s (%s)", (long long)(time(NULL) - since),
+		    why != NULL ? why : "?");
+	v[0] = failing ? "true" : "false";
+	v[1] = details;
+	v[2] = at;
+	pc_control_syslog_sending = failing;
+	pc_control_syslog_inflight = pc_control_query("SELECT "
+	    "audit.control_failure('syslog_down', $1::boolean, $2::jsonb, "
+	    "'*', CASE WHEN $1::boolean THEN least(to_timestamp($3::bigint), "
+	    "now()) END)",
+	    3, v, pc_control_syslog_done);
+	free(details);
+}
+
+static void
+pc_control_syslog_done(int ok, void *arg)
+{
+	(void)arg;
+	pc_control_syslog_inflight = 0;
+	if (ok)
+		pc_control_syslog_state = pc_control_syslog_sending;
+	else
+		kore_log(LOG_WARNING, "control: syslog_down not recorded");
 }

@@ -9,6 +9,7 @@
 #define PC_CONTROL_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* Parent, after the policy is loaded. 0 or -1 with err. */
 int	pc_control_parent_init(char *err, size_t errlen);
@@ -18,5 +19,6 @@ void	pc_control_worker_init(void);
 void	pc_control_db(int reachable);
 /* After a checkpoint round: the failed step, or NULL. */
 void	pc_control_checkpoint(const char *failed);
+void	pc_control_syslog(int failing, time_t since, const char *why);
 
 #endif

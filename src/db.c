@@ -28,33 +28,41 @@ static const struct {
 	{ PC_DB_AUDITOR,	"pc_auditor" },
 };
 
-static const char	*pc_db_socket_dir(void);
 static unsigned int	 pc_db_connect_timeout(void);
 static void		pc_dbq_failed(struct pc_dbq *);
+static void		pc_db_bg_done(struct kore_pgsql *, void *);
+
+/* One background query and what to tell as it runs and when it ends. */
+struct pc_db_bg {
+	struct kore_pgsql	sql;
+	void			(*rows)(PGresult *, void *);
+	void			(*done)(int, void *);
+	void			*arg;
+	int			ok;
+};
 
 /*
- * Inside the chroot the socket directory is seen without the root prefix;
- * a socket outside the root cannot be reached, so refuse to start.
+ * Inside the chroot a path under the root is seen without the root
+ * prefix; a socket outside the root cannot be reached, so refuse to
+ * start. key names the policy key for the message.
  */
-static const char *
-pc_db_socket_dir(void)
+const char *
+pc_db_inside_root(const char *path, const char *key)
 {
-	const char	*dir;
 	size_t		len;
 
-	dir = pc_policy.db_socket_dir;
 	if (skip_chroot)
-		return (dir);
+		return (path);
 
 	len = strlen(kore_root_path);
 	while (len > 1 && kore_root_path[len - 1] == '/')
 		len--;
-	if (strncmp(dir, kore_root_path, len) != 0 ||
-	    (dir[len] != '/' && dir[len] != '\0'))
-		fatalx("db_socket_dir %s is outside the root %s", dir,
+	if (strncmp(path, kore_root_path, len) != 0 ||
+	    (path[len] != '/' && path[len] != '\0'))
+		fatalx("%s %s is outside the root %s", key, path,
 		    kore_root_path);
 
-	return (dir[len] == '\0' ? "/" : dir + len);
+	return (path[len] == '\0' ? "/" : path + len);
 }
 
 /*
@@ -76,7 +84,7 @@ pc_db_register(void)
 	char		conninfo[1024], hosts[512], ports[128];
 	const char	*dir;
 
-	dir = pc_db_socket_dir();
+	dir = pc_db_inside_root(pc_policy.db_socket_dir, "db_socket_dir");
 	pgsql_query_timeout = pc_policy.db_timeout_seconds * 1000;
 	if (pc_policy_db_hosts(&pc_policy, dir, hosts, sizeof(hosts)) == -1)
 		fatalx("db_socket_dir %s: too long for db_ports", dir);
@@ -281,4 +289,73 @@ pc_dbq_state(struct http_request *req, struct pc_dbq *q)
 		return (HTTP_STATE_CONTINUE);
 	return (rv == KORE_RESULT_RETRY ? HTTP_STATE_RETRY :
 	    HTTP_STATE_COMPLETE);
+}
+
+/*
+ * One asynchronous query outside any request (worker 1's rounds): each
+ * result to rows(result, arg) if not NULL, done(ok, arg) when it ends
+ * (ok: a result came and no error). 1 when sent, 0 when not (done is
+ * not called then). At most PC_DBQ_MAX_PARAMS text parameters.
+ */
+int
+pc_db_bg(const char *db, const char *query, int n, const char **v,
+    void (*rows)(PGresult *, void *), void (*done)(int, void *), void *arg)
+{
+	struct pc_db_bg		*q;
+	int			len[PC_DBQ_MAX_PARAMS];
+	int			fmt[PC_DBQ_MAX_PARAMS], i;
+
+	if (n > PC_DBQ_MAX_PARAMS)
+		fatal("pc_db_bg: %d parameters", n);
+	for (i = 0; i < n; i++) {
+		len[i] = (int)strlen(v[i]);
+		fmt[i] = KORE_PGSQL_FORMAT_TEXT;
+	}
+	q = kore_calloc(1, sizeof(*q));
+	q->rows = rows;
+	q->done = done;
+	q->arg = arg;
+	kore_pgsql_init(&q->sql);
+	kore_pgsql_bind_callback(&q->sql, pc_db_bg_done, q);
+	if (!kore_pgsql_setup(&q->sql, db, KORE_PGSQL_ASYNC) ||
+	    !kore_pgsql_query_param_fields(&q->sql, query,
+	    KORE_PGSQL_FORMAT_TEXT, n, v, len, fmt)) {
+		pc_control_db(0);
+		/* Releasing the connection would call back: detach first. */
+		q->sql.cb = NULL;
+		kore_pgsql_cleanup(&q->sql);
+		kore_free(q);
+		return (0);
+	}
+	return (1);
+}
+
+static void
+pc_db_bg_done(struct kore_pgsql *sql, void *arg)
+{
+	struct pc_db_bg	*q = arg;
+
+	switch (sql->state) {
+	case KORE_PGSQL_STATE_RESULT:
+		pc_control_db(1);
+		q->ok = 1;
+		if (q->rows != NULL)
+			q->rows(sql->result, q->arg);
+		kore_pgsql_continue(sql);
+		break;
+	case KORE_PGSQL_STATE_COMPLETE:
+		q->done(q->ok, q->arg);
+		kore_pgsql_cleanup(sql);
+		kore_free(q);
+		break;
+	case KORE_PGSQL_STATE_ERROR:
+		kore_log(LOG_WARNING, "background query: %s",
+		    sql->error ? sql->error : "?");
+		q->ok = 0;
+		kore_pgsql_continue(sql);
+		break;
+	default:
+		kore_pgsql_continue(sql);
+		break;
+	}
 }

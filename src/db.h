@@ -40,6 +40,10 @@ struct pc_dbq {
 };
 
 void			pc_db_register(void);
+const char		*pc_db_inside_root(const char *, const char *);
+int			pc_db_bg(const char *, const char *, int, const char **,
+			    void (*)(PGresult *, void *), void (*)(int, void *),
+			    void *);
 void			pc_dbq_init(struct pc_dbq *, const char *, const char *);
 void			pc_dbq_param(struct pc_dbq *, const char *, size_t);
 enum pc_db_status	pc_dbq_step(struct http_request *, struct pc_dbq *);

@@ -23,6 +23,7 @@
 #include "db.h"
 #include "http_util.h"
 #include "password.h"
+#include "siem.h"
 #include "totp.h"
 
 
@@ -128,6 +129,10 @@ kore_parent_configure(int argc, char **argv)
 	if (pc_checkpoint_parent_init(err, sizeof(err)) == -1)
 		pc_startup_fail("%s", err);
 
+	/* The collector's address and CA: the workers reach neither. */
+	if (pc_siem_parent_init(err, sizeof(err)) == -1)
+		pc_startup_fail("%s", err);
+
 	/* Worker 1 compares it with what was loaded (config_changed). */
 	if (pc_control_parent_init(err, sizeof(err)) == -1)
 		pc_startup_fail("%s", err);
@@ -173,6 +178,7 @@ kore_worker_configure(void)
 	pc_audit_worker_init();
 	pc_checkpoint_worker_init();
 	pc_control_worker_init();
+	pc_siem_worker_init();
 
 	/* Pay for the dummy hash once, not on the first unknown user. */
 	prm.t = pc_policy.argon2_t;
@@ -186,6 +192,7 @@ void
 kore_worker_teardown(void)
 {
 	pc_audit_worker_stop();
+	pc_siem_worker_stop();
 	pc_checkpoint_worker_stop();
 }
 
@@ -209,5 +216,6 @@ kore_parent_teardown(void)
 	pc_kek_wipe(&pc_kek);
 	pc_checkpoint_parent_teardown();
 	pc_control_parent_teardown();
+	pc_siem_parent_teardown();
 	kore_log(LOG_NOTICE, "payconsole stopped");
 }

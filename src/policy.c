@@ -105,6 +105,9 @@ static int	pc_policy_dbname_ok(const char *);
 static int	pc_policy_ports_ok(const char *);
 static int	pc_policy_path_ok(const char *);
 static int	pc_policy_hostname_ok(const char *);
+static int	pc_policy_hostport_ok(const char *);
+static int	pc_policy_finish_siem(struct pc_policy *,
+		    struct pc_policy_ctx *, const size_t *);
 static int	pc_policy_digest(struct pc_policy *, const char *, size_t);
 static void	pc_policy_echo(char *, size_t, const char *);
 static void	pc_policy_verror(struct pc_policy_ctx *, const char *,
@@ -143,6 +146,13 @@ static const struct pc_policy_enum pc_policy_envs[] = {
 	{ "production",		PC_POLICY_ENV_PRODUCTION },
 	{ "development",	PC_POLICY_ENV_DEVELOPMENT },
 	{ NULL,			0 },
+};
+
+static const struct pc_policy_enum pc_policy_siems[] = {
+	{ "none",	PC_POLICY_SIEM_NONE },
+	{ "local",	PC_POLICY_SIEM_LOCAL },
+	{ "tls",	PC_POLICY_SIEM_TLS },
+	{ NULL,		0 },
 };
 
 /* The single declaration of every key. Order is the reporting order. */
@@ -198,6 +208,16 @@ static const struct pc_policy_key pc_policy_keys[] = {
 	    pc_mailmsg_recipients_ok, "comma-separated addresses "
 	    "local@domain (at most 16), without blanks"),
 	PC_PATH("report_sendmail", report_sendmail, 0),
+	{ "siem_sink", PC_POLICY_T_ENUM, offsetof(struct pc_policy, siem_sink),
+	  PC_FSIZE(siem_sink), 0, 0, 0, 0, NULL, pc_policy_siems,
+	  "none, local or tls" },
+	PC_PATH("siem_socket", siem_socket, 0),
+	PC_STRING("siem_collector", siem_collector, PC_POLICY_HOST_MAX - 1,
+	    pc_policy_hostport_ok, "HOST:PORT, HOST a host name in lower "
+	    "case, an IPv4 address or [IPv6]"),
+	PC_PATH("siem_ca", siem_ca, 0),
+	PC_UINT("siem_interval_seconds", siem_interval_seconds, 1, 3600),
+	PC_UINT("siem_down_seconds", siem_down_seconds, 1, 86400),
 };
 
 #define PC_POLICY_NKEYS	(sizeof(pc_policy_keys) / sizeof(pc_policy_keys[0]))
@@ -239,6 +259,9 @@ pc_policy_defaults(struct pc_policy *p)
 	p->chain_verify_seconds = 600;
 	(void)snprintf(p->report_sendmail, sizeof(p->report_sendmail), "%s",
 	    "/usr/sbin/sendmail");
+	p->siem_sink = PC_POLICY_SIEM_NONE;
+	p->siem_interval_seconds = 5;
+	p->siem_down_seconds = 60;
 
 	(void)snprintf(p->db_name, sizeof(p->db_name), "%s", "payconsole");
 	p->db_timeout_seconds = 5;
@@ -533,8 +556,13 @@ pc_policy_set(struct pc_policy *p, struct pc_policy_ctx *ctx,
 			    k->name, k->what, echo);
 			return (-1);
 		}
-		/* environment is the only enum key. */
-		*(enum pc_policy_env *)field = (enum pc_policy_env)en->value;
+		/* Every enum key's field is an enum, int-sized. */
+		if (k->size != sizeof(en->value)) {
+			pc_policy_error(ctx, "%s: internal type error",
+			    k->name);
+			return (-1);
+		}
+		memcpy(field, &en->value, sizeof(en->value));
 		break;
 	case PC_POLICY_T_CIDRS:
 		list = field;
@@ -653,6 +681,25 @@ pc_policy_finish(struct pc_policy *p, struct pc_policy_ctx *ctx,
 		p->server_name_count = 3;
 	}
 
+	return (pc_policy_finish_siem(p, ctx, seen));
+}
+
+/* The sink names what it needs: a socket, or a collector and its CA. */
+static int
+pc_policy_finish_siem(struct pc_policy *p, struct pc_policy_ctx *ctx,
+    const size_t *seen)
+{
+	ctx->line = pc_policy_seen(seen, "siem_sink");
+	if (p->siem_sink == PC_POLICY_SIEM_LOCAL && p->siem_socket[0] == '\0') {
+		pc_policy_error(ctx, "siem_sink local needs siem_socket");
+		return (-1);
+	}
+	if (p->siem_sink == PC_POLICY_SIEM_TLS &&
+	    (p->siem_collector[0] == '\0' || p->siem_ca[0] == '\0')) {
+		pc_policy_error(ctx, "siem_sink tls needs siem_collector and "
+		    "siem_ca");
+		return (-1);
+	}
 	return (0);
 }
 
@@ -733,6 +780,24 @@ pc_policy_timezone_ok(const char *s)
  * A server_name: "[" IPv6 "]", or dot-separated labels of lower-case
  * letters, digits and inner hyphens (an IPv4 address is such a name).
  */
+/* "host:port": a server_name-style host and a port 1..65535. */
+static int
+pc_policy_hostport_ok(const char *s)
+{
+	char		host[PC_POLICY_HOST_MAX];
+	const char	*colon;
+	uint32_t	port;
+
+	if ((colon = strrchr(s, ':')) == NULL ||
+	    (size_t)(colon - s) >= sizeof(host) ||
+	    pc_policy_uint_parse(colon + 1, &port) != 0 ||
+	    port < 1 || port > 65535)
+		return (0);
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	return (pc_policy_hostname_ok(host));
+}
+
 static int
 pc_policy_hostname_ok(const char *s)
 {

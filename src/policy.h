@@ -27,6 +27,13 @@ enum pc_policy_env {
 	PC_POLICY_ENV_DEVELOPMENT = 1,
 };
 
+/* Where the SIEM stream goes (issue 16, part 2). */
+enum pc_policy_siem {
+	PC_POLICY_SIEM_NONE = 0,
+	PC_POLICY_SIEM_LOCAL = 1,	/* a local syslog datagram socket */
+	PC_POLICY_SIEM_TLS = 2,		/* a collector, RFC 5425 */
+};
+
 struct pc_policy {
 	enum pc_policy_env	environment;	/* environment production|development */
 
@@ -124,6 +131,20 @@ struct pc_policy {
 	 */
 	char			report_recipients[512];
 	char			report_sendmail[PC_POLICY_PATH_MAX];
+
+	/*
+	 * The SIEM stream (src/siem.c): every sealed event as one RFC 5424
+	 * message, to siem_socket (local: a datagram socket under Kore's
+	 * root, which the chrooted worker sees without the prefix) or to
+	 * siem_collector over TLS, checked against siem_ca. Policy keys,
+	 * not site.conf, for the same reason as the checkpoint keys.
+	 */
+	enum pc_policy_siem	siem_sink;		/* none|local|tls, default none */
+	char			siem_socket[PC_POLICY_PATH_MAX];
+	char			siem_collector[PC_POLICY_HOST_MAX]; /* host:port */
+	char			siem_ca[PC_POLICY_PATH_MAX];
+	uint32_t		siem_interval_seconds;	/* 1..3600, default 5 */
+	uint32_t		siem_down_seconds;	/* 1..86400, default 60 */
 
 	/* SHA-256 of the file as read, hex; logged at start-up. */
 	char			digest[65];

@@ -273,6 +273,17 @@ def create_db(name, seeding=False):
                         "VALUES ('dev_seeding', 'on')")
 
 
+def seal_all(dbname="payconsole"):
+    """Seal every committed event of dbname now, as the superuser (the
+    server's sealer and the CLI's wait until an event is 60 s old); the
+    newest sealed event id."""
+    with db("postgres", dbname=dbname) as conn, conn.cursor() as cur:
+        cur.execute("SELECT audit.seal_due(interval '0 seconds', 10000, "
+                    "true)")
+        cur.execute("SELECT max(event_id) FROM audit.chain")
+        return cur.fetchone()[0]
+
+
 def drop_db(name):
     with db("postgres", dbname="postgres") as su, su.cursor() as cur:
         cur.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)

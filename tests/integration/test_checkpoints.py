@@ -24,7 +24,7 @@ import pytest
 from psycopg2.extras import Json
 
 from conftest import (ADMIN, SOCK, STACK, create_db, db, drop_db,
-                      record_secret)
+                      record_secret, seal_all)
 
 KEYS = os.path.join(STACK, "keys")
 PGBIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
@@ -65,14 +65,6 @@ def record(dbname, n, tag):
                                         Json({"n": i, "tag": tag})))
             ids.append(cur.fetchone()[0])
     return ids
-
-
-def seal_all(dbname):
-    with db("postgres", dbname=dbname) as conn, conn.cursor() as cur:
-        cur.execute("SELECT audit.seal_due(interval '0 seconds', 10000, "
-                    "true)")
-        cur.execute("SELECT max(event_id) FROM audit.chain")
-        return cur.fetchone()[0]
 
 
 def wait_checkpoint(dbname, event_id, timeout=30):

@@ -11,8 +11,8 @@ checks against the same alarms. Its checks run every second.
 
 Not here: clock_jump (moving the host's clock would move it for every
 process on the machine; the decision is tests/unit/test_clockjump.c and
-control.c only reads the two clocks) and the syslog sink (issue 16,
-part 2, does not exist yet)."""
+control.c only reads the two clocks) and syslog_down (test_siem.py,
+with the collector it is about)."""
 import os
 import subprocess
 import time
@@ -22,7 +22,7 @@ import psycopg2
 import pytest
 
 from conftest import (ADMIN, SOCK, STACK, Server, create_db, create_user,
-                      db, drop_db, record_secret)
+                      db, drop_db, record_secret, seal_all)
 from people import STEP, change_password, sign_in
 
 TAG = uuid.uuid4().hex[:8]
@@ -111,14 +111,6 @@ def owner_sql(*stmts):
         for t in ("events", "chain"):
             cur.execute("ALTER TABLE audit.%s ENABLE TRIGGER USER" % t)
         cur.execute("COMMIT")
-
-
-def seal_all():
-    with superuser() as conn, conn.cursor() as cur:
-        cur.execute("SELECT audit.seal_due(interval '0 seconds', 10000, "
-                    "true)")
-        cur.execute("SELECT max(event_id) FROM audit.chain")
-        return cur.fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +217,7 @@ def test_sealing_stalled(srv):
 def test_chain_broken(srv):
     """A sealed event rewritten by the owner with the triggers off: the
     periodic verification opens chain_broken; put back, it clears."""
-    last = seal_all()
+    last = seal_all(DBNAME)
     assert last is not None
     with superuser() as conn, conn.cursor() as cur:
         cur.execute("SELECT target FROM audit.events WHERE id = %s",

@@ -164,6 +164,7 @@ EXECUTE_MATRIX = {
         "audit.note_system", "audit.review_confirm", "audit.review_digest",
         "audit.review_json", "audit.review_list", "audit.review_rows",
         "audit.review_signoff", "audit.review_state", "audit.seal",
+        "audit.siem_next",
         "audit.verify", "audit.week_bounds", "auth.admin_disable",
         "auth.admin_revoke_sessions", "auth.admin_unlock",
         "auth.enrolment_check", "auth.enrolment_finish",

@@ -250,6 +250,8 @@ static const struct CMUnitTest tests[] = {
 	BOUNDS("inactive_disable_days", inactive_disable_days, 1, 90, ""),
 	BOUNDS("control_check_seconds", control_check_seconds, 1, 3600, ""),
 	BOUNDS("chain_verify_seconds", chain_verify_seconds, 1, 86400, ""),
+	BOUNDS("siem_interval_seconds", siem_interval_seconds, 1, 3600, ""),
+	BOUNDS("siem_down_seconds", siem_down_seconds, 1, 86400, ""),
 
 	/* Integer syntax. Line 4 is the line under test. */
 	VALUE("lockout_seconds 1800", NULL),
@@ -329,6 +331,36 @@ static const struct CMUnitTest tests[] = {
 	VALUE("environment production ",  NULL),
 	VALUE("environment prod",
 	    "environment: expected production or development, got 'prod'"),
+	/* The SIEM sink and what each kind needs (line 4 names the sink). */
+	VALUE("siem_sink none", NULL),
+	VALUE("siem_sink syslog",
+	    "siem_sink: expected none, local or tls, got 'syslog'"),
+	VALUE("siem_sink local", "siem_sink local needs siem_socket"),
+	VALUE("siem_sink local\nsiem_socket /srv/root/dev/log", NULL),
+	VALUE("siem_sink tls\nsiem_collector siem.example.jp:6514",
+	    "siem_sink tls needs siem_collector and siem_ca"),
+	VALUE("siem_sink tls\nsiem_ca /etc/payconsole/siem-ca.pem",
+	    "siem_sink tls needs siem_collector and siem_ca"),
+	VALUE("siem_sink tls\nsiem_collector siem.example.jp:6514\n"
+	    "siem_ca /etc/payconsole/siem-ca.pem", NULL),
+	VALUE("siem_collector 10.8.0.9:6514", NULL),
+	VALUE("siem_collector [fd00::9]:6514", NULL),
+	VALUE("siem_collector siem.example.jp:65535", NULL),
+	VALUE("siem_collector siem.example.jp",
+	    "siem_collector: expected HOST:PORT, HOST a host name in lower "
+	    "case, an IPv4 address or [IPv6], got 'siem.example.jp'"),
+	VALUE("siem_collector siem.example.jp:0",
+	    "siem_collector: expected HOST:PORT, HOST a host name in lower "
+	    "case, an IPv4 address or [IPv6], got 'siem.example.jp:0'"),
+	VALUE("siem_collector siem.example.jp:65536",
+	    "siem_collector: expected HOST:PORT, HOST a host name in lower "
+	    "case, an IPv4 address or [IPv6], got 'siem.example.jp:65536'"),
+	VALUE("siem_collector SIEM.example.jp:6514",
+	    "siem_collector: expected HOST:PORT, HOST a host name in lower "
+	    "case, an IPv4 address or [IPv6], got 'SIEM.example.jp:6514'"),
+	VALUE("siem_socket dev/log",
+	    "siem_socket: expected an absolute path without blanks, //, . "
+	    "or .. parts, got 'dev/log'"),
 	VALUE("hours 00:00-24:00", NULL),
 	VALUE("hours 22:00-06:00", NULL),
 	VALUE("hours 09:00-09:00",
@@ -1330,6 +1362,12 @@ test_reference_conf(void **state)
 	assert_int_equal(d.control_check_seconds, 30);
 	assert_int_equal(p.chain_verify_seconds, d.chain_verify_seconds);
 	assert_int_equal(d.chain_verify_seconds, 600);
+	assert_int_equal(p.siem_sink, PC_POLICY_SIEM_NONE);
+	assert_int_equal(d.siem_sink, PC_POLICY_SIEM_NONE);
+	assert_int_equal(p.siem_interval_seconds, d.siem_interval_seconds);
+	assert_int_equal(d.siem_interval_seconds, 5);
+	assert_int_equal(p.siem_down_seconds, d.siem_down_seconds);
+	assert_int_equal(d.siem_down_seconds, 60);
 
 	/* Every other value written out equals the built-in default. */
 	assert_memory_equal(&p.hours, &d.hours, sizeof(d.hours));
