@@ -4,7 +4,7 @@
 -- differs from what the migrations make.
 --
 -- The schema of a fresh database after cluster.sql and every
--- migration up to 031_evidence_export_recorded.sql,
+-- migration up to 032_review_list_half_years.sql,
 -- as pg_dump 15 --schema-only writes it, owners and grants
 -- included. Roles, their settings and the database itself are in
 -- cluster.sql.
@@ -2143,6 +2143,14 @@ WITH m AS (
 	    (now() AT TIME ZONE p_tz)::date AS today,
 	    coalesce((SELECT min(e.at) FROM audit.events e) AT TIME ZONE p_tz,
 	        now() AT TIME ZONE p_tz)::date AS first_day
+), h AS (
+	SELECT n, s AS starts, to_char(s, 'YYYY') || '-H' ||
+	    CASE WHEN extract(month FROM s) = 1 THEN '1' ELSE '2' END AS half
+	  FROM m, generate_series(0, 3) n,
+	    LATERAL (SELECT (make_date(extract(year FROM m.today)::integer,
+	        CASE WHEN extract(month FROM m.today) <= 6 THEN 1 ELSE 7 END,
+	        1) - make_interval(months => 6 * n))::date AS s) x
+	 WHERE (s + interval '6 months')::date > m.first_day
 )
 SELECT jsonb_build_object('weeks', coalesce((SELECT jsonb_agg(
     audit.review_state(w.week, p_tz) ORDER BY w.n)
@@ -2152,7 +2160,9 @@ SELECT jsonb_build_object('weeks', coalesce((SELECT jsonb_agg(
     'days', coalesce((SELECT jsonb_agg(
     audit.review_state(to_char(m.today - n, 'YYYY-MM-DD'), p_tz) ORDER BY n)
   FROM m, generate_series(1, 31) n WHERE m.today - n >= m.first_day),
-    '[]'::jsonb))
+    '[]'::jsonb),
+    'halves', coalesce((SELECT jsonb_agg(audit.review_state(h.half, p_tz)
+        ORDER BY h.n) FROM h), '[]'::jsonb))
   FROM m;
 $$;
 

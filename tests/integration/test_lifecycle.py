@@ -265,6 +265,29 @@ def test_half_year_signoff_and_confirmation(srv, people):
     current, prev = half_of(now), previous_half(now)
     base = "/api/reviews/accounts/"
 
+    # GET /api/reviews lists the half-years beside the weeks (032): the
+    # current one first, not finished; the one before, ended and not
+    # yet confirmed, overdue. (Halves that ended before the trail's
+    # first event are not listed: one event in the previous half makes
+    # sure the trail reaches back that far.)
+    with db("postgres") as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO audit.events (at, actor_name, event, "
+                    "target, outcome, details) VALUES (%s, 'seed', "
+                    "'test.marker', 'lifecycle', 'info', '{}')",
+                    (half_start(prev) + datetime.timedelta(days=1),))
+
+    def halves():
+        r = aud1.get("/api/reviews")
+        assert r.status_code == 200, r.text
+        return {h["week"]: h for h in r.json()["halves"]}
+    listed = halves()
+    assert list(listed)[:2] == [current, prev], list(listed)
+    assert listed[current]["finished"] is False
+    assert listed[current]["overdue"] is False
+    assert listed[prev]["finished"] is True
+    assert listed[prev]["overdue"] is True
+    assert listed[prev]["complete"] is False
+
     # Only a finished half-year is signed off; admins only confirm.
     for sess, period, step, status, code in (
             (aud1, current, "signoff", 409, "period_not_finished"),
@@ -283,6 +306,8 @@ def test_half_year_signoff_and_confirmation(srv, people):
     assert r.json() == {"period": prev, "status": "confirmed"}
     assert_error(sign(adm, prev, "confirm"), 409, "already_confirmed")
 
+    assert halves()[prev]["complete"] is True
+    assert halves()[prev]["overdue"] is False
     st = aud1.get(base + prev).json()["signoff"]
     assert st["signed_off_by"] == aud1.username
     assert st["confirmed_by"] == aud2.username
