@@ -74,7 +74,7 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
 		   haproxy libarchive-dev xxd build-essential debhelper lintian \
-		   logrotate
+		   logrotate systemd
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
