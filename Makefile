@@ -75,7 +75,7 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
 		   haproxy libarchive-dev xxd build-essential debhelper lintian \
-		   logrotate msmtp python3-aiosmtpd \
+		   logrotate systemd msmtp python3-aiosmtpd \
 		   rsyslog rsyslog-openssl
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

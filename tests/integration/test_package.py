@@ -8,6 +8,11 @@ here, so the unit's confinement is reproduced with setpriv: the same
 bounding set and no_new_privs), and a logrotate file that signals the
 parent.
 
+And the package as a site gets it: `dpkg -i` on this machine, README's
+site steps on the shipped example files, check-config, the installed
+unit's ExecStart serving /healthz, then `dpkg --purge` leaving no
+process and no conffile; the machine is put back as it was.
+
 Then `payconsole-admin check-config` on a good site (exit 0, nothing
 printed) and on one broken site per problem (exit 1, the exact
 `file:line: message`), and `payconsole-admin migrate` doing what
@@ -15,10 +20,14 @@ scripts/migrate does, on a database of its own.
 
 The package tests are left to the plain lane: the ASan lane builds the
 same package; check-config and migrate run in both."""
+import glob
 import os
+import pwd
 import re
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -178,19 +187,28 @@ def test_unit_confinement(deb):
     assert unit_value(root, "AmbientCapabilities") == ""
 
 
-def confined_server(name, caps, binary=BIN):
-    """A server started as the unit starts it: root with only caps in
-    its bounding set (so in its effective set), and no_new_privs."""
-    srv = Server(name)
-    srv.log = open(srv.log_path, "wb")
+def confined(argv, caps, cwd, log, env, no_new_privs=True, umask=-1):
+    """argv started as a unit starts its ExecStart, as far as setpriv
+    can: root with only caps in its bounding set (so in its effective
+    set), no_new_privs, its own session, output into the open file log.
+    The Popen."""
     bounding = "-all," + ",".join(
         "+" + c.lower().replace("cap_", "", 1) for c in caps)
-    srv.proc = subprocess.Popen(
-        ["setpriv", "--no-new-privs", "--bounding-set", bounding,
-         "--inh-caps", "-all", "--", "stdbuf", "-oL", "-eL", binary, "-f"],
-        cwd=srv.dir, stdout=srv.log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
-        env=srv.sanitizer_env())
+    nnp = ["--no-new-privs"] if no_new_privs else []
+    return subprocess.Popen(
+        ["setpriv"] + nnp + ["--bounding-set", bounding, "--inh-caps",
+                             "-all", "--", "stdbuf", "-oL", "-eL"] + argv,
+        cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True, env=env,
+        umask=umask)
+
+
+def confined_server(name, caps, binary=BIN):
+    """A server of a site of its own, confined as the unit confines."""
+    srv = Server(name)
+    srv.log = open(srv.log_path, "wb")
+    srv.proc = confined([binary, "-f"], caps, srv.dir, srv.log,
+                        srv.sanitizer_env())
     return srv
 
 
@@ -276,6 +294,259 @@ def test_logrotate_signals_the_parent(deb):
     assert r.returncode == 0, r.stderr
     assert "error" not in (r.stdout + r.stderr).lower(), r.stderr
     assert "rotating pattern: /var/log/payconsole/access.log" in r.stderr
+
+
+# --- installed with dpkg: the example site, served, purged ------------------
+#
+# The acceptance point of issue 17 part 4 on this machine itself: the
+# .deb installed with dpkg, README's site steps on the documented example
+# files, check-config, the service started from the installed unit,
+# /healthz over TLS, a purge that leaves no process. systemd is not PID 1
+# here (nor in CI): the unit's ExecStart runs under setpriv (confined(),
+# above) and is stopped as KillMode=mixed stops it.
+
+PKG_PATHS = ("/var/lib/payconsole", "/etc/payconsole", "/var/log/payconsole",
+             "/run/payconsole", "/usr/share/payconsole")
+# conf/site.conf's listener and conf/policy.conf's server_name, inside
+# its allow_cidr: carried by lo here, as by the VPN interface on a site.
+VPN_ADDR = "10.8.0.1"
+PKG_SOCK = "/var/lib/payconsole/root/run"
+PGBIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+# What systemd gives a system service.
+UNIT_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                    "/sbin:/bin"}
+
+
+def dpkg_installed():
+    r = subprocess.run(["dpkg-query", "-W", "-f", "${Status}",
+                        "payconsole"], capture_output=True, text=True)
+    return r.returncode == 0 and not r.stdout.endswith("not-installed")
+
+
+def sh(command, **kw):
+    """A README command as an operator types it, as root."""
+    r = subprocess.run(command, shell=True, capture_output=True, text=True,
+                       timeout=300, **kw)
+    assert r.returncode == 0, "%s:\n%s%s" % (command, r.stdout, r.stderr)
+    return r.stdout
+
+
+def as_postgres(*argv):
+    return sh(" ".join(["runuser", "-u", "postgres", "--"] +
+                       [shlex.quote(a) for a in argv]))
+
+
+def text_of(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def readme_lines(pattern):
+    with open(os.path.join(TOP, "README.md")) as f:
+        return [ln.strip() for ln in f if re.match(pattern, ln)]
+
+
+class Machine:
+    """What the test changes on this machine, undone by undo() whatever
+    happened: the server, the package, the cluster, the package's paths
+    (none existed before) and the listener's address on lo."""
+
+    def __init__(self):
+        self.server = None
+        self.pgdata = None
+        self.address_added = False
+
+    def undo(self):
+        if self.server is not None and self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGKILL)
+            self.server.wait()
+        if dpkg_installed():
+            subprocess.run(["dpkg", "--purge", "payconsole"],
+                           capture_output=True, timeout=300)
+        if self.pgdata is not None:
+            subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(
+                PGBIN, "pg_ctl"), "-D", self.pgdata, "-m", "immediate",
+                "-w", "stop"], capture_output=True, timeout=120)
+        for path in PKG_PATHS:
+            shutil.rmtree(path, ignore_errors=True)
+        if self.address_added:
+            subprocess.run(["ip", "addr", "del", VPN_ADDR + "/32", "dev",
+                            "lo"], capture_output=True)
+
+
+@pytest.fixture
+def machine():
+    present = [p for p in PKG_PATHS if os.path.lexists(p)]
+    if dpkg_installed() or present:
+        pytest.skip("payconsole is installed here or its paths exist (%s);"
+                    " this test would remove them" % ", ".join(present))
+    m = Machine()
+    try:
+        if not subprocess.run(["ip", "-o", "addr", "show", "to", VPN_ADDR],
+                              capture_output=True, text=True,
+                              check=True).stdout:
+            subprocess.run(["ip", "addr", "add", VPN_ADDR + "/32", "dev",
+                            "lo"], check=True)
+            m.address_added = True
+        yield m
+    finally:
+        m.undo()
+
+
+def pkg_database(m):
+    """README step 1, in a cluster of the test's own whose socket
+    directory is the one conf/policy.conf names; pg_hba.conf and
+    pg_ident.conf get exactly the lines README gives."""
+    hba = readme_lines(r"\s+local\s+payconsole\s")
+    ident = readme_lines(r"\s+(ops|app)\s+(root|payconsole)\s+pc_\w+\s*$")
+    assert len(hba) == 2 and len(ident) == 5, (hba, ident)
+    sh("install -d -o postgres -g postgres -m 0755 " + PKG_SOCK)
+    m.pgdata = os.path.join(STACK, "pkg-pg")
+    sh("install -d -o postgres -g postgres -m 0700 " + m.pgdata)
+    as_postgres(os.path.join(PGBIN, "initdb"), "-D", m.pgdata, "-U",
+                "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+                "--auth-local=peer", "--auth-host=reject")
+    with open(os.path.join(m.pgdata, "postgresql.conf"), "a") as f:
+        f.write("listen_addresses = ''\nunix_socket_directories = '%s'\n"
+                % PKG_SOCK)
+    with open(os.path.join(m.pgdata, "pg_hba.conf"), "w") as f:
+        f.write("local all postgres peer\n" + "\n".join(hba) + "\n")
+    with open(os.path.join(m.pgdata, "pg_ident.conf"), "w") as f:
+        f.write("\n".join(ident) + "\n")
+    as_postgres(os.path.join(PGBIN, "pg_ctl"), "-D", m.pgdata, "-l",
+                os.path.join(m.pgdata, "server.log"), "-w", "-t", "60",
+                "start")
+    as_postgres("psql", "-X", "-q", "-h", PKG_SOCK, "-f",
+                "/usr/share/payconsole/migrations/cluster.sql")
+
+
+def pkg_keys_and_tls():
+    """README steps 2 and 3; the certificate names the listener."""
+    sh('(umask 077; echo "1 $(openssl rand -hex 32)" '
+       '>/etc/payconsole/totp.key)')
+    sh("payconsole-admin -d /var/lib/payconsole checkpoint-keygen "
+       "/etc/payconsole/checkpoint.key")
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -days 30 "
+       "-subj /CN=%s -addext subjectAltName=IP:%s -keyout key.pem "
+       "-out cert.pem 2>/dev/null && chown pckeymgr key.pem && "
+       "chmod 0400 key.pem && openssl genpkey -genparam -algorithm DH "
+       "-pkeyopt group:ffdhe2048 -out dh.pem" % (VPN_ADDR, VPN_ADDR),
+       cwd="/var/lib/payconsole/tls")
+
+
+def start_installed_unit(log):
+    """The installed unit's ExecStart from its WorkingDirectory, with
+    its bounding set, NoNewPrivileges and UMask, after systemd would
+    have made its RuntimeDirectory (the pidfile's)."""
+    def unit(key):
+        return unit_value("/", key)
+    assert unit("User") == "root"
+    os.makedirs("/run/" + unit("RuntimeDirectory"),
+                mode=int(unit("RuntimeDirectoryMode"), 8))
+    return confined(shlex.split(unit("ExecStart")),
+                    unit("CapabilityBoundingSet").split(),
+                    unit("WorkingDirectory"), log, UNIT_ENV,
+                    no_new_privs=unit("NoNewPrivileges") == "yes",
+                    umask=int(unit("UMask"), 8))
+
+
+def refused_before_tls(source):
+    """The server closes a connection from source before any byte."""
+    with socket.create_connection((VPN_ADDR, 443), timeout=10,
+                                  source_address=(source, 0)) as s:
+        try:
+            return s.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+
+def running_installed_binary():
+    """Processes whose program is /usr/sbin/payconsole (deleted or
+    not): the parent, the key manager, the workers."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+        except OSError:
+            continue
+        if exe.split(" (deleted)")[0] == "/usr/sbin/payconsole":
+            found.append(int(pid))
+    return found
+
+
+@package_only
+def test_installed_example_site_serves_and_purges(deb, machine):
+    path, _ = deb
+    r = subprocess.run(["dpkg", "-i", path], capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ,
+                                             DEBIAN_FRONTEND="noninteractive"))
+    assert r.returncode == 0 and dpkg_installed(), r.stdout + r.stderr
+    # Without systemd as PID 1 the prerm stops nothing (the test does it
+    # below), but on a site it must stop the unit on removal.
+    prerm = "/var/lib/dpkg/info/payconsole.prerm"
+    assert os.path.exists(prerm), "no prerm: removal leaves it running"
+    with open(prerm) as f:
+        assert re.search(r'"\$1" = remove .*\n\s*deb-systemd-invoke stop '
+                         r"'payconsole\.service'", f.read())
+
+    pkg_database(machine)
+    pkg_keys_and_tls()
+    # README step 4: nothing to edit; the listener, allow_cidr and
+    # server_name are the documented ones.
+    sh("payconsole-admin -d /var/lib/payconsole migrate")
+    r = subprocess.run(["payconsole-admin", "-d", "/var/lib/payconsole",
+                        "check-config"], capture_output=True, text=True,
+                       timeout=60)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((VPN_ADDR, 443))
+        except OSError as e:
+            pytest.fail("conf/site.conf's listener %s:443 is taken here: "
+                        "%s" % (VPN_ADDR, e))
+    log_path = os.path.join(STACK, "pkg-installed.log")
+    with open(log_path, "wb") as log:
+        machine.server = start_installed_unit(log)
+    url = "https://%s" % VPN_ADDR
+    why = stack.wait_ready(machine.server, url)
+    assert why is None, "%s:\n%s" % (why, text_of(log_path))
+    r = requests.get(url + "/healthz", timeout=10,
+                     verify="/var/lib/payconsole/tls/cert.pem")
+    assert r.status_code == 200
+    assert refused_before_tls("127.0.0.1")
+    main = machine.server.pid
+    assert main in running_installed_binary()
+
+    # systemctl stop, KillMode=mixed: SIGTERM to the main process, which
+    # stops the others; SIGKILL to all only after TimeoutStopSec (90 s).
+    machine.server.send_signal(signal.SIGTERM)
+    assert machine.server.wait(timeout=90) == 0
+    assert running_installed_binary() == []
+    output = text_of(log_path)
+    assert "allowlist: refused connection from 127.0.0.1" in output, output
+    assert "payconsole stopped" in output, output
+    shutil.rmtree("/run/payconsole")
+
+    r = subprocess.run(["dpkg", "--purge", "payconsole"], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not dpkg_installed()
+    assert running_installed_binary() == []
+    for gone in ("/usr/sbin/payconsole", "/usr/bin/payconsole-admin",
+                 "/usr/share/payconsole", "/" + UNIT,
+                 "/etc/payconsole/site.conf", "/etc/payconsole/policy.conf",
+                 "/etc/logrotate.d/payconsole"):
+        assert not os.path.lexists(gone), gone
+    # What dpkg leaves, being no file of the package: the operator's keys
+    # (so /etc/payconsole itself), the logs, and the system users
+    # (Debian never removes users; other sites' files may be theirs).
+    assert sorted(os.listdir("/etc/payconsole")) == ["checkpoint.key",
+                                                     "totp.key"]
+    assert os.path.exists("/var/log/payconsole/access.log")
+    pwd.getpwnam("payconsole")
+    pwd.getpwnam("pckeymgr")
 
 
 # --- check-config -----------------------------------------------------------
