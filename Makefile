@@ -38,7 +38,8 @@ APP_CFLAGS	 = $(CFLAGS_COMMON) -I$(KORE_COPY)/include \
 PURE_CFLAGS	 = $(CFLAGS_COMMON) -I$(shell pg_config --includedir) \
 		   -include src/pure.h
 HARDEN_LD	 = -pie -Wl,-z,relro,-z,now $(SANFLAGS)
-LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc
+LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc \
+		   -lfido2 -lcbor
 
 # Files that include Kore headers; every other src/*.c is pure policy
 # code, linked alone into the unit tests and the admin CLI.
@@ -68,7 +69,8 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   ca-certificates passwd util-linux procps patch tzdata \
 		   coreutils librsvg2-bin zbar-tools cppcheck clang-tidy clang \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
-		   haproxy libarchive-dev xxd
+		   haproxy libarchive-dev xxd libfido2-dev libcbor-dev \
+		   python3-cryptography python3-cbor2
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
