@@ -46,6 +46,8 @@
 #define PC_WEBAUTHN_AD_ATT	18
 /* A COSE key has five members; room for a few more, not for a flood. */
 #define PC_WEBAUTHN_COSE_MAX	16
+/* Containers inside each other: attestation object, attStmt, x5c. */
+#define PC_WEBAUTHN_CBOR_DEPTH	8
 /* id-fido-gen-ce-aaguid (WebAuthn 8.2.1). */
 #define PC_WEBAUTHN_OID_AAGUID	"1.3.6.1.4.1.45724.1.1.4"
 #define PC_WEBAUTHN_OU		"Authenticator Attestation"
@@ -57,6 +59,13 @@ static const char *const pc_webauthn_attobj_keys[PC_WEBAUTHN_MEMBERS] = {
 };
 static const char *const pc_webauthn_packed_keys[PC_WEBAUTHN_MEMBERS] = {
 	"alg", "sig", "x5c"
+};
+
+/* What pc_webauthn_cbor_scan() learns from one header. */
+struct pc_webauthn_scan {
+	int	bad;		/* indefinite length or tag */
+	int	container;	/* the header opened an array or a map */
+	size_t	items;		/* the items it holds (a map: twice its size) */
 };
 
 /* A decoded attestation object; the items belong to root. */
@@ -103,6 +112,11 @@ static const char *const pc_webauthn_reasons[] = {
 
 static int	pc_webauthn_b64url(const uint8_t *, size_t, char *, size_t);
 static int	pc_webauthn_str_is(const char *, size_t, const char *);
+static void	pc_webauthn_scan_bad(void *);
+static void	pc_webauthn_scan_tag(void *, uint64_t);
+static void	pc_webauthn_scan_array(void *, size_t);
+static void	pc_webauthn_scan_map(void *, size_t);
+static int	pc_webauthn_cbor_scan(const uint8_t *, size_t, size_t *);
 static cbor_item_t *pc_webauthn_cbor_one(const uint8_t *, size_t, size_t *);
 static int	pc_webauthn_cbor_text_is(const cbor_item_t *, const char *);
 static int	pc_webauthn_cbor_int(const cbor_item_t *, int64_t *);
@@ -220,19 +234,104 @@ pc_webauthn_clientdata_check(const void *json, size_t len,
 	return (r);
 }
 
+static void
+pc_webauthn_scan_bad(void *ctx)
+{
+	((struct pc_webauthn_scan *)ctx)->bad = 1;
+}
+
+static void
+pc_webauthn_scan_tag(void *ctx, uint64_t tag)
+{
+	(void)tag;
+	((struct pc_webauthn_scan *)ctx)->bad = 1;
+}
+
+static void
+pc_webauthn_scan_array(void *ctx, size_t n)
+{
+	struct pc_webauthn_scan	*sc = ctx;
+
+	sc->container = 1;
+	sc->items = n;
+}
+
+static void
+pc_webauthn_scan_map(void *ctx, size_t n)
+{
+	struct pc_webauthn_scan	*sc = ctx;
+
+	sc->container = 1;
+	/* Twice n items; more than SIZE_MAX / 2 is more than any buffer. */
+	sc->items = n > SIZE_MAX / 2 ? SIZE_MAX : 2 * n;
+}
+
+/*
+ * The length of the one CBOR item at the start of buf, read header by
+ * header with libcbor's streaming decoder, which allocates nothing:
+ * definite lengths only, no tags, at most PC_WEBAUTHN_CBOR_DEPTH
+ * containers deep, and no container announcing more items than bytes
+ * are left. Why before cbor_load(): libcbor 0.8 allocates a container's
+ * announced size before reading its items, so five bytes announcing
+ * 2^28 entries made it take gigabytes (found by fuzz_webauthn_attobj),
+ * and frees nested items by recursion.
+ */
+static int
+pc_webauthn_cbor_scan(const uint8_t *buf, size_t len, size_t *used)
+{
+	struct cbor_callbacks		cb;
+	struct cbor_decoder_result	res;
+	struct pc_webauthn_scan		sc;
+	size_t				need[PC_WEBAUTHN_CBOR_DEPTH + 1];
+	size_t				pos;
+	int				depth;
+
+	cb = cbor_empty_callbacks;
+	cb.byte_string_start = cb.string_start = pc_webauthn_scan_bad;
+	cb.indef_array_start = cb.indef_map_start = pc_webauthn_scan_bad;
+	cb.indef_break = pc_webauthn_scan_bad;
+	cb.tag = pc_webauthn_scan_tag;
+	cb.array_start = pc_webauthn_scan_array;
+	cb.map_start = pc_webauthn_scan_map;
+
+	depth = 0;
+	need[0] = 1;
+	pos = 0;
+	while (depth > 0 || need[0] > 0) {
+		memset(&sc, 0, sizeof(sc));
+		res = cbor_stream_decode(buf + pos, len - pos, &cb, &sc);
+		if (res.status != CBOR_DECODER_FINISHED || sc.bad ||
+		    res.read == 0 || res.read > len - pos)
+			return (-1);
+		pos += res.read;
+		need[depth]--;
+		if (sc.container && sc.items > 0) {
+			if (sc.items > len - pos ||
+			    depth == PC_WEBAUTHN_CBOR_DEPTH)
+				return (-1);
+			need[++depth] = sc.items;
+		}
+		while (depth > 0 && need[depth] == 0)
+			depth--;
+	}
+	*used = pos;
+	return (0);
+}
+
 /* One CBOR item at the start of buf; *used its length. NULL if none. */
 static cbor_item_t *
 pc_webauthn_cbor_one(const uint8_t *buf, size_t len, size_t *used)
 {
 	struct cbor_load_result	 res;
 	cbor_item_t		*item;
+	size_t			 n;
 
 	*used = 0;
-	if (len == 0)
+	if (len == 0 || pc_webauthn_cbor_scan(buf, len, &n) == -1)
 		return (NULL);
-	item = cbor_load(buf, len, &res);
+	item = cbor_load(buf, n, &res);
 	if (item == NULL || res.error.code != CBOR_ERR_NONE ||
-	    res.read == 0 || res.read > len) {
+	    res.read != n) {
 		if (item != NULL)
 			cbor_decref(&item);
 		return (NULL);
@@ -287,7 +386,8 @@ pc_webauthn_cbor_members(const cbor_item_t *map, const char *const *names,
 	struct cbor_pair	*p;
 	size_t			 i, k, n;
 
-	memset(out, 0, PC_WEBAUTHN_MEMBERS * sizeof(*out));
+	for (k = 0; k < PC_WEBAUTHN_MEMBERS; k++)
+		out[k] = NULL;
 	if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
 		return (-1);
 	p = cbor_map_handle(map);
