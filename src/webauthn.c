@@ -217,13 +217,15 @@ pc_webauthn_clientdata_check(const void *json, size_t len,
 	s = pc_jsonin_string(&j, "type", &slen);
 	if (!pc_webauthn_str_is(s, slen, want_type))
 		r = PC_WEBAUTHN_E_CD_TYPE;
-	else if ((s = pc_jsonin_string(&j, "challenge", &slen)) == NULL ||
-	    slen != (size_t)n || CRYPTO_memcmp(s, want, slen) != 0)
+	s = pc_jsonin_string(&j, "challenge", &slen);
+	/* The length is public; the bytes are compared in constant time. */
+	if (r == PC_WEBAUTHN_OK && (s == NULL || slen != (size_t)n ||
+	    CRYPTO_memcmp(s, want, slen) != 0))
 		r = PC_WEBAUTHN_E_CD_CHALLENGE;
-	else if (s = pc_jsonin_string(&j, "origin", &slen),
-	    !pc_webauthn_str_is(s, slen, origin))
+	s = pc_jsonin_string(&j, "origin", &slen);
+	if (r == PC_WEBAUTHN_OK && !pc_webauthn_str_is(s, slen, origin))
 		r = PC_WEBAUTHN_E_CD_ORIGIN;
-	else if (pc_jsonin_has(&j, "crossOrigin") &&
+	if (r == PC_WEBAUTHN_OK && pc_jsonin_has(&j, "crossOrigin") &&
 	    (!pc_jsonin_bool(&j, "crossOrigin", &cross) || cross))
 		r = PC_WEBAUTHN_E_CD_CROSS_ORIGIN;
 	pc_jsonin_free(&j);

@@ -538,6 +538,19 @@ test_register_extensions(void **state)
 	assert_int_equal(c.alg, PC_WEBAUTHN_ES256);
 	assert_int_equal(c.pubkey_len, sizeof(wv_es256_spki));
 	assert_memory_equal(c.pubkey, wv_es256_spki, sizeof(wv_es256_spki));
+	/*
+	 * Packed: libfido2 verifies only with the extensions it was asked
+	 * for, and the server asks for none.
+	 */
+	assert_int_equal(pc_webauthn_register(V(wv_reg_ext_self),
+	    wv_cdh_create, WV_RP_ID, &c), PC_WEBAUTHN_E_EXTENSIONS);
+	/*
+	 * libfido2 1.12 puts authData || hash for EdDSA in a 1024-byte
+	 * buffer: a 1023-byte credential id does not fit, and is refused
+	 * as its failure. Should libfido2 lift the limit, this fails.
+	 */
+	assert_int_equal(pc_webauthn_register(V(wv_reg_eddsa_longid),
+	    wv_cdh_create, WV_RP_ID, &c), PC_WEBAUTHN_E_INTERNAL);
 }
 
 static void
