@@ -38,7 +38,8 @@ APP_CFLAGS	 = $(CFLAGS_COMMON) -I$(KORE_COPY)/include \
 PURE_CFLAGS	 = $(CFLAGS_COMMON) -I$(shell pg_config --includedir) \
 		   -include src/pure.h
 HARDEN_LD	 = -pie -Wl,-z,relro,-z,now $(SANFLAGS)
-LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc
+LIBS		 = -loath -largon2 -lqrencode -lcrypto -lpq -ljansson -licuuc \
+		   -lfido2 -lcbor
 
 # Files that include Kore headers; every other src/*.c is pure policy
 # code, linked alone into the unit tests and the admin CLI.
@@ -76,7 +77,8 @@ DEB_PACKAGES	 = kore dpkg-dev make gcc libssl-dev liboath-dev libpq-dev \
 		   libclang-rt-14-dev wrk chromium fonts-ipafont-gothic iproute2 \
 		   haproxy libarchive-dev xxd build-essential debhelper lintian \
 		   logrotate systemd msmtp python3-aiosmtpd \
-		   rsyslog rsyslog-openssl
+		   rsyslog rsyslog-openssl libfido2-dev libcbor-dev \
+		   python3-cryptography python3-cbor2
 SUDO		:= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS	?= 10
