@@ -232,6 +232,11 @@ pc_hashjob_take(struct pc_hashjob *hj)
 {
 	pc_hash_inflight++;
 	hj->counted = 1;
+	/* Every slot taken: new connections go to a worker with a free
+	 * one (Kore passes the accept lock on; patch 15 passes it after
+	 * two connections in any case). */
+	if (pc_hash_inflight >= pc_policy.argon2_inflight)
+		kore_worker_make_busy();
 	if (pc_hash_inflight > pc_hash_inflight_max) {
 		pc_hash_inflight_max = pc_hash_inflight;
 		kore_log(LOG_NOTICE, "argon2: in-flight high-water mark %u "

@@ -327,7 +327,10 @@ def test_logins_one_at_a_time_reach_every_worker(make_server, new_user):
                                    r"allowed hours" % w, srv.output()))
                  for w in (1, 2)}
     assert sum(by_worker.values()) == 12, by_worker
-    assert min(by_worker.values()) >= 4, by_worker
+    # Not an even split: the lock's release is broadcast to every
+    # worker, the releasing one included, and whichever takes it first
+    # wins. Without the patch one worker takes all 12.
+    assert min(by_worker.values()) >= 2, by_worker
 
 
 def test_session_ends_with_hours_window(make_server, new_user):
